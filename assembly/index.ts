@@ -1,0 +1,103 @@
+// The module's exports: its whole ABI. Pointers are byte addresses in this module's memory;
+// float rows are row-major rows x classes of the suffix's type (f32: 4-byte aligned, f64: 8-byte);
+// class indices are i32; every per-row result is an f64 written at outPtr. Any rows >= 0 and
+// classes >= 1: tails are handled. No allocation, no GC (runtime stub): the TypeScript side owns
+// the memory layout (src/engine/memory.ts).
+import { OP_CE, OP_KL, LOGITS, PROBS } from "./kernels/common";
+import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar } from "./kernels/generic";
+import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32 } from "./kernels/simd";
+import { expf4, logf4 } from "./math/vmath";
+
+/** First free byte after the module's static data: the TypeScript side lays out memory from here. */
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+/** 1 when this build uses SIMD. */
+export function simd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+function checkShape(rows: i32, classes: i32, ptr: usize, align: usize): void {
+  assert(rows >= 0, "rows must be >= 0");
+  assert(classes >= 1, "classes must be >= 1");
+  assert((ptr & (align - 1)) == 0, "pointer not aligned");
+}
+
+/** Cross-entropy from logits with class-index targets (i32 at tPtr, < 0 = ignored: 0) per row. */
+export function ce_index_logits_f32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  checkShape(rows, classes, xPtr, 4);
+  if (ASC_FEATURE_SIMD) ceIndexLogitsF32(xPtr, tPtr, rows, classes, outPtr);
+  else ceIndexLogitsScalar<f32>(xPtr, tPtr, rows, classes, outPtr);
+}
+
+export function ce_index_logits_f64(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  checkShape(rows, classes, xPtr, 8);
+  ceIndexLogitsScalar<f64>(xPtr, tPtr, rows, classes, outPtr);
+}
+
+/**
+ * Per-row cross-entropy (op 0), KL (1) or Jensen-Shannon (2) of two row sets; modes 0 logits,
+ * 1 logprobs, 2 probs; see kernels/generic.ts for every parameter.
+ */
+export function pair_rows_f32(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, rows: i32, classes: i32,
+                              pMode: i32, qMode: i32, invT: f64, normalize: i32, a: f64, b: f64, eps: f64, outPtr: usize): void {
+  checkShape(rows, classes, qPtr, 4);
+  if (ASC_FEATURE_SIMD) {
+    if (op == OP_CE && (pPtr == 0 || pMode == PROBS)) {
+      ceDenseF32(pPtr, qPtr, wPtr, rows, classes, qMode, <f32>a, <f32>b, <f32>eps, outPtr);
+      return;
+    }
+    if (op == OP_KL && pMode == LOGITS && qMode == LOGITS) {
+      klLogitsF32(pPtr, qPtr, rows, classes, <f32>invT, outPtr);
+      return;
+    }
+    if (op == OP_KL && pMode == PROBS && qMode == PROBS) {
+      klProbsF32(pPtr, qPtr, rows, classes, normalize != 0, outPtr);
+      return;
+    }
+  }
+  pairRowsScalar<f32>(op, pPtr, qPtr, wPtr, rows, classes, pMode, qMode, invT, normalize != 0, a, b, eps, outPtr);
+}
+
+export function pair_rows_f64(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, rows: i32, classes: i32,
+                              pMode: i32, qMode: i32, invT: f64, normalize: i32, a: f64, b: f64, eps: f64, outPtr: usize): void {
+  checkShape(rows, classes, qPtr, 8);
+  pairRowsScalar<f64>(op, pPtr, qPtr, wPtr, rows, classes, pMode, qMode, invT, normalize != 0, a, b, eps, outPtr);
+}
+
+/** Per-row entropy of probabilities (mode 2), logits (0) or log-probabilities (1). */
+export function entropy_rows_f32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f64, normalize: i32, outPtr: usize): void {
+  checkShape(rows, classes, pPtr, 4);
+  if (ASC_FEATURE_SIMD && mode != 1) entropyF32(pPtr, rows, classes, mode, <f32>invT, normalize != 0, outPtr);
+  else entropyRowsScalar<f32>(pPtr, rows, classes, mode, invT, normalize != 0, outPtr);
+}
+
+export function entropy_rows_f64(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f64, normalize: i32, outPtr: usize): void {
+  checkShape(rows, classes, pPtr, 8);
+  entropyRowsScalar<f64>(pPtr, rows, classes, mode, invT, normalize != 0, outPtr);
+}
+
+/** Binary cross-entropy per element (n of them; posWeight per column of `classes`, the first element in column col0). */
+export function bce_f32(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, classes: i32, col0: i32, mode: i32, outPtr: usize): void {
+  checkShape(n, classes, xPtr, 4);
+  bceScalar<f32>(yPtr, xPtr, wPtr, pwPtr, n, classes, col0, mode, outPtr);
+}
+
+export function bce_f64(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, classes: i32, col0: i32, mode: i32, outPtr: usize): void {
+  checkShape(n, classes, xPtr, 8);
+  bceScalar<f64>(yPtr, xPtr, wPtr, pwPtr, n, classes, col0, mode, outPtr);
+}
+
+/** The vector exp / log applied to n float32 values (for their accuracy tests); SIMD build only. */
+export function vexp_f32(ptr: usize, n: i32, outPtr: usize): i32 {
+  if (!ASC_FEATURE_SIMD) return 0;
+  for (let i = 0; i < n; i += 4) v128.store(outPtr + (<usize>i << 2), expf4(v128.load(ptr + (<usize>i << 2))));
+  return 1;
+}
+
+export function vlog_f32(ptr: usize, n: i32, outPtr: usize): i32 {
+  if (!ASC_FEATURE_SIMD) return 0;
+  for (let i = 0; i < n; i += 4) v128.store(outPtr + (<usize>i << 2), logf4(v128.load(ptr + (<usize>i << 2))));
+  return 1;
+}

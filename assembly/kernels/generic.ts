@@ -1,0 +1,106 @@
+// Scalar kernels, generic over the element type, computing in f64. See common.ts.
+import {
+  LOGITS, PROBS, OP_CE, OP_KL, OP_JS, ld, rowMax, rowSumExp, SIDE_P, SIDE_Q, prepareSide, sideLogP, sideP,
+} from "./common";
+
+
+/**
+ * Cross-entropy of each row of logits against a class index: out[r] = -log softmax(x_r)[t_r];
+ * rows whose target is negative (ignored) give 0. Any classes >= 1.
+ */
+export function ceIndexLogitsScalar<T>(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = xPtr + (<usize>r * <usize>classes << alignof<T>());
+    const t = load<i32>(tPtr + (<usize>r << 2));
+    let loss = 0.0;
+    if (t >= 0) {
+      const m = rowMax<T>(row, classes);
+      loss = (m - ld<T>(row, t)) + Math.log(rowSumExp<T>(row, classes, m, 1.0));
+    }
+    store<f64>(outPtr + (<usize>r << 3), loss);
+  }
+}
+
+/**
+ * Per-row values of the two-input measures (op: OP_CE, OP_KL, OP_JS), any modes of p and q.
+ *   OP_CE: -sum_k c_k log q_k with c_k = w_k (a p_k + b) (p absent when pPtr = 0, w = 1 when wPtr = 0);
+ *          terms with c_k = 0 are 0. With q in PROBS, q is clipped to [eps, 1 - eps] when eps > 0.
+ *   OP_KL: sum_k p_k (log p_k - log q_k); terms with p_k = 0 are 0.
+ *   OP_JS: (KL(P||M) + KL(Q||M)) / 2, M = (P + Q) / 2.
+ * invT divides LOGITS rows; normalize divides PROBS rows by their sum (LOGPROBS: by their logsumexp).
+ */
+export function pairRowsScalar<T>(
+  op: i32, pPtr: usize, qPtr: usize, wPtr: usize, rows: i32, classes: i32,
+  pMode: i32, qMode: i32, invT: f64, normalize: bool, a: f64, b: f64, eps: f64, outPtr: usize,
+): void {
+  const P = SIDE_P, Q = SIDE_Q;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << alignof<T>();
+    const pRow = pPtr + off, qRow = qPtr + off;
+    if (pPtr != 0) prepareSide<T>(P, pRow, classes, pMode, invT, op != OP_CE && normalize);
+    prepareSide<T>(Q, qRow, classes, qMode, invT, normalize);
+    let acc = 0.0;
+    for (let k = 0; k < classes; k++) {
+      const y = ld<T>(qRow, k);
+      if (op == OP_CE) {
+        const pk = pPtr != 0 ? (pMode == PROBS ? ld<T>(pRow, k) : sideP(P, pMode, ld<T>(pRow, k))) : 0.0;
+        const c = (wPtr != 0 ? ld<T>(wPtr, k) : 1.0) * (a * pk + b);
+        if (c != 0) {
+          const lq = qMode == PROBS && eps > 0 ? Math.log(min(max(y, eps), 1.0 - eps)) : sideLogP(Q, qMode, y);
+          acc -= c * lq;
+        }
+      } else {
+        const x = ld<T>(pRow, k);
+        const pk = sideP(P, pMode, x);
+        if (op == OP_KL) {
+          if (pk != 0) acc += pk * (sideLogP(P, pMode, x) - sideLogP(Q, qMode, y));
+        } else {
+          const qk = sideP(Q, qMode, y);
+          const mk = 0.5 * (pk + qk);
+          const lm = Math.log(mk);
+          if (pk != 0) acc += 0.5 * pk * (sideLogP(P, pMode, x) - lm);
+          if (qk != 0) acc += 0.5 * qk * (sideLogP(Q, qMode, y) - lm);
+        }
+      }
+    }
+    store<f64>(outPtr + (<usize>r << 3), acc);
+  }
+}
+
+/** Per-row entropy -sum_k p_k log p_k (terms with p_k = 0 are 0), any mode. */
+export function entropyRowsScalar<T>(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f64, normalize: bool, outPtr: usize): void {
+  const P = SIDE_P;
+  for (let r = 0; r < rows; r++) {
+    const row = pPtr + (<usize>r * <usize>classes << alignof<T>());
+    prepareSide<T>(P, row, classes, mode, invT, normalize);
+    let acc = 0.0;
+    for (let k = 0; k < classes; k++) {
+      const x = ld<T>(row, k);
+      const pk = sideP(P, mode, x);
+      if (pk != 0) acc -= pk * sideLogP(P, mode, x);
+    }
+    store<f64>(outPtr + (<usize>r << 3), acc);
+  }
+}
+
+/**
+ * Binary cross-entropy per element, n elements. From PROBS (each log clamped at -100, as PyTorch)
+ * or LOGITS (the stable form of binary_cross_entropy_with_logits). wPtr: per-element weights or 0;
+ * pwPtr: positive-class weights per column (classes of them) or 0; element i is in column
+ * (i + col0) % classes. Writes n f64 values.
+ */
+export function bceScalar<T>(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, classes: i32, col0: i32, mode: i32, outPtr: usize): void {
+  for (let i = 0; i < n; i++) {
+    const y = ld<T>(yPtr, i), x = ld<T>(xPtr, i);
+    const pw = pwPtr != 0 ? ld<T>(pwPtr, (i + col0) % classes) : 1.0;
+    let l: f64;
+    if (mode == LOGITS) {
+      // (1 - y) x + (1 + (pw - 1) y) (log(1 + e^-|x|) + max(-x, 0))
+      l = (1.0 - y) * x + (1.0 + (pw - 1.0) * y) * (Math.log1p(Math.exp(-Math.abs(x))) + max(-x, 0.0));
+    } else {
+      l = -(pw * y * max(Math.log(x), -100.0) + (1.0 - y) * max(Math.log(1.0 - x), -100.0));
+    }
+    if (wPtr != 0) l *= ld<T>(wPtr, i);
+    store<f64>(outPtr + (<usize>i << 3), l);
+  }
+}

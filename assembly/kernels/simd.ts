@@ -1,0 +1,240 @@
+// f32x4 kernels: the hot paths of the SIMD module for float32 rows. exp and log are evaluated in
+// float32 (math/vmath.ts); everything that could cancel (differences of logits, of log-probabilities)
+// and every sum is formed in float64, so the result carries the error of the vector exp/log
+// (~2e-7 relative per term) and not the drift of float32 sums.
+// Every function handles any row length: full vectors, then one masked tail vector.
+import { expf4, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
+
+// @ts-ignore: decorator
+@inline
+function tailMask(n: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n));
+}
+
+// @ts-ignore: decorator
+@inline
+function at(ptr: usize, i: i32): usize {
+  return ptr + (<usize>i << 2);
+}
+
+/** Largest element of a float32 row (NaN if any is NaN). */
+export function rowMaxF32(ptr: usize, n: i32): f32 {
+  let m0 = f32x4.splat(-Infinity), m1 = m0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    m0 = f32x4.max(m0, v128.load(at(ptr, i)));
+    m1 = f32x4.max(m1, v128.load(at(ptr, i), 16));
+  }
+  if (i + 4 <= n) { m0 = f32x4.max(m0, v128.load(at(ptr, i))); i += 4; }
+  m0 = f32x4.max(m0, loadTailF32(at(ptr, i), n - i, -Infinity));
+  return hmax32(f32x4.max(m0, m1));
+}
+
+/** sum_k exp((x_k - m) * invT), accumulated in f64. */
+export function rowSumExpF32(ptr: usize, n: i32, m: f32, invT: f32): f64 {
+  const mV = f32x4.splat(m), tV = f32x4.splat(invT);
+  let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const e0 = expf4(f32x4.mul(f32x4.sub(v128.load(at(ptr, i)), mV), tV));
+    const e1 = expf4(f32x4.mul(f32x4.sub(v128.load(at(ptr, i), 16), mV), tV));
+    a0 = f64x2.add(a0, promoteLow(e0)); a1 = f64x2.add(a1, promoteHigh(e0));
+    a2 = f64x2.add(a2, promoteLow(e1)); a3 = f64x2.add(a3, promoteHigh(e1));
+  }
+  for (; i < n; i += 4) {
+    const x = i + 4 <= n ? v128.load(at(ptr, i)) : loadTailF32(at(ptr, i), n - i, -Infinity);
+    const e = v128.and(expf4(f32x4.mul(f32x4.sub(x, mV), tV)), tailMask(n - i));
+    a0 = f64x2.add(a0, promoteLow(e)); a1 = f64x2.add(a1, promoteHigh(e));
+  }
+  return hsum64(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)));
+}
+
+/** OP1: out[r] = -log softmax(x_r)[t_r]; 0 where t_r < 0 (ignored). */
+export function ceIndexLogitsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = xPtr + (<usize>r * <usize>classes << 2);
+    const t = load<i32>(tPtr + (<usize>r << 2));
+    let loss = 0.0;
+    if (t >= 0) {
+      const m = rowMaxF32(row, classes);
+      loss = (<f64>m - <f64>load<f32>(at(row, t))) + Math.log(rowSumExpF32(row, classes, m, 1));
+    }
+    store<f64>(outPtr + (<usize>r << 3), loss);
+  }
+}
+
+/**
+ * Dense cross-entropy of float32 rows: out[r] = -sum_k c_k log q_k, c_k = w_k (a t_k + b),
+ * terms with c_k = 0 are 0. t absent when tPtr = 0, w = 1 when wPtr = 0.
+ * qMode 0 (logits): log q_k = x_k - m - log S; 1 (logprobs): x_k; 2 (probs): log clip(x_k, eps).
+ */
+export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, classes: i32,
+                           qMode: i32, a: f32, b: f32, eps: f32, outPtr: usize): void {
+  const aV = f32x4.splat(a), bV = f32x4.splat(b), zero = f32x4.splat(0);
+  const loV = f32x4.splat(eps), hiV = f32x4.splat(1 - eps);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << 2;
+    const row = xPtr + off, trow = tPtr + off;
+    const m = qMode == 0 ? rowMaxF32(row, classes) : <f32>0;
+    const mV = f32x4.splat(m);
+    let s0 = f64x2.splat(0), s1 = s0, c0 = s0, c1 = s0, g0 = s0, g1 = s0;
+    for (let i = 0; i < classes; i += 4) {
+      const full = i + 4 <= classes;
+      const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
+      const t = tPtr == 0 ? zero : full ? v128.load(at(trow, i)) : loadTailF32(at(trow, i), classes - i, 0);
+      let c = f32x4.add(f32x4.mul(aV, t), bV);
+      if (wPtr != 0) c = f32x4.mul(c, full ? v128.load(at(wPtr, i)) : loadTailF32(at(wPtr, i), classes - i, 0));
+      if (!full) c = v128.and(c, tailMask(classes - i));
+      // g_k = -log q_k up to the row constant (logits: m - x_k, whose log S part is added below).
+      let g: v128;
+      if (qMode == 0) {
+        const d = f32x4.sub(x, mV);
+        const e = v128.and(expf4(d), full ? i32x4.splat(-1) : tailMask(classes - i));
+        s0 = f64x2.add(s0, promoteLow(e)); s1 = f64x2.add(s1, promoteHigh(e));
+        g = f32x4.neg(d);
+      } else if (qMode == 1) {
+        g = f32x4.neg(x);
+      } else {
+        const xc = eps > 0 ? f32x4.min(f32x4.max(x, loV), hiV) : x;
+        g = f32x4.neg(logf4(xc));
+      }
+      // c_k = 0 contributes 0 even where g_k is infinite or NaN (0 log 0 = 0).
+      const term = v128.bitselect(zero, f32x4.mul(c, g), f32x4.eq(c, zero));
+      g0 = f64x2.add(g0, promoteLow(term)); g1 = f64x2.add(g1, promoteHigh(term));
+      c0 = f64x2.add(c0, promoteLow(c)); c1 = f64x2.add(c1, promoteHigh(c));
+    }
+    let loss = hsum64(f64x2.add(g0, g1));
+    if (qMode == 0) loss += hsum64(f64x2.add(c0, c1)) * Math.log(hsum64(f64x2.add(s0, s1)));
+    store<f64>(outPtr + (<usize>r << 3), loss);
+  }
+}
+
+/**
+ * KL(softmax(x/T) || softmax(y/T)) per float32 row, one pass after the row maxima:
+ *   KL = D/Sx - log Sx + log Sy, Sx = sum e_k, e_k = exp((x_k - mx)/T), Sy likewise,
+ *   D = sum e_k d_k, d_k = ((x_k - y_k) - (mx - my))/T formed in f64 (no cancellation in float32).
+ */
+export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f32, outPtr: usize): void {
+  const tV = f32x4.splat(invT), t64 = f64x2.splat(<f64>invT), z64 = f64x2.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << 2;
+    const xr = xPtr + off, yr = yPtr + off;
+    const mx = rowMaxF32(xr, classes), my = rowMaxF32(yr, classes);
+    const mxV = f32x4.splat(mx), myV = f32x4.splat(my);
+    const c64 = f64x2.splat(<f64>mx - <f64>my);
+    let sx0 = z64, sx1 = z64, sy0 = z64, sy1 = z64, d0 = z64, d1 = z64;
+    for (let i = 0; i < classes; i += 4) {
+      const full = i + 4 <= classes;
+      const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
+      const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
+      let ex = expf4(f32x4.mul(f32x4.sub(x, mxV), tV));
+      let ey = expf4(f32x4.mul(f32x4.sub(y, myV), tV));
+      if (!full) { const k = tailMask(classes - i); ex = v128.and(ex, k); ey = v128.and(ey, k); }
+      const ex0 = promoteLow(ex), ex1 = promoteHigh(ex);
+      sx0 = f64x2.add(sx0, ex0); sx1 = f64x2.add(sx1, ex1);
+      sy0 = f64x2.add(sy0, promoteLow(ey)); sy1 = f64x2.add(sy1, promoteHigh(ey));
+      const dd0 = f64x2.mul(f64x2.sub(f64x2.sub(promoteLow(x), promoteLow(y)), c64), t64);
+      const dd1 = f64x2.mul(f64x2.sub(f64x2.sub(promoteHigh(x), promoteHigh(y)), c64), t64);
+      // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
+      d0 = f64x2.add(d0, v128.bitselect(z64, f64x2.mul(ex0, dd0), f64x2.eq(ex0, z64)));
+      d1 = f64x2.add(d1, v128.bitselect(z64, f64x2.mul(ex1, dd1), f64x2.eq(ex1, z64)));
+    }
+    const sx = hsum64(f64x2.add(sx0, sx1)), sy = hsum64(f64x2.add(sy0, sy1));
+    store<f64>(outPtr + (<usize>r << 3), hsum64(f64x2.add(d0, d1)) / sx - Math.log(sx) + Math.log(sy));
+  }
+}
+
+/**
+ * KL(p || q) per float32 row of probabilities; with normalize, of p/sum(p) and q/sum(q):
+ *   KL = (1/Zp) sum_k p_k log(p_k s / q_k) + log((Zq/Zp)/s), s = (Zq/Zp) rounded to float32,
+ * one log per element. Lanes where p s / q is not a normal float32 (q = 0, overflow, NaN) are
+ * recomputed in f64 as p (log p + log s - log q).
+ */
+export function klProbsF32(pPtr: usize, qPtr: usize, rows: i32, classes: i32, normalize: bool, outPtr: usize): void {
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << 2;
+    const pr = pPtr + off, qr = qPtr + off;
+    let zp = 1.0, zq = 1.0;
+    if (normalize) { zp = sumF32(pr, classes); zq = sumF32(qr, classes); }
+    const s = <f32>(zq / zp);
+    const sV = f32x4.splat(s);
+    let a0 = f64x2.splat(0), a1 = a0;
+    for (let i = 0; i < classes; i += 4) {
+      const full = i + 4 <= classes;
+      const p = full ? v128.load(at(pr, i)) : loadTailF32(at(pr, i), classes - i, 0);
+      const q = full ? v128.load(at(qr, i)) : loadTailF32(at(qr, i), classes - i, 1);
+      const ratio = f32x4.div(f32x4.mul(p, sV), q);
+      const ok = v128.and(f32x4.ge(ratio, f32x4.splat(1.17549435e-38)), f32x4.lt(ratio, f32x4.splat(Infinity)));
+      let term = v128.bitselect(zero, f32x4.mul(p, logf4(ratio)), f32x4.eq(p, zero));
+      const bad = v128.andnot(v128.not(ok), f32x4.eq(p, zero));
+      if (v128.any_true(bad)) {
+        // Rare: recompute those lanes in f64 and drop them from the float32 terms.
+        term = v128.bitselect(zero, term, bad);
+        const ls = Math.log(<f64>s);
+        if (i32x4.extract_lane(bad, 0) != 0) a0 = f64x2.add(a0, f64x2(klTerm(at(pr, i), at(qr, i), ls), 0));
+        if (i32x4.extract_lane(bad, 1) != 0) a0 = f64x2.add(a0, f64x2(klTerm(at(pr, i + 1), at(qr, i + 1), ls), 0));
+        if (i32x4.extract_lane(bad, 2) != 0) a0 = f64x2.add(a0, f64x2(klTerm(at(pr, i + 2), at(qr, i + 2), ls), 0));
+        if (i32x4.extract_lane(bad, 3) != 0) a0 = f64x2.add(a0, f64x2(klTerm(at(pr, i + 3), at(qr, i + 3), ls), 0));
+      }
+      a0 = f64x2.add(a0, promoteLow(term)); a1 = f64x2.add(a1, promoteHigh(term));
+    }
+    const sum = hsum64(f64x2.add(a0, a1));
+    store<f64>(outPtr + (<usize>r << 3), sum / zp + Math.log((zq / zp) / <f64>s));
+  }
+}
+
+/** p (log p + log s - log q) in f64, for the lanes klProbsF32 cannot do in float32. */
+function klTerm(pAt: usize, qAt: usize, logS: f64): f64 {
+  const p = <f64>load<f32>(pAt), q = <f64>load<f32>(qAt);
+  return p * (Math.log(p) + logS - Math.log(q));
+}
+
+export function sumF32(ptr: usize, n: i32): f64 {
+  let a0 = f64x2.splat(0), a1 = a0;
+  for (let i = 0; i < n; i += 4) {
+    const x = i + 4 <= n ? v128.load(at(ptr, i)) : loadTailF32(at(ptr, i), n - i, 0);
+    a0 = f64x2.add(a0, promoteLow(x)); a1 = f64x2.add(a1, promoteHigh(x));
+  }
+  return hsum64(f64x2.add(a0, a1));
+}
+
+/**
+ * Entropy per float32 row. Probabilities (mode 2): H = -g sum p'_k log p'_k - log g, with
+ * p'_k = p_k * (1/Z rounded to float32) and g the exact ratio correcting that rounding (Z = 1
+ * without normalize). Logits (mode 0): H = (1/S) sum e_k g_k + log S, g_k = (m - x_k)/T.
+ */
+export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f32, normalize: bool, outPtr: usize): void {
+  const zero = f32x4.splat(0), tV = f32x4.splat(invT);
+  for (let r = 0; r < rows; r++) {
+    const row = pPtr + (<usize>r * <usize>classes << 2);
+    let a0 = f64x2.splat(0), a1 = a0, s0 = a0, s1 = a0;
+    if (mode == 2) {
+      const z = normalize ? sumF32(row, classes) : 1.0;
+      const inv = <f32>(1.0 / z);
+      const iV = f32x4.splat(inv);
+      for (let i = 0; i < classes; i += 4) {
+        const p = f32x4.mul(i + 4 <= classes ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, 0), iV);
+        const term = v128.bitselect(zero, f32x4.mul(p, logf4(p)), f32x4.eq(p, zero));
+        a0 = f64x2.add(a0, promoteLow(term)); a1 = f64x2.add(a1, promoteHigh(term));
+      }
+      const g = (1.0 / z) / <f64>inv;
+      store<f64>(outPtr + (<usize>r << 3), -g * hsum64(f64x2.add(a0, a1)) - Math.log(g));
+    } else {
+      const m = rowMaxF32(row, classes);
+      const mV = f32x4.splat(m);
+      for (let i = 0; i < classes; i += 4) {
+        const full = i + 4 <= classes;
+        const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
+        const g = f32x4.mul(f32x4.sub(mV, x), tV);
+        let e = expf4(f32x4.neg(g));
+        if (!full) e = v128.and(e, tailMask(classes - i));
+        const term = v128.bitselect(zero, f32x4.mul(e, g), f32x4.eq(e, zero));
+        s0 = f64x2.add(s0, promoteLow(e)); s1 = f64x2.add(s1, promoteHigh(e));
+        a0 = f64x2.add(a0, promoteLow(term)); a1 = f64x2.add(a1, promoteHigh(term));
+      }
+      const s = hsum64(f64x2.add(s0, s1));
+      store<f64>(outPtr + (<usize>r << 3), hsum64(f64x2.add(a0, a1)) / s + Math.log(s));
+    }
+  }
+}

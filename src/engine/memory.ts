@@ -1,0 +1,185 @@
+// The one place that knows about pointers, views and memory growth.
+//
+// Layout of the module's linear memory (all owned by this file; the module never allocates):
+//
+//   [0, heapBase)            the module's static data
+//   [heapBase, scratchEnd)   scratch slots: P and Q rows, per-class weights, class indices, per-row
+//                            results. Ordinary typed arrays are copied through these in chunks of
+//                            whole rows, so a call never needs more memory than this.
+//   [scratchEnd, ...)        blocks handed to users by allocate() (zero-copy), first fit.
+//
+// Growth: only allocate() and a call whose single row is larger than a slot (more than 1 MiB,
+// i.e. over 262144 float32 or 131072 float64 classes) grow the memory. Growing detaches every
+// typed array on the old buffer (its length becomes 0 and writes to it are silently lost), so
+// WasmArray.view re-creates its view whenever the buffer has changed, and this file re-reads
+// `memory.buffer` before every use.
+import { XentError } from "../errors.js";
+import type { FloatArray } from "../types.js";
+
+const PAGE = 65536;
+/** Bytes of one float slot: one row of up to 262144 float32 / 131072 float64 classes fits. */
+export const SLOT_BYTES = 1 << 20;
+/** Rows per chunk are chosen so that a chunk of one input is about this size (cache-resident). */
+export const CHUNK_BYTES = 1 << 17;
+/** Most rows of one chunk (class indices and per-row results are sized for this many). */
+export const CHUNK_ROWS = 1 << 14;
+const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
+
+type TypedArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+
+/** A typed array that lives in the module's memory: the measures use it without copying. */
+export class WasmArray<T extends FloatArray | Int32Array = FloatArray> {
+  #view: T | null = null;
+  #freed = false;
+  constructor(
+    private readonly mem: Memory,
+    private readonly ctor: TypedArrayCtor<T>,
+    /** Byte address in the module's memory. */
+    readonly ptr: number,
+    /** Number of elements. */
+    readonly length: number,
+  ) {}
+
+  /**
+   * A live view of the block. Take it again after any allocate() (which may grow memory and
+   * detach earlier views); measures never detach it unless a single row exceeds 1 MiB.
+   */
+  get view(): T {
+    if (this.#freed) throw new XentError("INVALID_TYPE", "this WasmArray was freed");
+    const buffer = this.mem.buffer;
+    if (this.#view === null || this.#view.buffer !== buffer) this.#view = new this.ctor(buffer, this.ptr, this.length);
+    return this.#view;
+  }
+
+  /** Returns the block to the allocator; the WasmArray must not be used after. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.#view = null;
+    this.mem.free(this.ptr);
+  }
+}
+
+/** Memory of one instance: scratch slots and a first-fit allocator for user blocks. */
+export class Memory {
+  readonly slotP: number;
+  readonly slotQ: number;
+  readonly slotW: number;
+  readonly slotIdx: number;
+  readonly slotOut: number;
+  private slotBytes = SLOT_BYTES;
+  private end: number;
+  /** Free blocks above the scratch region, sorted by address: [ptr, bytes]. */
+  private freeList: Array<[number, number]> = [];
+  private used = new Map<number, number>();
+
+  constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
+    let at = align(heapBase, 64);
+    this.slotP = at; at += SLOT_BYTES;
+    this.slotQ = at; at += SLOT_BYTES;
+    this.slotW = at; at += SLOT_BYTES;
+    this.slotIdx = at; at += CHUNK_ROWS * 4;
+    this.slotOut = at; at += CHUNK_ROWS * 8;
+    this.end = at;
+    this.ensure(at);
+  }
+
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer as ArrayBuffer;
+  }
+
+  /** Largest row, in bytes, that the slots hold. */
+  get rowCapacity(): number {
+    return this.slotBytes;
+  }
+
+  /** Grows the memory so that [0, bytes) exists. */
+  private ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes <= have) return;
+    if (bytes > MAX_BYTES) throw new XentError("OUT_OF_MEMORY", `${bytes} bytes do not fit in WebAssembly memory (4 GiB at most)`);
+    try {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch (e) {
+      throw new XentError("OUT_OF_MEMORY", `cannot grow WebAssembly memory to ${bytes} bytes: ${(e as Error).message}`);
+    }
+  }
+
+  /** Makes the float slots hold rows of `rowBytes` (rare: rows over 1 MiB). May grow memory. */
+  reserveRow(rowBytes: number): { p: number; q: number; w: number } {
+    if (rowBytes <= SLOT_BYTES) return { p: this.slotP, q: this.slotQ, w: this.slotW };
+    if (rowBytes > this.slotBytes || this.bigSlots === null) {
+      if (this.bigSlots !== null) this.free(this.bigSlots);
+      this.slotBytes = align(rowBytes, 64);
+      this.bigSlots = this.alloc(3 * this.slotBytes);
+    }
+    const b = this.bigSlots;
+    return { p: b, q: b + this.slotBytes, w: b + 2 * this.slotBytes };
+  }
+  private bigSlots: number | null = null;
+
+  /** A block of `bytes`, 64-byte aligned, above the scratch region. May grow memory. */
+  alloc(bytes: number): number {
+    bytes = align(Math.max(bytes, 1), 64);
+    for (let i = 0; i < this.freeList.length; i++) {
+      const [ptr, size] = this.freeList[i];
+      if (size < bytes) continue;
+      if (size === bytes) this.freeList.splice(i, 1);
+      else this.freeList[i] = [ptr + bytes, size - bytes];
+      this.used.set(ptr, bytes);
+      return ptr;
+    }
+    const ptr = this.end;
+    this.ensure(ptr + bytes);
+    this.end = ptr + bytes;
+    this.used.set(ptr, bytes);
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    const bytes = this.used.get(ptr);
+    if (bytes === undefined) return;
+    this.used.delete(ptr);
+    const list = this.freeList;
+    let i = 0;
+    while (i < list.length && list[i][0] < ptr) i++;
+    list.splice(i, 0, [ptr, bytes]);
+    // Coalesce with the neighbours; a block reaching the end is given back to the bump pointer.
+    if (i + 1 < list.length && list[i][0] + list[i][1] === list[i + 1][0]) {
+      list[i][1] += list[i + 1][1];
+      list.splice(i + 1, 1);
+    }
+    if (i > 0 && list[i - 1][0] + list[i - 1][1] === list[i][0]) {
+      list[i - 1][1] += list[i][1];
+      list.splice(i, 1);
+      i--;
+    }
+    if (list[i][0] + list[i][1] === this.end) {
+      this.end = list[i][0];
+      list.splice(i, 1);
+    }
+  }
+
+  /** Bytes in blocks handed out by alloc() and not freed. */
+  get allocatedBytes(): number {
+    let n = 0;
+    for (const b of this.used.values()) n += b;
+    return n;
+  }
+
+  allocate<T extends FloatArray | Int32Array>(ctor: TypedArrayCtor<T>, length: number): WasmArray<T> {
+    if (!Number.isInteger(length) || length < 0) throw new XentError("INVALID_TYPE", `allocate: length must be an integer >= 0, got ${length}`);
+    const bytes = length * ctor.BYTES_PER_ELEMENT;
+    if (bytes > MAX_BYTES) throw new XentError("OUT_OF_MEMORY", `allocate: ${bytes} bytes do not fit in WebAssembly memory`);
+    return new WasmArray(this, ctor, this.alloc(bytes), length);
+  }
+
+  /** True when `a` is a view on this memory (so the measures can pass its address, no copy). */
+  holds(a: ArrayBufferView): boolean {
+    return a.buffer === this.memory.buffer;
+  }
+}
+
+function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}

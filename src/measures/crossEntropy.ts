@@ -1,0 +1,136 @@
+import { XentError, describe } from "../errors.js";
+import type { Engine } from "../engine/engine.js";
+import { OP_CE, PROBS, type Mode } from "../engine/abi.js";
+import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
+import {
+  COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, isFloatArray, isIndexArray,
+  numberOption, outOption, reductionOption, sameLength, shapeOf, unwrap, weightOption,
+} from "./validate.js";
+import { checked, finish, rowBuffer } from "./finish.js";
+
+const OPTIONS = [...COMMON_OPTIONS, "from", "weight", "ignoreIndex", "labelSmoothing", "sampleWeight", "eps"] as const;
+
+interface Call {
+  rows: number;
+  classes: number;
+  /** Class indices, -1 for ignored rows; or null with dense targets. */
+  index: Int32Array | null;
+  dense: FloatArray | null;
+  q: FloatArray;
+  pMode: Mode;
+  qMode: Mode;
+  weight: FloatArray | null;
+  sampleWeight: FloatArray | null;
+  labelSmoothing: number;
+  eps: number;
+  reduction: Reduction;
+  logBase: number;
+  out: Float32Array | Float64Array | null;
+  check: boolean;
+}
+
+function prepare(target: unknown, prediction: unknown, options: unknown): Call {
+  const o = checkOptions("crossEntropy", options, OPTIONS);
+  const t0 = unwrap(target), q0 = unwrap(prediction);
+  if (isIndexArray(q0) && (isFloatArray(t0) || Array.isArray(t0))) {
+    throw new XentError("ARGUMENT_ORDER", `crossEntropy(target, prediction): the prediction is ${describe(q0)} (class indices?) ` +
+      `and the target is ${describe(t0)}; the truth comes first: crossEntropy(labels, logits)`);
+  }
+  const q = floatArray("prediction", q0);
+  const classes = classesOption(o.classes);
+  const reduction = reductionOption(o.reduction);
+  const logBase = baseOption(o.base);
+  const from = fromOption(o.from, "probs", "logits", "q");
+  const ignoreIndex = numberOption("ignoreIndex", o.ignoreIndex, -100, Number.isInteger, "an integer");
+  const labelSmoothing = numberOption("labelSmoothing", o.labelSmoothing, 0, (x) => x >= 0 && x <= 1, "in [0, 1]");
+  const eps = numberOption("eps", o.eps, 0, (x) => x >= 0 && x < 0.5, "in [0, 0.5)");
+  if (eps > 0 && from.q !== PROBS) throw new XentError("INVALID_OPTION", `eps clips probabilities: it needs from: "probs"`);
+  const check = boolOption("check", o.check);
+
+  let rows: number, K: number, index: Int32Array | null = null, dense: FloatArray | null = null;
+  const isDense = isFloatArray(t0) || (Array.isArray(t0) && t0.length === q.length && t0.length > 0);
+  if (isDense) {
+    dense = floatArray("target", t0);
+    sameLength("target (dense)", dense, "prediction", q);
+    ({ rows, classes: K } = q.length === 0 && classes === undefined ? { rows: 0, classes: 1 } : shapeOf("prediction", q.length, classes));
+  } else if (isIndexArray(t0) || Array.isArray(t0)) {
+    rows = t0.length;
+    K = classes ?? (rows > 0 ? q.length / rows : 1);
+    if (!Number.isInteger(K) || rows * K !== q.length) {
+      throw new XentError("SHAPE_MISMATCH", `prediction has length ${q.length}, which is not ${rows} rows (one per target) x ` +
+        (classes === undefined ? "a whole number of classes" : `classes = ${classes}`));
+    }
+    index = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const v = (t0 as ArrayLike<unknown>)[r];
+      if (typeof v !== "number") throw new XentError("INVALID_TYPE", `target: element ${r} is ${describe(v)}, not a class index`);
+      if (v === ignoreIndex) index[r] = -1;
+      else if (Number.isInteger(v) && v >= 0 && v < K) index[r] = v;
+      else throw new XentError("INVALID_INDEX", `target[${r}] = ${v} is not a class index in [0, ${K}) nor ignoreIndex (${ignoreIndex})`);
+    }
+  } else {
+    throw new XentError("INVALID_TYPE", `target: expected class indices (Int32Array, Uint8Array, ..., number[]) or a ` +
+      `dense Float32Array / Float64Array, got ${describe(t0)}`);
+  }
+  return {
+    rows, classes: K, index, dense, q, pMode: from.p, qMode: from.q,
+    weight: weightOption("weight", o.weight, K, "one per class"),
+    sampleWeight: weightOption("sampleWeight", o.sampleWeight, rows, "one per row"),
+    labelSmoothing, eps, reduction, logBase, check,
+    out: outOption(o.out, rows, reduction),
+  };
+}
+
+function compute(e: Engine, c: Call): number | Float32Array | Float64Array {
+  const { rows, classes: K, q, weight: w, sampleWeight: sw, labelSmoothing: ls } = c;
+  const values = rowBuffer(rows, c.reduction);
+  let denominator = 0;
+  if (c.index !== null) {
+    // PyTorch: l_r = (1 - e) w[t_r] (-log q[t_r]) + (e/K) sum_k w_k (-log q_k); ignored rows give 0;
+    // "mean" divides by sum of w[t_r] over the rows that count (times sampleWeight).
+    const t = c.index;
+    e.ceIndex(q, t, rows, K, c.qMode, c.eps, values);
+    const smooth = ls > 0 ? rowBuffer(rows, "mean", 1) : null;
+    if (smooth !== null) e.pair(OP_CE, null, q, w, rows, K, PROBS, c.qMode, 1, false, 0, 1, c.eps, smooth);
+    for (let r = 0; r < rows; r++) {
+      if (t[r] < 0) {
+        values[r] = 0;
+        continue;
+      }
+      const wr = (w === null ? 1 : w[t[r]]) * (sw === null ? 1 : sw[r]);
+      denominator += wr;
+      const nll = wr * values[r];
+      values[r] = smooth === null ? nll : (1 - ls) * nll + (ls / K) * smooth[r] * (sw === null ? 1 : sw[r]);
+    }
+  } else {
+    // Dense targets: l_r = -sum_k w_k ((1 - e) t_k + e/K) log q_k; "mean" divides by the rows
+    // (by the sum of sampleWeight when given).
+    e.pair(OP_CE, c.dense, q, w, rows, K, c.pMode, c.qMode, 1, false, 1 - ls, ls / K, c.eps, values);
+    if (sw !== null) for (let r = 0; r < rows; r++) { values[r] *= sw[r]; denominator += sw[r]; }
+    else denominator = rows;
+  }
+  return finish(values, rows, c.reduction, c.logBase, denominator, c.out);
+}
+
+export function makeCrossEntropy(engine: () => Engine, reference: Engine) {
+  /**
+   * Cross-entropy H(target, prediction) = -sum_k y_k log q_k per row, truth first.
+   *
+   * `target` holds class indices (one per row) or a dense distribution per row; `prediction`
+   * holds logits (default), probabilities or log-probabilities (`from`). Same semantics as
+   * `torch.nn.functional.cross_entropy` (logits), `nll_loss` (logprobs) and `sklearn.metrics.log_loss`
+   * (probs with eps and sampleWeight, without its row renormalisation). 0 log 0 = 0; a target class
+   * with probability 0 gives Infinity; NaN in a row that counts gives NaN.
+   *
+   * @throws XentError INVALID_TYPE, SHAPE_MISMATCH, INVALID_CLASSES, INVALID_INDEX, INVALID_WEIGHT,
+   *   UNKNOWN_OPTION, INVALID_OPTION, ARGUMENT_ORDER, NOT_INITIALIZED.
+   * @example
+   * crossEntropy(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1])); // mean nats over 2 rows
+   */
+  return function crossEntropy<O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput,
+    options?: O): MeasureResult<O> {
+    const c = prepare(target, prediction, options);
+    const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+    return checked("crossEntropy", c.check, engine(), reference, f32, (e) => compute(e, c)) as MeasureResult<O>;
+  };
+}

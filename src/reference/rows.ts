@@ -1,0 +1,159 @@
+// The definition of every measure, one row at a time, in plain float64 TypeScript.
+// This is the oracle of the differential tests and the "js" engine. Readability comes first:
+// each function is the formula in its docs, made numerically stable and nothing more.
+import type { FloatArray } from "../types.js";
+import type { Engine } from "../engine/engine.js";
+import { LOGITS, LOGPROBS, PROBS, OP_CE, OP_KL, type Mode, type PairOp } from "../engine/abi.js";
+
+/** A probability distribution given by one row: p(k) and log p(k). */
+interface Distribution {
+  p(k: number): number;
+  logp(k: number): number;
+}
+
+function rowMax(x: FloatArray, off: number, n: number): number {
+  let m = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const v = x[off + k];
+    if (v !== v) return NaN; // NaN anywhere makes the row NaN
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/**
+ * The distribution a row stands for.
+ * - logits: softmax(x / T), computed as exp((x_k - max) / T - log S), S = sum exp((x_j - max) / T).
+ *   A row of -inf only, or with +inf or NaN, gives NaN everywhere.
+ * - logprobs: exp(x_k) as given; with normalize, renormalised as a softmax of x.
+ * - probs: x_k as given; with normalize, x_k / sum(x).
+ */
+export function distribution(x: FloatArray, off: number, n: number, mode: Mode, invT: number, normalize: boolean): Distribution {
+  if (mode === PROBS) {
+    let s = 1;
+    if (normalize) {
+      s = 0;
+      for (let k = 0; k < n; k++) s += x[off + k];
+    }
+    const logS = Math.log(s);
+    return { p: (k) => x[off + k] / s, logp: (k) => Math.log(x[off + k]) - logS };
+  }
+  if (mode === LOGPROBS && !normalize) {
+    return { p: (k) => Math.exp(x[off + k]), logp: (k) => x[off + k] };
+  }
+  const t = mode === LOGITS ? invT : 1;
+  const m = rowMax(x, off, n);
+  let s = 0;
+  for (let k = 0; k < n; k++) s += Math.exp((x[off + k] - m) * t);
+  const logS = Math.log(s);
+  return {
+    p: (k) => Math.exp((x[off + k] - m) * t) / s,
+    logp: (k) => (x[off + k] - m) * t - logS,
+  };
+}
+
+/** -log q[t] for one row; with probs, q is clipped to [eps, 1 - eps] first when eps > 0. */
+export function nllRow(q: FloatArray, off: number, n: number, t: number, mode: Mode, eps: number): number {
+  if (mode === LOGITS) {
+    // -log softmax(x)[t] = (max - x_t) + log sum exp(x_k - max): no cancellation for large logits.
+    const m = rowMax(q, off, n);
+    let s = 0;
+    for (let k = 0; k < n; k++) s += Math.exp(q[off + k] - m);
+    return m - q[off + t] + Math.log(s);
+  }
+  if (mode === LOGPROBS) return -q[off + t];
+  return -Math.log(clip(q[off + t], eps));
+}
+
+function clip(x: number, eps: number): number {
+  return eps > 0 ? Math.min(Math.max(x, eps), 1 - eps) : x;
+}
+
+/** Cross-entropy of one row against a dense target: -sum_k c_k log q_k, c_k = w_k (a t_k + b). */
+export function crossEntropyRow(t: FloatArray | null, q: Distribution, qMode: Mode, qx: FloatArray, w: FloatArray | null,
+  off: number, n: number, a: number, b: number, eps: number, tDist: Distribution | null): number {
+  let h = 0;
+  for (let k = 0; k < n; k++) {
+    const tk = t === null ? 0 : tDist !== null ? tDist.p(k) : t[off + k];
+    const c = (w === null ? 1 : w[k]) * (a * tk + b);
+    if (c === 0) continue; // 0 log 0 = 0, also against a -inf logit
+    const logq = qMode === PROBS && eps > 0 ? Math.log(clip(qx[off + k], eps)) : q.logp(k);
+    h -= c * logq;
+  }
+  return h;
+}
+
+/** KL(P || Q) of one row: sum_k p_k (log p_k - log q_k); p_k = 0 contributes 0. */
+export function klRow(p: Distribution, q: Distribution, n: number): number {
+  let d = 0;
+  for (let k = 0; k < n; k++) {
+    const pk = p.p(k);
+    if (pk !== 0) d += pk * (p.logp(k) - q.logp(k));
+  }
+  return d;
+}
+
+/** Jensen-Shannon divergence of one row: (KL(P||M) + KL(Q||M)) / 2 with M = (P + Q) / 2. */
+export function jsRow(p: Distribution, q: Distribution, n: number): number {
+  let d = 0;
+  for (let k = 0; k < n; k++) {
+    const pk = p.p(k), qk = q.p(k);
+    const logm = Math.log((pk + qk) / 2);
+    if (pk !== 0) d += 0.5 * pk * (p.logp(k) - logm);
+    if (qk !== 0) d += 0.5 * qk * (q.logp(k) - logm);
+  }
+  return d;
+}
+
+/** Entropy of one row: -sum_k p_k log p_k; p_k = 0 contributes 0. */
+export function entropyRow(p: Distribution, n: number): number {
+  let h = 0;
+  for (let k = 0; k < n; k++) {
+    const pk = p.p(k);
+    if (pk !== 0) h -= pk * p.logp(k);
+  }
+  return h;
+}
+
+/**
+ * Binary cross-entropy of one element.
+ * probs: -(pw y max(log x, -100) + (1 - y) max(log(1 - x), -100)), PyTorch's clamp of each log;
+ * logits: (1 - y) x + (1 + (pw - 1) y) (log(1 + exp(-|x|)) + max(-x, 0)), the stable form of
+ * -(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))).
+ */
+export function bceElement(y: number, x: number, pw: number, mode: Mode): number {
+  if (mode === LOGITS) {
+    return (1 - y) * x + (1 + (pw - 1) * y) * (Math.log1p(Math.exp(-Math.abs(x))) + Math.max(-x, 0));
+  }
+  return -(pw * y * Math.max(Math.log(x), -100) + (1 - y) * Math.max(Math.log(1 - x), -100));
+}
+
+/** The reference as an engine: row by row, the functions above. */
+export const referenceEngine: Engine = {
+  name: "js",
+  ceIndex(q, t, rows, classes, qMode, eps, out) {
+    for (let r = 0; r < rows; r++) out[r] = t[r] < 0 ? 0 : nllRow(q, r * classes, classes, t[r], qMode, eps);
+  },
+  pair(op: PairOp, p, q, w, rows, classes, pMode, qMode, invT, normalize, a, b, eps, out) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * classes;
+      const qd = distribution(q, off, classes, qMode, invT, op !== OP_CE && normalize);
+      if (op === OP_CE) {
+        const pd = p !== null && pMode !== PROBS ? distribution(p, off, classes, pMode, invT, false) : null;
+        out[r] = crossEntropyRow(p, qd, qMode, q, w, off, classes, a, b, eps, pd);
+        continue;
+      }
+      const pd = distribution(p!, off, classes, pMode, invT, normalize);
+      out[r] = op === OP_KL ? klRow(pd, qd, classes) : jsRow(pd, qd, classes);
+    }
+  },
+  entropy(p, rows, classes, mode, invT, normalize, out) {
+    for (let r = 0; r < rows; r++) out[r] = entropyRow(distribution(p, r * classes, classes, mode, invT, normalize), classes);
+  },
+  bce(y, x, w, pw, n, classes, mode, out) {
+    for (let i = 0; i < n; i++) {
+      const l = bceElement(y[i], x[i], pw === null ? 1 : pw[i % classes], mode);
+      out[i] = w === null ? l : l * w[i];
+    }
+  },
+};

@@ -3,7 +3,7 @@ import type { Engine } from "../engine/engine.js";
 import { OP_CE, PROBS, type Mode } from "../engine/abi.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, isFloatArray, isIndexArray,
+  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, classesOption, floatArray, fromOption, isFloatArray, isIndexArray,
   numberOption, outOption, reductionOption, sameLength, shapeOf, unwrap, weightOption,
 } from "./validate.js";
 import { checked, finish, rowBuffer } from "./finish.js";
@@ -54,6 +54,7 @@ function prepare(target: unknown, prediction: unknown, options: unknown): Call {
     sameLength("target (dense)", dense, "prediction", q);
     ({ rows, classes: K } = q.length === 0 && classes === undefined ? { rows: 0, classes: 1 } : shapeOf("prediction", q.length, classes));
   } else if (isIndexArray(t0) || Array.isArray(t0)) {
+    if (isIndexArray(t0)) checkAttached("target", t0);
     rows = t0.length;
     K = classes ?? (rows > 0 ? q.length / rows : 1);
     if (!Number.isInteger(K) || rows * K !== q.length) {

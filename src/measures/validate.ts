@@ -20,9 +20,21 @@ export function unwrap(v: unknown): unknown {
   return v instanceof WasmArray ? v.view : v;
 }
 
-/** Detached buffers have length 0 views; an explicit error beats a silent empty result. */
-function checkAttached(name: string, a: ArrayBufferView): void {
-  if ((a.buffer as { detached?: boolean }).detached === true) {
+/**
+ * A detached buffer (transferred, or a view on WebAssembly memory that has since grown) makes its
+ * views read as empty; an explicit error beats a silently empty result.
+ */
+export function checkAttached(name: string, a: ArrayBufferView): void {
+  if (a.byteLength !== 0 || a.buffer.byteLength !== 0) return;
+  let detached = (a.buffer as { detached?: boolean }).detached === true;
+  if (!detached) {
+    try {
+      new Uint8Array(a.buffer); // throws on a detached buffer where `detached` is not implemented
+    } catch {
+      detached = true;
+    }
+  }
+  if (detached) {
     throw new XentError("INVALID_TYPE", `${name}: its ArrayBuffer is detached (transferred, or a view on WebAssembly memory that has since grown)`);
   }
 }

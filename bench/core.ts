@@ -1,0 +1,48 @@
+// benny suite: crossEntropy from logits, xent (SIMD engine, copy-in and zero-copy) against
+// xent/reference, at the workload sizes of the throughput issue. Results: bench/results/core.json.
+//   npm run bench            (all sizes)
+//   npm run bench -- W2      (one size)
+import b from "benny";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import { init, backend, crossEntropy, allocate } from "../src/index.js";
+import * as reference from "../src/reference/index.js";
+import { rng, logits, labels } from "../test/helpers/data.js";
+
+const WORKLOADS: Record<string, [number, number]> = { W1: [4096, 10], W2: [1024, 1000], W3: [64, 32000], W4: [8, 128256] };
+const only = process.argv.slice(2).filter((a) => a in WORKLOADS);
+
+await init();
+const results: Record<string, unknown>[] = [];
+for (const [name, [rows, classes]] of Object.entries(WORKLOADS)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  const u = rng(rows);
+  const x = logits(u, rows * classes, Float32Array);
+  const t = labels(u, rows, classes);
+  const X = allocate(Float32Array, x.length);
+  X.view.set(x);
+  let sink = 0;
+  const summary = await b.suite(
+    `crossEntropy from logits, ${name} (${rows} x ${classes}, float32)`,
+    b.add("xent (copy-in)", () => { sink += crossEntropy(t, x, { classes }); }),
+    b.add("xent (zero-copy)", () => { sink += crossEntropy(t, X.view, { classes }); }),
+    b.add("xent/reference", () => { sink += reference.crossEntropy(t, x, { classes }); }),
+    b.configure({ cases: { minSamples: 20, maxTime: 2 } }),
+    b.cycle((r: { name: string; ops: number }) => console.log(`  ${r.name}: ${((r.ops * rows * classes) / 1e6).toFixed(0)} Melem/s`)),
+  );
+  if (!Number.isFinite(sink)) throw new Error("results were not finite");
+  for (const r of summary.results) {
+    results.push({ workload: name, rows, classes, case: r.name, opsPerSec: r.ops, melemPerSec: (r.ops * rows * classes) / 1e6, margin: r.margin, samples: r.samples });
+  }
+  X.free();
+}
+const base = results.filter((r) => r.case === "xent/reference");
+for (const r of results) {
+  const ref = base.find((x) => x.workload === r.workload) as { opsPerSec: number };
+  r.vsReference = (r.opsPerSec as number) / ref.opsPerSec;
+}
+console.table(results.map((r) => ({ workload: r.workload, case: r.case, "Melem/s": (r.melemPerSec as number).toFixed(0), "x reference": (r.vsReference as number).toFixed(1) })));
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("./results/core.json", import.meta.url), JSON.stringify({
+  date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, engine: backend(), results,
+}, null, 2) + "\n");

@@ -3,7 +3,7 @@
 // and every sum is formed in float64, so the result carries the error of the vector exp/log
 // (~2e-7 relative per term) and not the drift of float32 sums.
 // Every function handles any row length: full vectors, then one masked tail vector.
-import { expf4, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
+import { expf4Low, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
 
 // @ts-ignore: decorator
 @inline
@@ -17,36 +17,78 @@ function at(ptr: usize, i: i32): usize {
   return ptr + (<usize>i << 2);
 }
 
-/** Largest element of a float32 row (NaN if any is NaN). */
+/**
+ * Largest element of a float32 row, skipping NaN (pmax is one instruction; wasm's max, which
+ * propagates NaN, is several). Every caller then takes exp(x_k - max) of each element, so a NaN
+ * still makes the row NaN; a row of NaN only gives -inf, which callers also turn into NaN.
+ */
 export function rowMaxF32(ptr: usize, n: i32): f32 {
   let m0 = f32x4.splat(-Infinity), m1 = m0;
   let i = 0;
   for (; i + 8 <= n; i += 8) {
-    m0 = f32x4.max(m0, v128.load(at(ptr, i)));
-    m1 = f32x4.max(m1, v128.load(at(ptr, i), 16));
+    m0 = f32x4.pmax(m0, v128.load(at(ptr, i)));
+    m1 = f32x4.pmax(m1, v128.load(at(ptr, i), 16));
   }
-  if (i + 4 <= n) { m0 = f32x4.max(m0, v128.load(at(ptr, i))); i += 4; }
-  m0 = f32x4.max(m0, loadTailF32(at(ptr, i), n - i, -Infinity));
-  return hmax32(f32x4.max(m0, m1));
+  if (i + 4 <= n) { m0 = f32x4.pmax(m0, v128.load(at(ptr, i))); i += 4; }
+  m0 = f32x4.pmax(m0, loadTailF32(at(ptr, i), n - i, -Infinity));
+  return hmax32(f32x4.pmax(m0, m1));
 }
 
 /** sum_k exp((x_k - m) * invT), accumulated in f64. */
 export function rowSumExpF32(ptr: usize, n: i32, m: f32, invT: f32): f64 {
+  if (invT == 1) return rowSumExpShiftF32(ptr, n, m);
   const mV = f32x4.splat(m), tV = f32x4.splat(invT);
   let a0 = f64x2.splat(0), a1 = a0, a2 = a0, a3 = a0;
   let i = 0;
   for (; i + 8 <= n; i += 8) {
-    const e0 = expf4(f32x4.mul(f32x4.sub(v128.load(at(ptr, i)), mV), tV));
-    const e1 = expf4(f32x4.mul(f32x4.sub(v128.load(at(ptr, i), 16), mV), tV));
+    const e0 = expf4Low(f32x4.mul(f32x4.sub(v128.load(at(ptr, i)), mV), tV));
+    const e1 = expf4Low(f32x4.mul(f32x4.sub(v128.load(at(ptr, i), 16), mV), tV));
     a0 = f64x2.add(a0, promoteLow(e0)); a1 = f64x2.add(a1, promoteHigh(e0));
     a2 = f64x2.add(a2, promoteLow(e1)); a3 = f64x2.add(a3, promoteHigh(e1));
   }
   for (; i < n; i += 4) {
     const x = i + 4 <= n ? v128.load(at(ptr, i)) : loadTailF32(at(ptr, i), n - i, -Infinity);
-    const e = v128.and(expf4(f32x4.mul(f32x4.sub(x, mV), tV)), tailMask(n - i));
+    const e = v128.and(expf4Low(f32x4.mul(f32x4.sub(x, mV), tV)), tailMask(n - i));
     a0 = f64x2.add(a0, promoteLow(e)); a1 = f64x2.add(a1, promoteHigh(e));
   }
   return hsum64(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)));
+}
+
+/**
+ * sum_k exp(x_k - m), m the row maximum. The terms equal to the maximum are exactly 1 and are
+ * counted, not added: the other terms are summed in float32 in blocks of 256 per lane, flushed to
+ * f64 after each block. A float32 partial sum holding a 1 would lose every term below 6e-8 added
+ * to it; without it, each block's partial sums are within 256 * 6e-8 relative of themselves.
+ */
+export function rowSumExpShiftF32(ptr: usize, n: i32, m: f32): f64 {
+  const mV = f32x4.splat(m), z = f32x4.splat(0);
+  let acc = f64x2.splat(0), ones = i32x4.splat(0);
+  let i = 0;
+  while (i + 16 <= n) {
+    let s0 = z, s1 = z, s2 = z, s3 = z;
+    const end = min(n - 15, i + 1024);
+    for (; i < end; i += 16) {
+      const x0 = v128.load(at(ptr, i)), x1 = v128.load(at(ptr, i), 16);
+      const x2 = v128.load(at(ptr, i), 32), x3 = v128.load(at(ptr, i), 48);
+      const q0 = f32x4.eq(x0, mV), q1 = f32x4.eq(x1, mV), q2 = f32x4.eq(x2, mV), q3 = f32x4.eq(x3, mV);
+      s0 = f32x4.add(s0, v128.andnot(expf4Low(f32x4.sub(x0, mV)), q0));
+      s1 = f32x4.add(s1, v128.andnot(expf4Low(f32x4.sub(x1, mV)), q1));
+      s2 = f32x4.add(s2, v128.andnot(expf4Low(f32x4.sub(x2, mV)), q2));
+      s3 = f32x4.add(s3, v128.andnot(expf4Low(f32x4.sub(x3, mV)), q3));
+      ones = i32x4.sub(ones, i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3)));
+    }
+    const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+    acc = f64x2.add(acc, f64x2.add(promoteLow(s), promoteHigh(s)));
+  }
+  for (; i < n; i += 4) {
+    const x = i + 4 <= n ? v128.load(at(ptr, i)) : loadTailF32(at(ptr, i), n - i, -Infinity);
+    const q = f32x4.eq(x, mV);
+    const e = v128.and(v128.andnot(expf4Low(f32x4.sub(x, mV)), q), tailMask(n - i));
+    acc = f64x2.add(acc, f64x2.add(promoteLow(e), promoteHigh(e)));
+    ones = i32x4.sub(ones, v128.and(q, tailMask(n - i)));
+  }
+  const c = i32x4.extract_lane(ones, 0) + i32x4.extract_lane(ones, 1) + i32x4.extract_lane(ones, 2) + i32x4.extract_lane(ones, 3);
+  return <f64>c + hsum64(acc);
 }
 
 /** OP1: out[r] = -log softmax(x_r)[t_r]; 0 where t_r < 0 (ignored). */
@@ -57,7 +99,8 @@ export function ceIndexLogitsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i
     let loss = 0.0;
     if (t >= 0) {
       const m = rowMaxF32(row, classes);
-      loss = (<f64>m - <f64>load<f32>(at(row, t))) + Math.log(rowSumExpF32(row, classes, m, 1));
+      // A row whose maximum is infinite (all -inf, or a +inf logit) has no softmax: NaN.
+      loss = isFinite(m) ? (<f64>m - <f64>load<f32>(at(row, t))) + Math.log(rowSumExpShiftF32(row, classes, m)) : NaN;
     }
     store<f64>(outPtr + (<usize>r << 3), loss);
   }
@@ -89,7 +132,7 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
       let g: v128;
       if (qMode == 0) {
         const d = f32x4.sub(x, mV);
-        const e = v128.and(expf4(d), full ? i32x4.splat(-1) : tailMask(classes - i));
+        const e = v128.and(expf4Low(d), full ? i32x4.splat(-1) : tailMask(classes - i));
         s0 = f64x2.add(s0, promoteLow(e)); s1 = f64x2.add(s1, promoteHigh(e));
         g = f32x4.neg(d);
       } else if (qMode == 1) {
@@ -127,8 +170,8 @@ export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
       const full = i + 4 <= classes;
       const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
       const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
-      let ex = expf4(f32x4.mul(f32x4.sub(x, mxV), tV));
-      let ey = expf4(f32x4.mul(f32x4.sub(y, myV), tV));
+      let ex = expf4Low(f32x4.mul(f32x4.sub(x, mxV), tV));
+      let ey = expf4Low(f32x4.mul(f32x4.sub(y, myV), tV));
       if (!full) { const k = tailMask(classes - i); ex = v128.and(ex, k); ey = v128.and(ey, k); }
       const ex0 = promoteLow(ex), ex1 = promoteHigh(ex);
       sx0 = f64x2.add(sx0, ex0); sx1 = f64x2.add(sx1, ex1);
@@ -227,7 +270,7 @@ export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT
         const full = i + 4 <= classes;
         const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
         const g = f32x4.mul(f32x4.sub(mV, x), tV);
-        let e = expf4(f32x4.neg(g));
+        let e = expf4Low(f32x4.neg(g));
         if (!full) e = v128.and(e, tailMask(classes - i));
         const term = v128.bitselect(zero, f32x4.mul(e, g), f32x4.eq(e, zero));
         s0 = f64x2.add(s0, promoteLow(e)); s1 = f64x2.add(s1, promoteHigh(e));

@@ -5,6 +5,10 @@
 // Every function handles any row length: full vectors, then one masked tail vector.
 import { expf4Low, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
 
+/** Elements per float32 block before a flush to f64 (4 accumulators x 4 lanes x 8 additions). */
+// @ts-ignore: decorator
+@inline const BLOCK: i32 = 128;
+
 // @ts-ignore: decorator
 @inline
 function tailMask(n: i32): v128 {
@@ -56,9 +60,10 @@ export function rowSumExpF32(ptr: usize, n: i32, m: f32, invT: f32): f64 {
 
 /**
  * sum_k exp(x_k - m), m the row maximum. The terms equal to the maximum are exactly 1 and are
- * counted, not added: the other terms are summed in float32 in blocks of 256 per lane, flushed to
- * f64 after each block. A float32 partial sum holding a 1 would lose every term below 6e-8 added
- * to it; without it, each block's partial sums are within 256 * 6e-8 relative of themselves.
+ * counted, not added (a float32 partial sum holding a 1 would lose every term below 6e-8 added to
+ * it); the other terms are summed in float32 in blocks of BLOCK elements, 8 additions per lane of
+ * each of 4 accumulators, then flushed to f64: each block's sum is within 8 * 2^-24 = 4.8e-7 of
+ * itself, relative, which with exp's 1.9e-7 bounds the sum's relative error by 7e-7.
  */
 export function rowSumExpShiftF32(ptr: usize, n: i32, m: f32): f64 {
   const mV = f32x4.splat(m), z = f32x4.splat(0);
@@ -66,7 +71,7 @@ export function rowSumExpShiftF32(ptr: usize, n: i32, m: f32): f64 {
   let i = 0;
   while (i + 16 <= n) {
     let s0 = z, s1 = z, s2 = z, s3 = z;
-    const end = min(n - 15, i + 1024);
+    const end = min(n - 15, i + BLOCK);
     for (; i < end; i += 16) {
       const x0 = v128.load(at(ptr, i)), x1 = v128.load(at(ptr, i), 16);
       const x2 = v128.load(at(ptr, i), 32), x3 = v128.load(at(ptr, i), 48);
@@ -87,8 +92,7 @@ export function rowSumExpShiftF32(ptr: usize, n: i32, m: f32): f64 {
     acc = f64x2.add(acc, f64x2.add(promoteLow(e), promoteHigh(e)));
     ones = i32x4.sub(ones, v128.and(q, tailMask(n - i)));
   }
-  const c = i32x4.extract_lane(ones, 0) + i32x4.extract_lane(ones, 1) + i32x4.extract_lane(ones, 2) + i32x4.extract_lane(ones, 3);
-  return <f64>c + hsum64(acc);
+  return <f64>lanes(ones) + hsum64(acc);
 }
 
 /** OP1: out[r] = -log softmax(x_r)[t_r]; 0 where t_r < 0 (ignored). */
@@ -109,82 +113,124 @@ export function ceIndexLogitsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i
 /**
  * Dense cross-entropy of float32 rows: out[r] = -sum_k c_k log q_k, c_k = w_k (a t_k + b),
  * terms with c_k = 0 are 0. t absent when tPtr = 0, w = 1 when wPtr = 0.
- * qMode 0 (logits): log q_k = x_k - m - log S; 1 (logprobs): x_k; 2 (probs): log clip(x_k, eps).
+ * qMode 0 (logits): -log q_k = (m - x_k) + log S, so out = sum c_k (m - x_k) + (sum c_k) log S;
+ * 1 (logprobs): -log q_k = -x_k; 2 (probs): -log clip(x_k, eps).
+ * Sums run in float32 blocks of BLOCK/4 elements per accumulator lane (8 additions), flushed to f64;
+ * the terms of S equal to 1 (at the maximum) are counted apart, as in rowSumExpShiftF32.
  */
 export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, classes: i32,
                            qMode: i32, a: f32, b: f32, eps: f32, outPtr: usize): void {
-  const aV = f32x4.splat(a), bV = f32x4.splat(b), zero = f32x4.splat(0);
+  const aV = f32x4.splat(a), bV = f32x4.splat(b), z = f32x4.splat(0);
   const loV = f32x4.splat(eps), hiV = f32x4.splat(1 - eps);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << 2;
     const row = xPtr + off, trow = tPtr + off;
     const m = qMode == 0 ? rowMaxF32(row, classes) : <f32>0;
-    const mV = f32x4.splat(m);
-    let s0 = f64x2.splat(0), s1 = s0, c0 = s0, c1 = s0, g0 = s0, g1 = s0;
-    for (let i = 0; i < classes; i += 4) {
-      const full = i + 4 <= classes;
-      const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
-      const t = tPtr == 0 ? zero : full ? v128.load(at(trow, i)) : loadTailF32(at(trow, i), classes - i, 0);
-      let c = f32x4.add(f32x4.mul(aV, t), bV);
-      if (wPtr != 0) c = f32x4.mul(c, full ? v128.load(at(wPtr, i)) : loadTailF32(at(wPtr, i), classes - i, 0));
-      if (!full) c = v128.and(c, tailMask(classes - i));
-      // g_k = -log q_k up to the row constant (logits: m - x_k, whose log S part is added below).
-      let g: v128;
-      if (qMode == 0) {
-        const d = f32x4.sub(x, mV);
-        const e = v128.and(expf4Low(d), full ? i32x4.splat(-1) : tailMask(classes - i));
-        s0 = f64x2.add(s0, promoteLow(e)); s1 = f64x2.add(s1, promoteHigh(e));
-        g = f32x4.neg(d);
-      } else if (qMode == 1) {
-        g = f32x4.neg(x);
-      } else {
-        const xc = eps > 0 ? f32x4.min(f32x4.max(x, loV), hiV) : x;
-        g = f32x4.neg(logf4(xc));
-      }
-      // c_k = 0 contributes 0 even where g_k is infinite or NaN (0 log 0 = 0).
-      const term = v128.bitselect(zero, f32x4.mul(c, g), f32x4.eq(c, zero));
-      g0 = f64x2.add(g0, promoteLow(term)); g1 = f64x2.add(g1, promoteHigh(term));
-      c0 = f64x2.add(c0, promoteLow(c)); c1 = f64x2.add(c1, promoteHigh(c));
+    if (qMode == 0 && !isFinite(m)) {
+      store<f64>(outPtr + (<usize>r << 3), NaN); // a row of -inf, or a +inf logit: no softmax
+      continue;
     }
-    let loss = hsum64(f64x2.add(g0, g1));
-    if (qMode == 0) loss += hsum64(f64x2.add(c0, c1)) * Math.log(hsum64(f64x2.add(s0, s1)));
+    const mV = f32x4.splat(m);
+    let sumS = f64x2.splat(0), sumC = sumS, sumG = sumS, ones = i32x4.splat(0);
+    let i = 0;
+    while (i < classes) {
+      let bs = z, bc = z, bg = z;
+      const end = min(classes, i + (BLOCK >> 2));
+      for (; i < end; i += 4) {
+        const full = i + 4 <= classes;
+        const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
+        const t = tPtr == 0 ? z : full ? v128.load(at(trow, i)) : loadTailF32(at(trow, i), classes - i, 0);
+        let c = f32x4.add(f32x4.mul(aV, t), bV);
+        if (wPtr != 0) c = f32x4.mul(c, full ? v128.load(at(wPtr, i)) : loadTailF32(at(wPtr, i), classes - i, 0));
+        if (!full) c = v128.and(c, tailMask(classes - i));
+        // g_k = -log q_k up to the row constant (logits: m - x_k; log S is added below).
+        let g: v128;
+        if (qMode == 0) {
+          const d = f32x4.sub(x, mV);
+          let q = f32x4.eq(x, mV);
+          let e = expf4Low(d);
+          if (!full) { const k = tailMask(classes - i); e = v128.and(e, k); q = v128.and(q, k); }
+          ones = i32x4.sub(ones, q);
+          bs = f32x4.add(bs, v128.andnot(e, q));
+          g = f32x4.neg(d);
+        } else if (qMode == 1) {
+          g = f32x4.neg(x);
+        } else {
+          g = f32x4.neg(logf4(eps > 0 ? f32x4.min(f32x4.max(x, loV), hiV) : x));
+        }
+        // c_k = 0 contributes 0 even where g_k is infinite or NaN (0 log 0 = 0).
+        const term = v128.bitselect(z, f32x4.mul(c, g), f32x4.eq(c, z));
+        bg = f32x4.add(bg, term);
+        bc = f32x4.add(bc, c);
+      }
+      sumG = f64x2.add(sumG, f64x2.add(promoteLow(bg), promoteHigh(bg)));
+      sumC = f64x2.add(sumC, f64x2.add(promoteLow(bc), promoteHigh(bc)));
+      sumS = f64x2.add(sumS, f64x2.add(promoteLow(bs), promoteHigh(bs)));
+    }
+    let loss = hsum64(sumG);
+    if (qMode == 0) loss += hsum64(sumC) * Math.log(hsum64(sumS) + <f64>lanes(ones));
     store<f64>(outPtr + (<usize>r << 3), loss);
   }
 }
 
 /**
- * KL(softmax(x/T) || softmax(y/T)) per float32 row, one pass after the row maxima:
- *   KL = D/Sx - log Sx + log Sy, Sx = sum e_k, e_k = exp((x_k - mx)/T), Sy likewise,
- *   D = sum e_k d_k, d_k = ((x_k - y_k) - (mx - my))/T formed in f64 (no cancellation in float32).
+ * KL(softmax(x/T) || softmax(y/T)) per float32 row: two exps per element, no log.
+ *   KL = T D/Sx - log Sx + log Sy, with Sx = sum e_k, e_k = exp((x_k - mx)/T), Sy likewise, and
+ *   D = sum e_k d_k, d_k = (x_k - y_k) - (mx - my) formed in f64: exact, so that nothing cancels
+ *   in float32 however large the logits (a float32 difference of logits near 1e4 is off by 1e-3).
+ * Sx and Sy run in float32 blocks flushed to f64, with the terms equal to the row maximum
+ * (exactly 1) counted apart, as in rowSumExpShiftF32.
  */
 export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f32, outPtr: usize): void {
-  const tV = f32x4.splat(invT), t64 = f64x2.splat(<f64>invT), z64 = f64x2.splat(0);
+  const tV = f32x4.splat(invT), z = f32x4.splat(0), z64 = f64x2.splat(0);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << 2;
     const xr = xPtr + off, yr = yPtr + off;
     const mx = rowMaxF32(xr, classes), my = rowMaxF32(yr, classes);
+    if (!isFinite(mx) || !isFinite(my)) {
+      store<f64>(outPtr + (<usize>r << 3), NaN); // a row of -inf, or a +inf logit: no softmax
+      continue;
+    }
     const mxV = f32x4.splat(mx), myV = f32x4.splat(my);
     const c64 = f64x2.splat(<f64>mx - <f64>my);
-    let sx0 = z64, sx1 = z64, sy0 = z64, sy1 = z64, d0 = z64, d1 = z64;
-    for (let i = 0; i < classes; i += 4) {
-      const full = i + 4 <= classes;
-      const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
-      const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
-      let ex = expf4Low(f32x4.mul(f32x4.sub(x, mxV), tV));
-      let ey = expf4Low(f32x4.mul(f32x4.sub(y, myV), tV));
-      if (!full) { const k = tailMask(classes - i); ex = v128.and(ex, k); ey = v128.and(ey, k); }
-      const ex0 = promoteLow(ex), ex1 = promoteHigh(ex);
-      sx0 = f64x2.add(sx0, ex0); sx1 = f64x2.add(sx1, ex1);
-      sy0 = f64x2.add(sy0, promoteLow(ey)); sy1 = f64x2.add(sy1, promoteHigh(ey));
-      const dd0 = f64x2.mul(f64x2.sub(f64x2.sub(promoteLow(x), promoteLow(y)), c64), t64);
-      const dd1 = f64x2.mul(f64x2.sub(f64x2.sub(promoteHigh(x), promoteHigh(y)), c64), t64);
-      // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
-      d0 = f64x2.add(d0, v128.bitselect(z64, f64x2.mul(ex0, dd0), f64x2.eq(ex0, z64)));
-      d1 = f64x2.add(d1, v128.bitselect(z64, f64x2.mul(ex1, dd1), f64x2.eq(ex1, z64)));
+    let sx = z64, sy = z64, d0 = z64, d1 = z64, onesX = i32x4.splat(0), onesY = onesX;
+    let i = 0;
+    while (i < classes) {
+      let bx = z, by = z;
+      const end = min(classes, i + BLOCK);
+      for (; i < end; i += 4) {
+        const full = i + 4 <= classes;
+        const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
+        const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
+        let ex = expf4Low(f32x4.mul(f32x4.sub(x, mxV), tV));
+        let ey = expf4Low(f32x4.mul(f32x4.sub(y, myV), tV));
+        let qx = f32x4.eq(x, mxV), qy = f32x4.eq(y, myV);
+        if (!full) {
+          const k = tailMask(classes - i);
+          ex = v128.and(ex, k); ey = v128.and(ey, k); qx = v128.and(qx, k); qy = v128.and(qy, k);
+        }
+        onesX = i32x4.sub(onesX, qx); onesY = i32x4.sub(onesY, qy);
+        bx = f32x4.add(bx, v128.andnot(ex, qx));
+        by = f32x4.add(by, v128.andnot(ey, qy));
+        const ex0 = promoteLow(ex), ex1 = promoteHigh(ex);
+        const dd0 = f64x2.sub(f64x2.sub(promoteLow(x), promoteLow(y)), c64);
+        const dd1 = f64x2.sub(f64x2.sub(promoteHigh(x), promoteHigh(y)), c64);
+        // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
+        d0 = f64x2.add(d0, v128.bitselect(z64, f64x2.mul(ex0, dd0), f64x2.eq(ex0, z64)));
+        d1 = f64x2.add(d1, v128.bitselect(z64, f64x2.mul(ex1, dd1), f64x2.eq(ex1, z64)));
+      }
+      sx = f64x2.add(sx, f64x2.add(promoteLow(bx), promoteHigh(bx)));
+      sy = f64x2.add(sy, f64x2.add(promoteLow(by), promoteHigh(by)));
     }
-    const sx = hsum64(f64x2.add(sx0, sx1)), sy = hsum64(f64x2.add(sy0, sy1));
-    store<f64>(outPtr + (<usize>r << 3), hsum64(f64x2.add(d0, d1)) / sx - Math.log(sx) + Math.log(sy));
+    const Sx = hsum64(sx) + <f64>lanes(onesX), Sy = hsum64(sy) + <f64>lanes(onesY);
+    store<f64>(outPtr + (<usize>r << 3), <f64>invT * hsum64(f64x2.add(d0, d1)) / Sx - Math.log(Sx) + Math.log(Sy));
   }
+}
+
+// @ts-ignore: decorator
+@inline
+function lanes(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ModuleExports } from "./abi.js";
 import { WasmEngine } from "./wasm.js";
 import { WasmArray, Memory } from "./memory.js";
 import { referenceEngine } from "../reference/rows.js";
+import { verifyModule } from "./verify.js";
 
 /** Where a module can come from: compiled, bytes, or a location to fetch / read. */
 export type ModuleSource = WebAssembly.Module | BufferSource | URL | string | Response | Promise<Response>;
@@ -15,6 +16,8 @@ export interface InitOptions {
   backend?: Backend;
   /** The module to instantiate instead of the packaged one (edge runtimes pass a WebAssembly.Module). */
   module?: ModuleSource;
+  /** Run the verification battery against the reference before trusting the engine (default true). */
+  verify?: boolean;
   /**
    * Instantiate the debug build (assertions on, through @assemblyscript/loader, so a failed
    * assertion arrives as an Error with its message, file and line). Node only; slower.
@@ -61,7 +64,7 @@ export function engineInfo(): EngineInfo {
 }
 
 function keyOf(options: InitOptions): string {
-  return `${options.backend ?? ""}|${options.module === undefined ? "" : "module"}|${options.debug ? "debug" : ""}`;
+  return `${options.backend ?? ""}|${options.module === undefined ? "" : "module"}|${options.debug ? "debug" : ""}|${options.verify === false ? "unverified" : ""}`;
 }
 
 /**
@@ -72,10 +75,21 @@ export function init(options: InitOptions = {}): Promise<EngineInfo> {
   const key = keyOf(options);
   if (pending !== null && key === lastKey && options.module === undefined) return pending;
   lastKey = key;
-  const ready = options.debug ? preloadDebugLoader() : Promise.resolve();
-  pending = ready.then(() => choose(options, false)).catch((e) => {
+  pending = (async () => {
+    checkOptions(options);
+    if (options.debug) await preloadDebugLoader();
+    const reasons = initialReasons(options);
+    for (const candidate of chain(options)) {
+      if (candidate === "js") return done(referenceEngine, false, reasons);
+      const module = await compileAsync(candidate);
+      const e = tryModule(module, options, reasons);
+      if (e !== null) return done(e, options.verify !== false, reasons);
+    }
+    throw new XentError("BACKEND_UNAVAILABLE", reasons.join("; "));
+  })();
+  pending.catch(() => {
     pending = null;
-    throw e;
+    lastKey = "";
   });
   return pending;
 }
@@ -84,58 +98,78 @@ export function init(options: InitOptions = {}): Promise<EngineInfo> {
 export function initSync(options: InitOptions = {}): EngineInfo {
   const key = keyOf(options);
   if (info !== null && key === lastKey && options.module === undefined) return { ...info };
-  const result = choose(options, true) as unknown as { value: EngineInfo };
-  lastKey = key;
-  pending = Promise.resolve(result.value);
-  return result.value;
+  checkOptions(options);
+  const reasons = initialReasons(options);
+  for (const candidate of chain(options)) {
+    if (candidate === "js") return settle(key, done(referenceEngine, false, reasons));
+    const e = tryModule(compileSync(candidate), options, reasons);
+    if (e !== null) return settle(key, done(e, options.verify !== false, reasons));
+  }
+  throw new XentError("BACKEND_UNAVAILABLE", reasons.join("; "));
 }
 
-/**
- * Picks and instantiates the engine. With `sync`, every step is synchronous and the result comes
- * wrapped as { value } instead of a promise (one code path for init and initSync).
- */
-function choose(options: InitOptions, sync: boolean): Promise<EngineInfo> {
+/** A slower engine asked for by name is "requested"; other reasons are added as candidates fail. */
+function initialReasons(options: InitOptions): string[] {
+  return options.backend === "wasm" || options.backend === "js" ? ["requested"] : [];
+}
+
+function settle(key: string, result: EngineInfo): EngineInfo {
+  lastKey = key;
+  pending = Promise.resolve(result);
+  return result;
+}
+
+function checkOptions(options: InitOptions): void {
   const want = options.backend;
   if (want !== undefined && want !== "wasm-simd" && want !== "wasm" && want !== "js") {
     throw new XentError("INVALID_OPTION", `backend must be "wasm-simd", "wasm" or "js", got ${JSON.stringify(want)}`);
   }
-  const done = (e: Engine, reason?: string) => {
-    engine = e;
-    info = { backend: e.name, verified: false, ...(reason === undefined ? {} : { reason }) };
-    return info;
-  };
-  const wrap = <T>(v: T | Promise<T>): Promise<T> => (sync ? ({ value: v } as unknown as Promise<T>) : Promise.resolve(v));
-
-  if (want === "js") return wrap(done(referenceEngine, "requested"));
-  if (typeof WebAssembly !== "object") {
-    if (want !== undefined) throw new XentError("BACKEND_UNAVAILABLE", `backend "${want}": WebAssembly is not available here`);
-    return wrap(done(referenceEngine, "WebAssembly is not available"));
+  if (want !== undefined && want !== "js" && typeof WebAssembly !== "object") {
+    throw new XentError("BACKEND_UNAVAILABLE", `backend "${want}": WebAssembly is not available here`);
   }
-  const source: ModuleSource | undefined = options.module ?? (options.debug ? FILES.debug : undefined);
-  if (source !== undefined) {
-    const build = (m: WebAssembly.Module) => instantiate(m, options.debug === true, want);
-    if (sync) return wrap(done(build(compileSync(source))));
-    return compileAsync(source).then((m) => done(build(m)));
-  }
-  // The packaged modules: SIMD where the runtime validates the real SIMD binary, else scalar.
-  const pick = (simdBytes: Uint8Array<ArrayBuffer>, scalar: () => Uint8Array<ArrayBuffer> | Promise<Uint8Array<ArrayBuffer>>): Engine | Promise<Engine> => {
-    const simdOk = want !== "wasm" && WebAssembly.validate(simdBytes);
-    if (want === "wasm-simd" && !simdOk) throw new XentError("BACKEND_UNAVAILABLE", `backend "wasm-simd": this runtime does not validate the SIMD module`);
-    if (simdOk) return instantiate(new WebAssembly.Module(simdBytes), false, want);
-    const s = scalar();
-    return s instanceof Uint8Array ? instantiate(new WebAssembly.Module(s), false, "wasm") : s.then((b) => instantiate(new WebAssembly.Module(b), false, "wasm"));
-  };
-  const why = (e: Engine) => (want !== undefined ? "requested" : e.name === "wasm" ? "SIMD is not supported here" : undefined);
-  if (sync) {
-    const e = pick(readSync(FILES["wasm-simd"]), () => readSync(FILES.wasm)) as Engine;
-    return wrap(done(e, why(e)));
-  }
-  return readAsync(FILES["wasm-simd"])
-    .then((b) => pick(b, () => readAsync(FILES.wasm)))
-    .then((e) => done(e, why(e)));
 }
 
-function instantiate(module: WebAssembly.Module, debug: boolean, want: Backend | undefined): Engine {
+/**
+ * Where to look, in order: the module given, or the packaged SIMD then scalar builds (from the one
+ * requested), and the reference last. A module that fails to validate, or fails the verification
+ * battery, passes to the next.
+ */
+function chain(options: InitOptions): Array<ModuleSource | "js"> {
+  if (options.backend === "js" || typeof WebAssembly !== "object") return ["js"];
+  if (options.module !== undefined) return [options.module, "js"];
+  if (options.debug) return [FILES.debug, "js"];
+  const list: Array<ModuleSource | "js"> = options.backend === "wasm" ? [] : [FILES["wasm-simd"]];
+  return [...list, FILES.wasm, "js"];
+}
+
+function done(e: Engine, verified: boolean, reasons: string[]): EngineInfo {
+  engine = e;
+  const reason = reasons.length > 0 ? reasons.join("; ") : undefined;
+  info = { backend: e.name, verified: e.name !== "js" && verified, ...(reason === undefined ? {} : { reason }) };
+  return { ...info };
+}
+
+/** Instantiates and verifies one module; null (with a reason) when it cannot be used. */
+function tryModule(module: WebAssembly.Module | null, options: InitOptions, reasons: string[]): Engine | null {
+  if (module === null) {
+    reasons.push("SIMD is not supported here (the SIMD module does not validate)");
+    return null;
+  }
+  const e = instantiate(module, options.debug === true);
+  if (options.backend !== undefined && options.backend !== e.name) {
+    throw new XentError("BACKEND_UNAVAILABLE", `backend "${options.backend}" was requested but the module is a "${e.name}" build`);
+  }
+  if (options.verify !== false) {
+    const why = verifyModule(e.exports, e.memory.slotP);
+    if (why !== null) {
+      reasons.push(`the ${e.name} engine disagreed with the reference at init: ${why}`);
+      return null;
+    }
+  }
+  return e;
+}
+
+function instantiate(module: WebAssembly.Module, debug: boolean): WasmEngine {
   let exports: ModuleExports;
   if (debug) {
     exports = instantiateDebug(module);
@@ -143,11 +177,7 @@ function instantiate(module: WebAssembly.Module, debug: boolean, want: Backend |
     const imports: WebAssembly.Imports = WebAssembly.Module.imports(module).length === 0 ? {} : { env: { abort: abortHandler } };
     exports = new WebAssembly.Instance(module, imports).exports as unknown as ModuleExports;
   }
-  const name: Backend = exports.simd() === 1 ? "wasm-simd" : "wasm";
-  if (want !== undefined && want !== name) {
-    throw new XentError("BACKEND_UNAVAILABLE", `backend "${want}" was requested but the module given is a "${name}" build`);
-  }
-  return new WasmEngine(name, exports);
+  return new WasmEngine(exports.simd() === 1 ? "wasm-simd" : "wasm", exports);
 }
 
 function abortHandler(): never {
@@ -169,22 +199,31 @@ function instantiateDebug(module: WebAssembly.Module): ModuleExports {
   return loader.instantiateSync(module, {}).exports as unknown as ModuleExports;
 }
 
-function compileSync(source: ModuleSource): WebAssembly.Module {
+/** Compiles a module source; null when its bytes do not validate here (SIMD unsupported). */
+function compileSync(source: ModuleSource): WebAssembly.Module | null {
   if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof URL || typeof source === "string") return new WebAssembly.Module(readSync(toUrl(source)));
-  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return new WebAssembly.Module(source);
-  throw new XentError("INVALID_OPTION", "initSync: module must be a WebAssembly.Module, bytes, or a file URL (a Response needs init())");
+  let bytes: BufferSource;
+  if (source instanceof URL || typeof source === "string") bytes = readSync(toUrl(source));
+  else if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) bytes = source;
+  else throw new XentError("INVALID_OPTION", "initSync: module must be a WebAssembly.Module, bytes, or a file URL (a Response needs init())");
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (e) {
+    if (e instanceof WebAssembly.CompileError) return null; // e.g. SIMD unsupported: compiling is validating
+    throw e;
+  }
 }
 
-async function compileAsync(source: ModuleSource): Promise<WebAssembly.Module> {
+async function compileAsync(source: ModuleSource): Promise<WebAssembly.Module | null> {
   if (source instanceof WebAssembly.Module) return source;
-  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return WebAssembly.compile(source);
-  if (source instanceof URL || typeof source === "string") return WebAssembly.compile(await readAsync(toUrl(source)));
-  const response = await source;
-  if (typeof WebAssembly.compileStreaming === "function" && response.headers?.get("content-type") === "application/wasm") {
-    return WebAssembly.compileStreaming(response);
-  }
-  return WebAssembly.compile(await response.arrayBuffer());
+  let bytes: BufferSource;
+  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) bytes = source;
+  else if (source instanceof URL || typeof source === "string") bytes = await readAsync(toUrl(source));
+  else bytes = await (await source).arrayBuffer();
+  return WebAssembly.compile(bytes).catch((e) => {
+    if (e instanceof WebAssembly.CompileError) return null; // e.g. SIMD unsupported: compiling is validating
+    throw e;
+  });
 }
 
 function toUrl(s: URL | string): URL {

@@ -4,8 +4,8 @@
 // classes >= 1: tails are handled. No allocation, no GC (runtime stub): the TypeScript side owns
 // the memory layout (src/engine/memory.ts).
 import { OP_CE, OP_KL, LOGITS, PROBS } from "./kernels/common";
-import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar } from "./kernels/generic";
-import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32 } from "./kernels/simd";
+import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar } from "./kernels/generic";
+import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32, evaluateRowsF32 } from "./kernels/simd";
 import { expf4, logf4 } from "./math/vmath";
 
 /** First free byte after the module's static data: the TypeScript side lays out memory from here. */
@@ -87,6 +87,22 @@ export function bce_f32(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: 
 export function bce_f64(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, classes: i32, col0: i32, mode: i32, outPtr: usize): void {
   checkShape(n, classes, xPtr, 8);
   bceScalar<f64>(yPtr, xPtr, wPtr, pwPtr, n, classes, col0, mode, outPtr);
+}
+
+/**
+ * One pass of evaluation per row of logits with class-index targets (< 0: ignored, all 0): writes
+ * three f64 per row at outPtr: cross-entropy, entropy of the prediction, and the target's rank
+ * (larger logits, plus equal ones at smaller indices).
+ */
+export function evaluate_rows_f32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  checkShape(rows, classes, xPtr, 4);
+  if (ASC_FEATURE_SIMD) evaluateRowsF32(xPtr, tPtr, rows, classes, outPtr);
+  else evaluateRowsScalar<f32>(xPtr, tPtr, rows, classes, outPtr);
+}
+
+export function evaluate_rows_f64(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  checkShape(rows, classes, xPtr, 8);
+  evaluateRowsScalar<f64>(xPtr, tPtr, rows, classes, outPtr);
 }
 
 /** The vector exp / log applied to n float32 values (for their accuracy tests); SIMD build only. */

@@ -5,6 +5,7 @@ import { makeCrossEntropy } from "./measures/crossEntropy.js";
 import { makeKlDivergence, makeJensenShannon } from "./measures/divergence.js";
 import { makeEntropy } from "./measures/entropy.js";
 import { makeBinaryCrossEntropy } from "./measures/binaryCrossEntropy.js";
+import { makeEvaluation } from "./measures/evaluate.js";
 
 export { init, initSync, backend, engineInfo, allocate } from "./engine/init.js";
 export type { InitOptions, EngineInfo, ModuleSource } from "./engine/init.js";
@@ -18,3 +19,6 @@ export const klDivergence = makeKlDivergence(currentEngine, referenceEngine);
 export const jensenShannon = makeJensenShannon(currentEngine, referenceEngine);
 export const entropy = makeEntropy(currentEngine, referenceEngine);
 export const binaryCrossEntropy = makeBinaryCrossEntropy(currentEngine, referenceEngine);
+export const { Evaluator, evaluate } = makeEvaluation(currentEngine);
+export type Evaluator = InstanceType<typeof Evaluator>;
+export type { EvaluateOptions, EvaluateResult, EvaluatorState } from "./measures/evaluate.js";

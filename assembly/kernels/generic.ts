@@ -104,3 +104,32 @@ export function bceScalar<T>(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize
     store<f64>(outPtr + (<usize>i << 3), l);
   }
 }
+
+/**
+ * One pass of evaluation per row of logits with a class-index target (t < 0: skipped, all 0):
+ * out[3r] = -log softmax(x)[t], out[3r + 1] = entropy of softmax(x), out[3r + 2] = the target's
+ * rank: classes with a larger logit, plus those with an equal logit and a smaller index (so rank 0
+ * is argmax with first-index tie-breaking). A row whose max is not finite gives NaN, NaN, K.
+ */
+export function evaluateRowsScalar<T>(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = xPtr + (<usize>r * <usize>classes << alignof<T>());
+    const t = load<i32>(tPtr + (<usize>r << 2));
+    const o = outPtr + (<usize>r * 3 << 3);
+    if (t < 0) { store<f64>(o, 0); store<f64>(o, 0, 8); store<f64>(o, 0, 16); continue; }
+    const m = rowMax<T>(row, classes);
+    const xt = ld<T>(row, t);
+    let s = 0.0, a = 0.0, rank = 0;
+    for (let k = 0; k < classes; k++) {
+      const x = ld<T>(row, k);
+      const e = Math.exp(x - m);
+      s += e;
+      if (e != 0) a += e * (m - x);
+      if (x > xt || (x == xt && k < t)) rank++;
+    }
+    const ok = isFinite(m);
+    store<f64>(o, ok ? (m - xt) + Math.log(s) : NaN);
+    store<f64>(o, ok ? a / s + Math.log(s) : NaN, 8);
+    store<f64>(o, <f64>rank, 16);
+  }
+}

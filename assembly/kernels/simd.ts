@@ -327,3 +327,50 @@ export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT
     }
   }
 }
+
+/**
+ * evaluateRowsScalar for float32 rows, one pass after the row maximum: S, the entropy numerator
+ * sum e_k (m - x_k) and the target's rank, in float32 blocks flushed to f64 as in the other kernels.
+ */
+export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  const z = f32x4.splat(0), iota = i32x4(0, 1, 2, 3);
+  for (let r = 0; r < rows; r++) {
+    const row = xPtr + (<usize>r * <usize>classes << 2);
+    const t = load<i32>(tPtr + (<usize>r << 2));
+    const o = outPtr + (<usize>r * 3 << 3);
+    if (t < 0) { store<f64>(o, 0); store<f64>(o, 0, 8); store<f64>(o, 0, 16); continue; }
+    const m = rowMaxF32(row, classes);
+    const xt = load<f32>(at(row, t));
+    const mV = f32x4.splat(m), tV = f32x4.splat(xt), tI = i32x4.splat(t);
+    let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0), rank = i32x4.splat(0);
+    let i = 0;
+    while (i < classes) {
+      let bs = z, ba = z;
+      const end = min(classes, i + (BLOCK >> 2));
+      for (; i < end; i += 4) {
+        const full = i + 4 <= classes;
+        const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
+        const g = f32x4.sub(mV, x);
+        let e = expf4Low(f32x4.neg(g));
+        let q = f32x4.eq(x, mV);
+        // Ahead of the target: a larger logit, or an equal one at a smaller index.
+        let ahead = v128.or(f32x4.gt(x, tV), v128.and(f32x4.eq(x, tV), i32x4.lt_s(i32x4.add(iota, i32x4.splat(i)), tI)));
+        if (!full) {
+          const k = tailMask(classes - i);
+          e = v128.and(e, k); q = v128.and(q, k); ahead = v128.and(ahead, k);
+        }
+        ones = i32x4.sub(ones, q);
+        rank = i32x4.sub(rank, ahead);
+        bs = f32x4.add(bs, v128.andnot(e, q));
+        ba = f32x4.add(ba, v128.bitselect(z, f32x4.mul(e, g), f32x4.eq(e, z)));
+      }
+      sumS = f64x2.add(sumS, f64x2.add(promoteLow(bs), promoteHigh(bs)));
+      sumA = f64x2.add(sumA, f64x2.add(promoteLow(ba), promoteHigh(ba)));
+    }
+    const S = hsum64(sumS) + <f64>lanes(ones);
+    const ok = isFinite(m);
+    store<f64>(o, ok ? (<f64>m - <f64>xt) + Math.log(S) : NaN);
+    store<f64>(o, ok ? hsum64(sumA) / S + Math.log(S) : NaN, 8);
+    store<f64>(o, <f64>lanes(rank), 16);
+  }
+}

@@ -24,6 +24,8 @@ export interface ModuleExports {
   entropy_rows_f64(pPtr: number, rows: number, classes: number, mode: number, invT: number, normalize: number, outPtr: number): void;
   bce_f32(yPtr: number, xPtr: number, wPtr: number, pwPtr: number, n: number, classes: number, col0: number, mode: number, outPtr: number): void;
   bce_f64(yPtr: number, xPtr: number, wPtr: number, pwPtr: number, n: number, classes: number, col0: number, mode: number, outPtr: number): void;
+  evaluate_rows_f32(xPtr: number, tPtr: number, rows: number, classes: number, outPtr: number): void;
+  evaluate_rows_f64(xPtr: number, tPtr: number, rows: number, classes: number, outPtr: number): void;
   vexp_f32(ptr: number, n: number, outPtr: number): number;
   vlog_f32(ptr: number, n: number, outPtr: number): number;
 }

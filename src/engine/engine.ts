@@ -20,6 +20,12 @@ export interface Engine {
     pMode: Mode, qMode: Mode, invT: number, normalize: boolean, a: number, b: number, eps: number, out: Float64Array): void;
   /** out[r] = -sum_k p_k log p_k (p_k = 0 terms are 0). */
   entropy(p: FloatArray, rows: number, classes: number, mode: Mode, invT: number, normalize: boolean, out: Float64Array): void;
+  /**
+   * One pass of evaluation per row (t_r < 0: ignored, all 0): out[3r] = -log softmax(x_r)[t_r],
+   * out[3r + 1] = entropy of softmax(x_r), out[3r + 2] = the rank of t_r (larger logits, plus equal
+   * ones at smaller indices; 0 means argmax with first-index tie-breaking).
+   */
+  evaluate(x: FloatArray, t: Int32Array, rows: number, classes: number, out: Float64Array): void;
   /** Binary cross-entropy per element (n of them); pw per column of `classes`, or absent. */
   bce(y: FloatArray, x: FloatArray, w: FloatArray | null, pw: FloatArray | null, n: number, classes: number,
     mode: Mode, out: Float64Array): void;

@@ -117,6 +117,12 @@ export class WasmEngine implements Engine {
     this.run(rows, classes, f32, [p], [], null, 1, out, (ptrs, _w, _i, _r0, n, outPtr) => k(ptrs[0], n, classes, mode, invT, norm, outPtr));
   }
 
+  evaluate(x: FloatArray, t: Int32Array, rows: number, classes: number, out: Float64Array): void {
+    const f32 = x instanceof Float32Array;
+    const k = f32 ? this.exports.evaluate_rows_f32 : this.exports.evaluate_rows_f64;
+    this.run(rows, classes, f32, [x], [], t, 3, out, (ptrs, _w, idxPtr, _r0, n, outPtr) => k(ptrs[0], idxPtr, n, classes, outPtr));
+  }
+
   bce(y: FloatArray, x: FloatArray, w: FloatArray | null, pw: FloatArray | null, n: number, classes: number,
     mode: Mode, out: Float64Array): void {
     // Elements are chunked as rows of one element; posWeight's column follows the element index.

@@ -5,6 +5,7 @@ import { makeCrossEntropy } from "../measures/crossEntropy.js";
 import { makeKlDivergence, makeJensenShannon } from "../measures/divergence.js";
 import { makeEntropy } from "../measures/entropy.js";
 import { makeBinaryCrossEntropy } from "../measures/binaryCrossEntropy.js";
+import { makeEvaluation } from "../measures/evaluate.js";
 
 export { XentError } from "../errors.js";
 export type * from "../types.js";
@@ -15,4 +16,6 @@ export const klDivergence = makeKlDivergence(engine, referenceEngine);
 export const jensenShannon = makeJensenShannon(engine, referenceEngine);
 export const entropy = makeEntropy(engine, referenceEngine);
 export const binaryCrossEntropy = makeBinaryCrossEntropy(engine, referenceEngine);
+export const { Evaluator, evaluate } = makeEvaluation(engine);
+export type Evaluator = InstanceType<typeof Evaluator>;
 export { referenceEngine };

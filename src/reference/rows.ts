@@ -128,6 +128,20 @@ export function bceElement(y: number, x: number, pw: number, mode: Mode): number
   return -(pw * y * Math.max(Math.log(x), -100) + (1 - y) * Math.max(Math.log(1 - x), -100));
 }
 
+/**
+ * Evaluation of one row of logits against class t: its cross-entropy, the entropy of its softmax,
+ * and t's rank: how many classes come before t when sorting by logit, largest first, ties in index
+ * order (rank 0 is argmax with the first index winning ties, as numpy's and PyTorch's argmax).
+ */
+export function evaluateRow(x: FloatArray, off: number, n: number, t: number): [number, number, number] {
+  const p = distribution(x, off, n, LOGITS, 1, false);
+  let rank = 0;
+  for (let k = 0; k < n; k++) {
+    if (x[off + k] > x[off + t] || (x[off + k] === x[off + t] && k < t)) rank++;
+  }
+  return [nllRow(x, off, n, t, LOGITS, 0), entropyRow(p, n), rank];
+}
+
 /** The reference as an engine: row by row, the functions above. */
 export const referenceEngine: Engine = {
   name: "js",
@@ -149,6 +163,14 @@ export const referenceEngine: Engine = {
   },
   entropy(p, rows, classes, mode, invT, normalize, out) {
     for (let r = 0; r < rows; r++) out[r] = entropyRow(distribution(p, r * classes, classes, mode, invT, normalize), classes);
+  },
+  evaluate(x, t, rows, classes, out) {
+    for (let r = 0; r < rows; r++) {
+      const [ce, h, rank] = t[r] < 0 ? [0, 0, 0] : evaluateRow(x, r * classes, classes, t[r]);
+      out[3 * r] = ce;
+      out[3 * r + 1] = h;
+      out[3 * r + 2] = rank;
+    }
   },
   bce(y, x, w, pw, n, classes, mode, out) {
     for (let i = 0; i < n; i++) {

@@ -1,0 +1,256 @@
+// evaluate() and Evaluator: cross-entropy, perplexity, top-k accuracy and predictive entropy of
+// class-index predictions, in one pass over the logits (the engine's evaluate kernel), accumulated
+// over any number of batches and shards.
+import { XentError, describe } from "../errors.js";
+import type { Engine } from "../engine/engine.js";
+import type { FloatArray, FloatInput, IndexInput } from "../types.js";
+import {
+  checkAttached, checkOptions, classesOption, floatArray, isFloatArray, isIndexArray, numberOption, unwrap, weightOption,
+} from "./validate.js";
+
+export interface EvaluateOptions {
+  /** Row length K (default: logits.length / labels.length). */
+  classes?: number;
+  /** Ranks at which to report accuracy, e.g. [1, 5] (default [1]). */
+  topK?: number[];
+  /** Rows whose label equals this are left out of every figure (default -100). */
+  ignoreIndex?: number;
+  /** Per-class weights for the cross-entropy (PyTorch's weighted mean); accuracy and entropy are unweighted. */
+  weight?: FloatInput;
+}
+
+export interface EvaluateResult {
+  /** Rows that counted (labels other than ignoreIndex). */
+  rows: number;
+  /** Mean cross-entropy in nats (weighted by weight[label] when weight is given). */
+  crossEntropy: number;
+  /** exp(crossEntropy). */
+  perplexity: number;
+  /** Top-1 accuracy. */
+  accuracy: number;
+  /** Accuracy at each requested k. */
+  topK: Record<number, number>;
+  /** Mean entropy of the predicted distributions, in nats. */
+  entropy: number;
+}
+
+/** A float64 sum with Neumaier's compensation: order changes it by about one ulp, not by n ulps. */
+class Sum {
+  constructor(public s = 0, public c = 0) {}
+  add(x: number): void {
+    const t = this.s + x;
+    if (Math.abs(this.s) >= Math.abs(x)) this.c += this.s - t + x;
+    else this.c += x - t + this.s;
+    this.s = t;
+  }
+  merge(o: Sum): void {
+    this.add(o.s);
+    this.add(o.c);
+  }
+  get value(): number {
+    return Number.isFinite(this.s) ? this.s + this.c : this.s;
+  }
+}
+
+const num = (v: number) => (Number.isFinite(v) ? v : String(v));
+const fromNum = (v: number | string) => (typeof v === "number" ? v : Number(v));
+
+/** The plain-JSON state of an Evaluator (non-finite numbers as the strings "NaN", "Infinity"). */
+export interface EvaluatorState {
+  format: "xent.Evaluator/1";
+  classes: number;
+  topK: number[];
+  ignoreIndex: number;
+  weight: number[] | null;
+  rows: number;
+  seen: number;
+  ce: [number | string, number | string];
+  weights: [number | string, number | string];
+  entropy: [number | string, number | string];
+  hits: number[];
+}
+
+export function makeEvaluation(engine: () => Engine) {
+  /**
+   * Accumulates evaluation figures over batches: `update(labels, logits)` with any batch size,
+   * `merge(other)`, `result()`. Sums are compensated (Neumaier) float64 and the top-k hits exact
+   * integers, so results do not depend on how the rows were split into batches or shards, nor on
+   * the order of merges, beyond about 1e-15 relative.
+   *
+   * @example
+   * const ev = new Evaluator({ classes: 1000, topK: [1, 5] });
+   * for (const { labels, logits } of batches) ev.update(labels, logits);
+   * ev.result(); // { rows, crossEntropy, perplexity, accuracy, topK: { 1: ..., 5: ... }, entropy }
+   */
+  class Evaluator {
+    readonly classes: number;
+    readonly topK: number[];
+    readonly ignoreIndex: number;
+    readonly weight: FloatArray | null;
+    #rows = 0;
+    #seen = 0;
+    #ce = new Sum();
+    #weights = new Sum();
+    #entropy = new Sum();
+    #hits: number[];
+
+    constructor(options: EvaluateOptions & { classes: number }) {
+      const o = checkOptions("Evaluator", options, ["classes", "topK", "ignoreIndex", "weight"]);
+      const classes = classesOption(o.classes);
+      if (classes === undefined) throw new XentError("INVALID_CLASSES", "Evaluator: classes is required");
+      this.classes = classes;
+      this.topK = topKOption(o.topK, classes);
+      this.ignoreIndex = numberOption("ignoreIndex", o.ignoreIndex, -100, Number.isInteger, "an integer");
+      this.weight = weightOption("weight", o.weight, classes, "one per class");
+      this.#hits = this.topK.map(() => 0);
+    }
+
+    /** Adds a batch: labels (one per row) and logits (rows x classes, row-major). Returns this. */
+    update(labels: IndexInput, logits: FloatInput): this {
+      checkOrder(labels, logits);
+      const x = floatArray("logits", logits);
+      const t0 = unwrap(labels);
+      if (!isIndexArray(t0) && !Array.isArray(t0)) throw new XentError("INVALID_TYPE", `labels: expected class indices, got ${describe(t0)}`);
+      if (isIndexArray(t0)) checkAttached("labels", t0);
+      const rows = t0.length, K = this.classes;
+      if (rows * K !== x.length) {
+        throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not ${rows} rows (one per label) x classes = ${K}`);
+      }
+      const t = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const v = (t0 as ArrayLike<unknown>)[r];
+        if (typeof v !== "number") throw new XentError("INVALID_TYPE", `labels: element ${r} is ${describe(v)}, not a class index`);
+        if (v === this.ignoreIndex) t[r] = -1;
+        else if (Number.isInteger(v) && v >= 0 && v < K) t[r] = v;
+        else throw new XentError("INVALID_INDEX", `labels[${r}] = ${v} is not a class index in [0, ${K}) nor ignoreIndex (${this.ignoreIndex})`);
+      }
+      const out = new Float64Array(3 * rows);
+      engine().evaluate(x, t, rows, K, out);
+      const w = this.weight;
+      for (let r = 0; r < rows; r++) {
+        if (t[r] < 0) continue;
+        const ce = out[3 * r], h = out[3 * r + 1];
+        // A row without a finite softmax (NaN, +inf, all -inf) is never a hit.
+        const rank = Number.isNaN(ce) ? Infinity : out[3 * r + 2];
+        const wr = w === null ? 1 : w[t[r]];
+        this.#ce.add(wr * ce);
+        this.#weights.add(wr);
+        this.#entropy.add(h);
+        for (let i = 0; i < this.topK.length; i++) if (rank < this.topK[i]) this.#hits[i]++;
+        this.#rows++;
+      }
+      this.#seen += rows;
+      return this;
+    }
+
+    /** Adds another Evaluator's figures (same classes, topK, ignoreIndex and weight). Returns this. */
+    merge(other: Evaluator): this {
+      if (!(other instanceof Evaluator)) throw new XentError("INVALID_TYPE", `merge: expected an Evaluator, got ${describe(other)}`);
+      const same = other.classes === this.classes && other.ignoreIndex === this.ignoreIndex &&
+        other.topK.join() === this.topK.join() && String(other.weight && Array.from(other.weight)) === String(this.weight && Array.from(this.weight));
+      if (!same) throw new XentError("INVALID_OPTION", "merge: the Evaluators differ in classes, topK, ignoreIndex or weight");
+      const s = other.toJSON();
+      this.#rows += s.rows;
+      this.#seen += s.seen;
+      this.#ce.merge(new Sum(fromNum(s.ce[0]), fromNum(s.ce[1])));
+      this.#weights.merge(new Sum(fromNum(s.weights[0]), fromNum(s.weights[1])));
+      this.#entropy.merge(new Sum(fromNum(s.entropy[0]), fromNum(s.entropy[1])));
+      s.hits.forEach((h, i) => (this.#hits[i] += h));
+      return this;
+    }
+
+    /** The figures so far; NaN where no row has counted yet. */
+    result(): EvaluateResult {
+      const n = this.#rows;
+      const ce = this.#ce.value / this.#weights.value;
+      const topK: Record<number, number> = {};
+      this.topK.forEach((k, i) => (topK[k] = this.#hits[i] / n));
+      const top1 = this.topK.indexOf(1);
+      return {
+        rows: n,
+        crossEntropy: ce,
+        perplexity: Math.exp(ce),
+        accuracy: top1 >= 0 ? this.#hits[top1] / n : NaN,
+        topK,
+        entropy: this.#entropy.value / n,
+      };
+    }
+
+    /** Plain JSON: evaluate shards anywhere, then combine with Evaluator.fromJSON(...).merge(...). */
+    toJSON(): EvaluatorState {
+      return {
+        format: "xent.Evaluator/1",
+        classes: this.classes,
+        topK: [...this.topK],
+        ignoreIndex: this.ignoreIndex,
+        weight: this.weight === null ? null : Array.from(this.weight),
+        rows: this.#rows,
+        seen: this.#seen,
+        ce: [num(this.#ce.s), num(this.#ce.c)],
+        weights: [num(this.#weights.s), num(this.#weights.c)],
+        entropy: [num(this.#entropy.s), num(this.#entropy.c)],
+        hits: [...this.#hits],
+      };
+    }
+
+    static fromJSON(json: EvaluatorState | string): Evaluator {
+      const s: EvaluatorState = typeof json === "string" ? JSON.parse(json) : json;
+      if (s === null || typeof s !== "object" || s.format !== "xent.Evaluator/1") {
+        throw new XentError("INVALID_TYPE", `Evaluator.fromJSON: not an xent Evaluator state (format "xent.Evaluator/1")`);
+      }
+      const e = new Evaluator({ classes: s.classes, topK: s.topK, ignoreIndex: s.ignoreIndex, ...(s.weight ? { weight: s.weight } : {}) });
+      if (!Array.isArray(s.hits) || s.hits.length !== e.topK.length || !Number.isInteger(s.rows) || !Number.isInteger(s.seen)) {
+        throw new XentError("INVALID_TYPE", "Evaluator.fromJSON: malformed state (rows, seen, hits)");
+      }
+      e.#rows = s.rows;
+      e.#seen = s.seen;
+      e.#ce = new Sum(fromNum(s.ce[0]), fromNum(s.ce[1]));
+      e.#weights = new Sum(fromNum(s.weights[0]), fromNum(s.weights[1]));
+      e.#entropy = new Sum(fromNum(s.entropy[0]), fromNum(s.entropy[1]));
+      e.#hits = [...s.hits];
+      return e;
+    }
+  }
+
+  /**
+   * Cross-entropy, perplexity, top-1 and top-k accuracy and mean predictive entropy of class-index
+   * labels against rows x classes logits, in a single pass over the logits. Ties between equal
+   * logits go to the smaller class index (argmax as numpy and PyTorch return it), so a row of equal
+   * logits is a top-1 hit only for label 0; a row with NaN or infinite logits is never a hit.
+   *
+   * @throws XentError INVALID_TYPE, SHAPE_MISMATCH, INVALID_CLASSES, INVALID_INDEX, INVALID_WEIGHT,
+   *   UNKNOWN_OPTION, INVALID_OPTION, ARGUMENT_ORDER, NOT_INITIALIZED.
+   * @example
+   * evaluate(labels, logits, { classes: 1000, topK: [1, 5] });
+   */
+  function evaluate(labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): EvaluateResult {
+    checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);
+    checkOrder(labels, logits);
+    const n = (unwrap(labels) as { length?: number })?.length;
+    const x = floatArray("logits", logits);
+    const classes = options.classes ?? (typeof n === "number" && n > 0 ? x.length / n : undefined);
+    if (classes === undefined || !Number.isInteger(classes)) {
+      throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not a whole number of classes per label (${n} labels)`);
+    }
+    return new Evaluator({ ...options, classes }).update(labels, x).result();
+  }
+
+  return { Evaluator, evaluate };
+}
+
+/** Labels first, logits second: floats first and integers second is a swapped call. */
+function checkOrder(labels: unknown, logits: unknown): void {
+  const t = unwrap(labels), x = unwrap(logits);
+  if (isFloatArray(t) && (isIndexArray(x) || Array.isArray(x))) {
+    throw new XentError("ARGUMENT_ORDER", `(labels, logits): labels is ${describe(t)} and logits ${describe(x)}; class indices come first`);
+  }
+}
+
+function topKOption(v: unknown, classes: number): number[] {
+  if (v === undefined) return [1];
+  if (!Array.isArray(v) || v.length === 0 || !v.every((k) => Number.isInteger(k) && k >= 1)) {
+    throw new XentError("INVALID_OPTION", `topK must be a non-empty array of integers >= 1, got ${describe(v)}`);
+  }
+  void classes; // k above classes is allowed: every row is then a hit
+  return [...new Set(v as number[])].sort((a, b) => a - b);
+}

@@ -4,7 +4,7 @@
 // classes >= 1: tails are handled. No allocation, no GC (runtime stub): the TypeScript side owns
 // the memory layout (src/engine/memory.ts).
 import { OP_CE, OP_KL, LOGITS, PROBS } from "./kernels/common";
-import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar } from "./kernels/generic";
+import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar, ceGradScalar, klGradScalar } from "./kernels/generic";
 import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32, evaluateRowsF32 } from "./kernels/simd";
 import { expf4, logf4 } from "./math/vmath";
 
@@ -103,6 +103,34 @@ export function evaluate_rows_f32(xPtr: usize, tPtr: usize, rows: i32, classes: 
 export function evaluate_rows_f64(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
   checkShape(rows, classes, xPtr, 8);
   evaluateRowsScalar<f64>(xPtr, tPtr, rows, classes, outPtr);
+}
+
+/**
+ * Cross-entropy from logits with its gradient, per row (see kernels/generic.ts, ceGradScalar):
+ * class indices at tPtr (or 0) or dense targets at yPtr (or 0); scalePtr: one f64 per row in
+ * (gradient scale), out (row loss); gradPtr: rows x classes, may equal xPtr.
+ */
+export function ce_grad_f32(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usize, rows: i32, classes: i32,
+                            alpha: f64, beta: f64, scalePtr: usize, gradPtr: usize): void {
+  checkShape(rows, classes, xPtr, 4);
+  ceGradScalar<f32>(xPtr, tPtr, yPtr, wPtr, rows, classes, alpha, beta, scalePtr, gradPtr);
+}
+
+export function ce_grad_f64(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usize, rows: i32, classes: i32,
+                            alpha: f64, beta: f64, scalePtr: usize, gradPtr: usize): void {
+  checkShape(rows, classes, xPtr, 8);
+  ceGradScalar<f64>(xPtr, tPtr, yPtr, wPtr, rows, classes, alpha, beta, scalePtr, gradPtr);
+}
+
+/** KL of temperature-softened logits per row with its gradient w.r.t. yPtr's logits (the student). */
+export function kl_grad_f32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, scalePtr: usize, gradPtr: usize): void {
+  checkShape(rows, classes, xPtr, 4);
+  klGradScalar<f32>(xPtr, yPtr, rows, classes, invT, scalePtr, gradPtr);
+}
+
+export function kl_grad_f64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, scalePtr: usize, gradPtr: usize): void {
+  checkShape(rows, classes, xPtr, 8);
+  klGradScalar<f64>(xPtr, yPtr, rows, classes, invT, scalePtr, gradPtr);
 }
 
 /** The vector exp / log applied to n float32 values (for their accuracy tests); SIMD build only. */

@@ -6,6 +6,7 @@ import { makeKlDivergence, makeJensenShannon } from "./measures/divergence.js";
 import { makeEntropy } from "./measures/entropy.js";
 import { makeBinaryCrossEntropy } from "./measures/binaryCrossEntropy.js";
 import { makeEvaluation } from "./measures/evaluate.js";
+import { makeGradients } from "./measures/gradients.js";
 
 export { init, initSync, backend, engineInfo, allocate } from "./engine/init.js";
 export type { InitOptions, EngineInfo, ModuleSource } from "./engine/init.js";
@@ -22,3 +23,5 @@ export const binaryCrossEntropy = makeBinaryCrossEntropy(currentEngine, referenc
 export const { Evaluator, evaluate } = makeEvaluation(currentEngine);
 export type Evaluator = InstanceType<typeof Evaluator>;
 export type { EvaluateOptions, EvaluateResult, EvaluatorState } from "./measures/evaluate.js";
+export const { crossEntropyWithGrad, klDivergenceWithGrad } = makeGradients(currentEngine, referenceEngine);
+export type { WithGrad, GradOptions } from "./measures/gradients.js";

@@ -133,3 +133,69 @@ export function evaluateRowsScalar<T>(xPtr: usize, tPtr: usize, rows: i32, class
     store<f64>(o, <f64>rank, 16);
   }
 }
+
+/**
+ * Cross-entropy from logits and its gradient with respect to the logits, per row, in one pass
+ * after the row maximum. Row r's loss is sum_c c_c (-log p_c) with c_c = w_c (alpha y_c + beta),
+ * y the one-hot of t_r (tPtr) or the dense target row (yPtr); its gradient is A p_k - c_k with
+ * A = sum_c c_c. Rows with t_r < 0 are ignored (loss 0, gradient 0). scalePtr holds one f64 per
+ * row by which that row's gradient is multiplied (1/denominator for a mean); out[r] = the row's
+ * loss (unscaled) is written over it. The gradient goes to gradPtr (rows x classes, type T), which
+ * may be the logits themselves: each element is read before it is overwritten.
+ */
+export function ceGradScalar<T>(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usize, rows: i32, classes: i32,
+                                alpha: f64, beta: f64, scalePtr: usize, gradPtr: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << alignof<T>();
+    const row = xPtr + off, g = gradPtr + off;
+    const t = tPtr != 0 ? load<i32>(tPtr + (<usize>r << 2)) : 0;
+    const s = load<f64>(scalePtr + (<usize>r << 3));
+    if (tPtr != 0 && t < 0) {
+      for (let k = 0; k < classes; k++) store<T>(g + (<usize>k << alignof<T>()), <T>0);
+      store<f64>(scalePtr + (<usize>r << 3), 0);
+      continue;
+    }
+    const m = rowMax<T>(row, classes);
+    let S = 0.0, A = 0.0, L = 0.0;
+    for (let k = 0; k < classes; k++) {
+      const x = ld<T>(row, k);
+      const yk = tPtr != 0 ? (k == t ? 1.0 : 0.0) : (yPtr != 0 ? ld<T>(yPtr + off, k) : 0.0);
+      const c = (wPtr != 0 ? ld<T>(wPtr, k) : 1.0) * (alpha * yk + beta);
+      const e = Math.exp(x - m);
+      S += e;
+      A += c;
+      if (c != 0) L += c * (m - x);
+      store<T>(g + (<usize>k << alignof<T>()), <T>e); // e_k over x_k: x_k is not read again
+    }
+    const logS = Math.log(S);
+    for (let k = 0; k < classes; k++) {
+      const yk = tPtr != 0 ? (k == t ? 1.0 : 0.0) : (yPtr != 0 ? ld<T>(yPtr + off, k) : 0.0);
+      const c = (wPtr != 0 ? ld<T>(wPtr, k) : 1.0) * (alpha * yk + beta);
+      store<T>(g + (<usize>k << alignof<T>()), <T>(s * (A * (ld<T>(g, k) / S) - c)));
+    }
+    store<f64>(scalePtr + (<usize>r << 3), isFinite(m) ? L + A * logS : NaN);
+  }
+}
+
+/**
+ * KL(softmax(x/T) || softmax(y/T)) per row and its gradient with respect to y (the student's
+ * logits): (q_k - p_k) / T. scalePtr / gradPtr as in ceGradScalar (gradPtr may be y itself).
+ */
+export function klGradScalar<T>(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, scalePtr: usize, gradPtr: usize): void {
+  const P = SIDE_P, Q = SIDE_Q;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << alignof<T>();
+    const xr = xPtr + off, yr = yPtr + off, g = gradPtr + off;
+    const s = load<f64>(scalePtr + (<usize>r << 3));
+    prepareSide<T>(P, xr, classes, LOGITS, invT, false);
+    prepareSide<T>(Q, yr, classes, LOGITS, invT, false);
+    let kl = 0.0;
+    for (let k = 0; k < classes; k++) {
+      const x = ld<T>(xr, k), y = ld<T>(yr, k);
+      const pk = sideP(P, LOGITS, x), qk = sideP(Q, LOGITS, y);
+      if (pk != 0) kl += pk * (sideLogP(P, LOGITS, x) - sideLogP(Q, LOGITS, y));
+      store<T>(g + (<usize>k << alignof<T>()), <T>(s * (qk - pk) * invT));
+    }
+    store<f64>(scalePtr + (<usize>r << 3), kl);
+  }
+}

@@ -26,6 +26,10 @@ export interface ModuleExports {
   bce_f64(yPtr: number, xPtr: number, wPtr: number, pwPtr: number, n: number, classes: number, col0: number, mode: number, outPtr: number): void;
   evaluate_rows_f32(xPtr: number, tPtr: number, rows: number, classes: number, outPtr: number): void;
   evaluate_rows_f64(xPtr: number, tPtr: number, rows: number, classes: number, outPtr: number): void;
+  ce_grad_f32(xPtr: number, tPtr: number, yPtr: number, wPtr: number, rows: number, classes: number, alpha: number, beta: number, scalePtr: number, gradPtr: number): void;
+  ce_grad_f64(xPtr: number, tPtr: number, yPtr: number, wPtr: number, rows: number, classes: number, alpha: number, beta: number, scalePtr: number, gradPtr: number): void;
+  kl_grad_f32(xPtr: number, yPtr: number, rows: number, classes: number, invT: number, scalePtr: number, gradPtr: number): void;
+  kl_grad_f64(xPtr: number, yPtr: number, rows: number, classes: number, invT: number, scalePtr: number, gradPtr: number): void;
   vexp_f32(ptr: number, n: number, outPtr: number): number;
   vlog_f32(ptr: number, n: number, outPtr: number): number;
 }

@@ -26,6 +26,17 @@ export interface Engine {
    * ones at smaller indices; 0 means argmax with first-index tie-breaking).
    */
   evaluate(x: FloatArray, t: Int32Array, rows: number, classes: number, out: Float64Array): void;
+  /**
+   * Cross-entropy from logits with its gradient: row r's loss sum_c c_rc (-log p_rc), c_rc =
+   * w_c (alpha y_rc + beta), y the one-hot of t_r (t given) or the dense target row; its gradient
+   * scale_r (A_r p_rk - c_rk), A_r = sum_c c_rc, written to grad. Rows with t_r < 0: loss and
+   * gradient 0. out[r] = row loss (unscaled).
+   */
+  ceGrad(x: FloatArray, t: Int32Array | null, y: FloatArray | null, w: FloatArray | null, rows: number, classes: number,
+    alpha: number, beta: number, scale: Float64Array, grad: FloatArray, out: Float64Array): void;
+  /** KL(softmax(x/T) || softmax(y/T)) per row in out, and scale_r (q_rk - p_rk) / T in grad. */
+  klGrad(x: FloatArray, y: FloatArray, rows: number, classes: number, invT: number, scale: Float64Array,
+    grad: FloatArray, out: Float64Array): void;
   /** Binary cross-entropy per element (n of them); pw per column of `classes`, or absent. */
   bce(y: FloatArray, x: FloatArray, w: FloatArray | null, pw: FloatArray | null, n: number, classes: number,
     mode: Mode, out: Float64Array): void;

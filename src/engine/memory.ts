@@ -3,8 +3,8 @@
 // Layout of the module's linear memory (all owned by this file; the module never allocates):
 //
 //   [0, heapBase)            the module's static data
-//   [heapBase, scratchEnd)   scratch slots: P and Q rows, per-class weights, class indices, per-row
-//                            results. Ordinary typed arrays are copied through these in chunks of
+//   [heapBase, scratchEnd)   scratch slots: P and Q rows, per-class weights, gradients, class
+//                            indices, per-row results. Ordinary typed arrays are copied through these in chunks of
 //                            whole rows, so a call never needs more memory than this.
 //   [scratchEnd, ...)        blocks handed to users by allocate() (zero-copy), first fit.
 //
@@ -65,6 +65,7 @@ export class Memory {
   readonly slotP: number;
   readonly slotQ: number;
   readonly slotW: number;
+  readonly slotG: number;
   readonly slotIdx: number;
   readonly slotOut: number;
   private slotBytes = SLOT_BYTES;
@@ -78,6 +79,7 @@ export class Memory {
     this.slotP = at; at += SLOT_BYTES;
     this.slotQ = at; at += SLOT_BYTES;
     this.slotW = at; at += SLOT_BYTES;
+    this.slotG = at; at += SLOT_BYTES;
     this.slotIdx = at; at += CHUNK_ROWS * 4;
     this.slotOut = at; at += CHUNK_ROWS * 8;
     this.end = at;
@@ -106,15 +108,15 @@ export class Memory {
   }
 
   /** Makes the float slots hold rows of `rowBytes` (rare: rows over 1 MiB). May grow memory. */
-  reserveRow(rowBytes: number): { p: number; q: number; w: number } {
-    if (rowBytes <= SLOT_BYTES) return { p: this.slotP, q: this.slotQ, w: this.slotW };
+  reserveRow(rowBytes: number): { p: number; q: number; w: number; g: number } {
+    if (rowBytes <= SLOT_BYTES) return { p: this.slotP, q: this.slotQ, w: this.slotW, g: this.slotG };
     if (rowBytes > this.slotBytes || this.bigSlots === null) {
       if (this.bigSlots !== null) this.free(this.bigSlots);
       this.slotBytes = align(rowBytes, 64);
-      this.bigSlots = this.alloc(3 * this.slotBytes);
+      this.bigSlots = this.alloc(4 * this.slotBytes);
     }
     const b = this.bigSlots;
-    return { p: b, q: b + this.slotBytes, w: b + 2 * this.slotBytes };
+    return { p: b, q: b + this.slotBytes, w: b + 2 * this.slotBytes, g: b + 3 * this.slotBytes };
   }
   private bigSlots: number | null = null;
 

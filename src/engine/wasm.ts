@@ -42,7 +42,8 @@ export class WasmEngine implements Engine {
     rows: number, classes: number, f32: boolean,
     inputs: ReadonlyArray<FloatArray | null>, once: ReadonlyArray<FloatArray | null>, idx: Int32Array | null,
     perRow: number, out: Float64Array,
-    kernel: (ptrs: number[], oncePtrs: number[], idxPtr: number, r0: number, n: number, outPtr: number) => void,
+    kernel: (ptrs: number[], oncePtrs: number[], idxPtr: number, r0: number, n: number, outPtr: number, gradPtr: number) => void,
+    rowsIn: Float64Array | null = null, grad: FloatArray | null = null,
   ): void {
     const bytes = f32 ? 4 : 8;
     const rowBytes = classes * bytes;
@@ -51,6 +52,7 @@ export class WasmEngine implements Engine {
     const slotList = [slots.p, slots.q];
     const Ctor = f32 ? Float32Array : Float64Array;
     const zero = inputs.map((a) => a !== null && a instanceof Ctor && mem.holds(a));
+    const gradZero = grad !== null && grad instanceof Ctor && mem.holds(grad);
     const allZero = zero.every((z, i) => z || inputs[i] === null);
     let chunk = allZero ? CHUNK_ROWS : Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
     chunk = Math.max(1, Math.min(chunk, Math.floor(CHUNK_ROWS / perRow), allZero ? Infinity : Math.floor(mem.rowCapacity / rowBytes)));
@@ -78,10 +80,16 @@ export class WasmEngine implements Engine {
         idxPtr = mem.slotIdx;
         this.heap().i32.set(idx.subarray(r0, r0 + n), idxPtr >> 2);
       }
-      kernel(ptrs, oncePtrs, idxPtr, r0, n, mem.slotOut);
-      const f64 = this.heap().f64;
+      if (rowsIn !== null) this.heap().f64.set(rowsIn.subarray(r0, r0 + n), mem.slotOut >> 3);
+      const gradPtr = grad === null ? 0 : gradZero ? grad.byteOffset + r0 * rowBytes : slots.g;
+      kernel(ptrs, oncePtrs, idxPtr, r0, n, mem.slotOut, gradPtr);
+      const h = this.heap();
       const o = mem.slotOut >> 3;
-      out.set(f64.subarray(o, o + n * perRow), r0 * perRow);
+      out.set(h.f64.subarray(o, o + n * perRow), r0 * perRow);
+      if (grad !== null && !gradZero) {
+        const from = slots.g / bytes;
+        grad.set((f32 ? h.f32 : h.f64).subarray(from, from + n * classes), r0 * classes);
+      }
     }
   }
 
@@ -121,6 +129,22 @@ export class WasmEngine implements Engine {
     const f32 = x instanceof Float32Array;
     const k = f32 ? this.exports.evaluate_rows_f32 : this.exports.evaluate_rows_f64;
     this.run(rows, classes, f32, [x], [], t, 3, out, (ptrs, _w, idxPtr, _r0, n, outPtr) => k(ptrs[0], idxPtr, n, classes, outPtr));
+  }
+
+  ceGrad(x: FloatArray, t: Int32Array | null, y: FloatArray | null, w: FloatArray | null, rows: number, classes: number,
+    alpha: number, beta: number, scale: Float64Array, grad: FloatArray, out: Float64Array): void {
+    const f32 = x instanceof Float32Array && (y === null || y instanceof Float32Array);
+    const k = f32 ? this.exports.ce_grad_f32 : this.exports.ce_grad_f64;
+    this.run(rows, classes, f32, [y, x], [w], t, 1, out, (ptrs, wp, idxPtr, _r0, n, outPtr, gradPtr) =>
+      k(ptrs[1], idxPtr, ptrs[0], wp[0], n, classes, alpha, beta, outPtr, gradPtr), scale, grad);
+  }
+
+  klGrad(x: FloatArray, y: FloatArray, rows: number, classes: number, invT: number, scale: Float64Array,
+    grad: FloatArray, out: Float64Array): void {
+    const f32 = x instanceof Float32Array && y instanceof Float32Array;
+    const k = f32 ? this.exports.kl_grad_f32 : this.exports.kl_grad_f64;
+    this.run(rows, classes, f32, [x, y], [], null, 1, out, (ptrs, _w, _i, _r0, n, outPtr, gradPtr) =>
+      k(ptrs[0], ptrs[1], n, classes, invT, outPtr, gradPtr), scale, grad);
   }
 
   bce(y: FloatArray, x: FloatArray, w: FloatArray | null, pw: FloatArray | null, n: number, classes: number,

@@ -8,9 +8,9 @@ import {
 } from "./validate.js";
 import { checked, finish, rowBuffer } from "./finish.js";
 
-const OPTIONS = [...COMMON_OPTIONS, "from", "weight", "ignoreIndex", "labelSmoothing", "sampleWeight", "eps"] as const;
+export const OPTIONS = [...COMMON_OPTIONS, "from", "weight", "ignoreIndex", "labelSmoothing", "sampleWeight", "eps"] as const;
 
-interface Call {
+export interface CrossEntropyCall {
   rows: number;
   classes: number;
   /** Class indices, -1 for ignored rows; or null with dense targets. */
@@ -29,11 +29,13 @@ interface Call {
   check: boolean;
 }
 
-function prepare(target: unknown, prediction: unknown, options: unknown): Call {
-  const o = checkOptions("crossEntropy", options, OPTIONS);
+/** Validates a crossEntropy-style call (also used by crossEntropyWithGrad, with its own options). */
+export function prepareCrossEntropy(target: unknown, prediction: unknown, options: unknown, fn = "crossEntropy",
+  allowed: readonly string[] = OPTIONS): CrossEntropyCall {
+  const o = checkOptions(fn, options, allowed);
   const t0 = unwrap(target), q0 = unwrap(prediction);
   if (isIndexArray(q0) && (isFloatArray(t0) || Array.isArray(t0))) {
-    throw new XentError("ARGUMENT_ORDER", `crossEntropy(target, prediction): the prediction is ${describe(q0)} (class indices?) ` +
+    throw new XentError("ARGUMENT_ORDER", `${fn}(target, prediction): the prediction is ${describe(q0)} (class indices?) ` +
       `and the target is ${describe(t0)}; the truth comes first: crossEntropy(labels, logits)`);
   }
   const q = floatArray("prediction", q0);
@@ -46,6 +48,7 @@ function prepare(target: unknown, prediction: unknown, options: unknown): Call {
   const eps = numberOption("eps", o.eps, 0, (x) => x >= 0 && x < 0.5, "in [0, 0.5)");
   if (eps > 0 && from.q !== PROBS) throw new XentError("INVALID_OPTION", `eps clips probabilities: it needs from: "probs"`);
   const check = boolOption("check", o.check);
+  if (o.reduction === "none" && fn !== "crossEntropy") throw new XentError("INVALID_OPTION", `${fn}: reduction must be "mean" or "sum"`);
 
   let rows: number, K: number, index: Int32Array | null = null, dense: FloatArray | null = null;
   const isDense = isFloatArray(t0) || (Array.isArray(t0) && t0.length === q.length && t0.length > 0);
@@ -82,7 +85,7 @@ function prepare(target: unknown, prediction: unknown, options: unknown): Call {
   };
 }
 
-function compute(e: Engine, c: Call): number | Float32Array | Float64Array {
+function compute(e: Engine, c: CrossEntropyCall): number | Float32Array | Float64Array {
   const { rows, classes: K, q, weight: w, sampleWeight: sw, labelSmoothing: ls } = c;
   const values = rowBuffer(rows, c.reduction);
   let denominator = 0;
@@ -130,7 +133,7 @@ export function makeCrossEntropy(engine: () => Engine, reference: Engine) {
    */
   return function crossEntropy<O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput,
     options?: O): MeasureResult<O> {
-    const c = prepare(target, prediction, options);
+    const c = prepareCrossEntropy(target, prediction, options);
     const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
     return checked("crossEntropy", c.check, engine(), reference, f32, (e) => compute(e, c)) as MeasureResult<O>;
   };

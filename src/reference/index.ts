@@ -6,6 +6,7 @@ import { makeKlDivergence, makeJensenShannon } from "../measures/divergence.js";
 import { makeEntropy } from "../measures/entropy.js";
 import { makeBinaryCrossEntropy } from "../measures/binaryCrossEntropy.js";
 import { makeEvaluation } from "../measures/evaluate.js";
+import { makeGradients } from "../measures/gradients.js";
 
 export { XentError } from "../errors.js";
 export type * from "../types.js";
@@ -18,4 +19,5 @@ export const entropy = makeEntropy(engine, referenceEngine);
 export const binaryCrossEntropy = makeBinaryCrossEntropy(engine, referenceEngine);
 export const { Evaluator, evaluate } = makeEvaluation(engine);
 export type Evaluator = InstanceType<typeof Evaluator>;
+export const { crossEntropyWithGrad, klDivergenceWithGrad } = makeGradients(engine, referenceEngine);
 export { referenceEngine };

@@ -172,6 +172,35 @@ export const referenceEngine: Engine = {
       out[3 * r + 2] = rank;
     }
   },
+  ceGrad(x, t, y, w, rows, classes, alpha, beta, scale, grad, out) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * classes;
+      if (t !== null && t[r] < 0) {
+        grad.fill(0, off, off + classes);
+        out[r] = 0;
+        continue;
+      }
+      // c_k: the weight of -log p_k in this row's loss; the gradient of sum_k c_k (-log p_k) is A p_k - c_k.
+      const c = (k: number) => (w === null ? 1 : w[k]) * (alpha * (t !== null ? (k === t[r] ? 1 : 0) : y === null ? 0 : y[off + k]) + beta);
+      const p = distribution(x, off, classes, LOGITS, 1, false);
+      let A = 0, loss = 0;
+      for (let k = 0; k < classes; k++) {
+        A += c(k);
+        if (c(k) !== 0) loss -= c(k) * p.logp(k);
+      }
+      for (let k = 0; k < classes; k++) grad[off + k] = scale[r] * (A * p.p(k) - c(k));
+      out[r] = loss;
+    }
+  },
+  klGrad(x, y, rows, classes, invT, scale, grad, out) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * classes;
+      const p = distribution(x, off, classes, LOGITS, invT, false), q = distribution(y, off, classes, LOGITS, invT, false);
+      out[r] = klRow(p, q, classes);
+      // d KL(p || q) / d y_k = (q_k - p_k) / T
+      for (let k = 0; k < classes; k++) grad[off + k] = scale[r] * (q.p(k) - p.p(k)) * invT;
+    }
+  },
   bce(y, x, w, pw, n, classes, mode, out) {
     for (let i = 0; i < n; i++) {
       const l = bceElement(y[i], x[i], pw === null ? 1 : pw[i % classes], mode);

@@ -1,0 +1,129 @@
+// crossEntropyWithGrad and klDivergenceWithGrad: the reduced loss and its gradient with respect to
+// the prediction's logits, computed together in one kernel call per chunk of rows.
+import { XentError, describe } from "../errors.js";
+import type { Engine } from "../engine/engine.js";
+import { LOGITS } from "../engine/abi.js";
+import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput } from "../types.js";
+import { OPTIONS as CE_OPTIONS, prepareCrossEntropy } from "./crossEntropy.js";
+import {
+  COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, sameLength, shapeOf,
+  temperatureOption, unwrap,
+} from "./validate.js";
+import { agrees, compensatedSum } from "./finish.js";
+
+export interface WithGrad<G extends FloatArray> {
+  /** The reduced loss, as crossEntropy / klDivergence give it. */
+  loss: number;
+  /** Its gradient with respect to the logits: the type and length of the logits. */
+  grad: G;
+}
+
+export interface GradOptions {
+  /** "mean" (default) or "sum". */
+  reduction?: "mean" | "sum";
+  /** An array to write the gradient into (the logits' length); returned as `grad`. */
+  grad?: FloatArray;
+}
+
+const GRAD_OPTIONS = [...CE_OPTIONS.filter((o) => o !== "out" && o !== "eps"), "grad"];
+
+function gradArray(v: unknown, like: FloatArray): FloatArray {
+  if (v === undefined) return like instanceof Float32Array ? new Float32Array(like.length) : new Float64Array(like.length);
+  const g = unwrap(v);
+  if (!(g instanceof Float32Array || g instanceof Float64Array)) throw new XentError("INVALID_TYPE", `grad must be a Float32Array or Float64Array, got ${describe(g)}`);
+  if (g.length !== like.length) throw new XentError("SHAPE_MISMATCH", `grad must have the logits' length ${like.length}, got ${g.length}`);
+  return g;
+}
+
+/** With check: true, recompute on the reference and compare loss and every gradient element. */
+function compare(fn: string, engine: Engine, reference: Engine, f32: boolean, run: (e: Engine, grad: FloatArray) => number, grad: FloatArray): number {
+  const loss = run(engine, grad);
+  if (engine === reference) return loss;
+  const g2 = grad.slice();
+  const l2 = run(reference, g2);
+  if (!agrees(loss, l2, f32)) throw new XentError("ENGINE_MISMATCH", `${fn}: the ${engine.name} engine's loss is ${loss}, the reference's ${l2}`);
+  for (let i = 0; i < grad.length; i++) {
+    if (!agrees(grad[i], g2[i], f32)) throw new XentError("ENGINE_MISMATCH", `${fn}: gradient[${i}] is ${grad[i]} on ${engine.name}, ${g2[i]} on the reference`);
+  }
+  return loss;
+}
+
+export function makeGradients(engine: () => Engine, reference: Engine) {
+  /**
+   * The cross-entropy of `crossEntropy(target, logits, options)` (from logits) and its gradient
+   * with respect to the logits, in the same pass. Every crossEntropy option applies (weight,
+   * ignoreIndex, labelSmoothing, sampleWeight, dense targets); reduction "mean" or "sum"; ignored
+   * rows get a zero gradient. Matches PyTorch autograd of F.cross_entropy.
+   *
+   * @throws XentError as crossEntropy; INVALID_OPTION for from other than "logits" or reduction "none".
+   * @example
+   * const { loss, grad } = crossEntropyWithGrad(labels, logits, { classes: 10, labelSmoothing: 0.1 });
+   */
+  function crossEntropyWithGrad<G extends FloatArray = Float32Array | Float64Array>(target: IndexInput | FloatInput,
+    logits: FloatInput, options: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions = {}): WithGrad<G> {
+    const c = prepareCrossEntropy(target, logits, options, "crossEntropyWithGrad", GRAD_OPTIONS);
+    if (c.qMode !== LOGITS || (c.dense !== null && c.pMode !== 2)) {
+      throw new XentError("INVALID_OPTION", `crossEntropyWithGrad: the prediction must be logits (from: "logits") and a dense target probabilities`);
+    }
+    const grad = gradArray((options as { grad?: unknown }).grad, c.q);
+    const { rows, classes: K, sampleWeight: sw, weight: w, labelSmoothing: e } = c;
+    // Each row's share of the reduced loss, as crossEntropy's denominators have it.
+    const share = new Float64Array(rows);
+    let denominator = 0;
+    for (let r = 0; r < rows; r++) {
+      const counted = c.index === null || c.index[r] >= 0;
+      const swr = sw === null ? 1 : sw[r];
+      share[r] = counted ? swr : 0;
+      denominator += c.index === null ? swr : counted ? (w === null ? 1 : w[c.index[r]]) * swr : 0;
+    }
+    if (c.index === null && sw === null) denominator = rows;
+    const divisor = (c.reduction === "sum" ? 1 : denominator) * c.logBase;
+    const scale = share.map((v) => v / divisor);
+    const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+    const run = (eng: Engine, g: FloatArray) => {
+      const out = new Float64Array(rows);
+      eng.ceGrad(c.q, c.index, c.dense, w, rows, K, 1 - e, e / K, scale, g, out);
+      for (let r = 0; r < rows; r++) out[r] = share[r] === 0 ? 0 : out[r] * share[r];
+      return compensatedSum(out, rows) / divisor;
+    };
+    const loss = c.check ? compare("crossEntropyWithGrad", engine(), reference, f32, run, grad) : run(engine(), grad);
+    return { loss, grad: grad as G };
+  }
+
+  /**
+   * KL(softmax(p/T) || softmax(q/T)) per row, reduced as klDivergence gives it (no T^2 factor), and
+   * its gradient with respect to q's logits (the student in distillation): (softmax(q/T) -
+   * softmax(p/T)) / T per row, divided by the rows for "mean". Matches PyTorch autograd of
+   * kl_div(log_softmax(q/T), log_softmax(p/T), log_target=True, reduction="batchmean").
+   *
+   * @throws XentError INVALID_TYPE, SHAPE_MISMATCH, INVALID_CLASSES, UNKNOWN_OPTION, INVALID_OPTION.
+   * @example
+   * const { loss, grad } = klDivergenceWithGrad(teacher, student, { classes: 32000, temperature: 2 });
+   */
+  function klDivergenceWithGrad<G extends FloatArray = Float32Array | Float64Array>(p: FloatInput, q: FloatInput,
+    options: { classes?: number; temperature?: number; base?: number; from?: "logits"; check?: boolean } & GradOptions = {}): WithGrad<G> {
+    const o = checkOptions("klDivergenceWithGrad", options, [...COMMON_OPTIONS.filter((k) => k !== "out"), "temperature", "from", "grad"]);
+    const x = floatArray("p", p), y = floatArray("q", q);
+    sameLength("p", x, "q", y);
+    const { rows, classes } = shapeOf("p", x.length, classesOption(o.classes));
+    const from = fromOption(o.from ?? "logits", "logits", "logits", "both");
+    if (from.p !== LOGITS || from.q !== LOGITS) throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: from must be "logits"`);
+    if (o.reduction !== undefined && o.reduction !== "mean" && o.reduction !== "sum") {
+      throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: reduction must be "mean" or "sum", got ${describe(o.reduction)}`);
+    }
+    const invT = 1 / temperatureOption(o.temperature);
+    const divisor = (o.reduction === "sum" ? 1 : rows) * baseOption(o.base);
+    const grad = gradArray(o.grad, y);
+    const scale = new Float64Array(rows).fill(1 / divisor);
+    const f32 = x instanceof Float32Array && y instanceof Float32Array;
+    const run = (eng: Engine, g: FloatArray) => {
+      const out = new Float64Array(rows);
+      eng.klGrad(x, y, rows, classes, invT, scale, g, out);
+      return compensatedSum(out, rows) / divisor;
+    };
+    const loss = boolOption("check", o.check) ? compare("klDivergenceWithGrad", engine(), reference, f32, run, grad) : run(engine(), grad);
+    return { loss, grad: grad as G };
+  }
+
+  return { crossEntropyWithGrad, klDivergenceWithGrad };
+}

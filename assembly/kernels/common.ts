@@ -39,46 +39,43 @@ export function rowSum<T>(ptr: usize, n: i32): f64 {
 }
 
 /**
- * One side of a two-input measure, prepared for a row: afterwards
- *   log p_k = (x_k - sideM) * sideInvT - sideLogS, p_k = exp((x_k - sideM) * sideInvT) / sideS
+ * One side of a two-input measure (SIDE_P or SIDE_Q), prepared for a row: afterwards
+ *   log p_k = (x_k - m) * invT - logS, p_k = exp((x_k - m) * invT) / S
  * for LOGITS and LOGPROBS, and
- *   log p_k = log x_k - sideLogS, p_k = x_k / sideS
+ *   log p_k = log x_k - logS, p_k = x_k / S
  * for PROBS. Without `normalize`, LOGPROBS and PROBS rows are used as given.
+ * The state lives in wasm globals, not in memory: every instance (every thread sharing a memory)
+ * has its own.
  */
-// @ts-ignore: decorator
-@unmanaged
-export class Side {
-  m: f64 = 0;
-  invT: f64 = 1;
-  s: f64 = 1;
-  logS: f64 = 0;
-}
+export const SIDE_P: i32 = 0;
+export const SIDE_Q: i32 = 1;
+let pM = 0.0, pInvT = 1.0, pS = 1.0, pLogS = 0.0;
+let qM = 0.0, qInvT = 1.0, qS = 1.0, qLogS = 0.0;
 
-export function prepareSide<T>(side: Side, ptr: usize, n: i32, mode: i32, invT: f64, normalize: bool): void {
-  side.m = 0; side.invT = 1; side.s = 1; side.logS = 0;
+export function prepareSide<T>(side: i32, ptr: usize, n: i32, mode: i32, invT: f64, normalize: bool): void {
+  let m = 0.0, t = 1.0, s = 1.0, logS = 0.0;
   if (mode == PROBS) {
-    if (normalize) { side.s = rowSum<T>(ptr, n); side.logS = Math.log(side.s); }
+    if (normalize) { s = rowSum<T>(ptr, n); logS = Math.log(s); }
   } else if (mode == LOGITS || normalize) {
-    side.invT = mode == LOGITS ? invT : 1.0;
-    side.m = rowMax<T>(ptr, n);
-    side.s = rowSumExp<T>(ptr, n, side.m, side.invT);
-    side.logS = Math.log(side.s);
+    t = mode == LOGITS ? invT : 1.0;
+    m = rowMax<T>(ptr, n);
+    s = rowSumExp<T>(ptr, n, m, t);
+    logS = Math.log(s);
   }
+  if (side == SIDE_P) { pM = m; pInvT = t; pS = s; pLogS = logS; }
+  else { qM = m; qInvT = t; qS = s; qLogS = logS; }
 }
 
 // @ts-ignore: decorator
 @inline
-export function sideLogP(side: Side, mode: i32, x: f64): f64 {
-  return mode == PROBS ? Math.log(x) - side.logS : (x - side.m) * side.invT - side.logS;
+export function sideLogP(side: i32, mode: i32, x: f64): f64 {
+  const logS = side == SIDE_P ? pLogS : qLogS;
+  return mode == PROBS ? Math.log(x) - logS : (x - (side == SIDE_P ? pM : qM)) * (side == SIDE_P ? pInvT : qInvT) - logS;
 }
 
 // @ts-ignore: decorator
 @inline
-export function sideP(side: Side, mode: i32, x: f64): f64 {
-  return mode == PROBS ? x / side.s : Math.exp((x - side.m) * side.invT) / side.s;
+export function sideP(side: i32, mode: i32, x: f64): f64 {
+  const s = side == SIDE_P ? pS : qS;
+  return mode == PROBS ? x / s : Math.exp((x - (side == SIDE_P ? pM : qM)) * (side == SIDE_P ? pInvT : qInvT)) / s;
 }
-
-// Two Sides in static memory (memory.data lies below __heap_base, which the TypeScript side owns;
-// nothing here may allocate on the heap).
-export const SIDE_P = changetype<Side>(memory.data(offsetof<Side>(), 8));
-export const SIDE_Q = changetype<Side>(memory.data(offsetof<Side>(), 8));

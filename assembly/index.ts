@@ -5,8 +5,8 @@
 // the memory layout (src/engine/memory.ts).
 import { OP_CE, OP_KL, LOGITS, PROBS } from "./kernels/common";
 import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar, ceGradScalar, klGradScalar } from "./kernels/generic";
-import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32, evaluateRowsF32 } from "./kernels/simd";
-import { expf4, logf4 } from "./math/vmath";
+import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32, evaluateRowsF32, ceIndexLogitsF64, klLogitsF64 } from "./kernels/simd";
+import { expf4, logf4, expf64x2Low } from "./math/vmath";
 
 /** First free byte after the module's static data: the TypeScript side lays out memory from here. */
 export function heap_base(): usize {
@@ -33,7 +33,8 @@ export function ce_index_logits_f32(xPtr: usize, tPtr: usize, rows: i32, classes
 
 export function ce_index_logits_f64(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
   checkShape(rows, classes, xPtr, 8);
-  ceIndexLogitsScalar<f64>(xPtr, tPtr, rows, classes, outPtr);
+  if (ASC_FEATURE_SIMD) ceIndexLogitsF64(xPtr, tPtr, rows, classes, outPtr);
+  else ceIndexLogitsScalar<f64>(xPtr, tPtr, rows, classes, outPtr);
 }
 
 /**
@@ -63,6 +64,10 @@ export function pair_rows_f32(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, ro
 export function pair_rows_f64(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, rows: i32, classes: i32,
                               pMode: i32, qMode: i32, invT: f64, normalize: i32, a: f64, b: f64, eps: f64, outPtr: usize): void {
   checkShape(rows, classes, qPtr, 8);
+  if (ASC_FEATURE_SIMD && op == OP_KL && pMode == LOGITS && qMode == LOGITS) {
+    klLogitsF64(pPtr, qPtr, rows, classes, invT, outPtr);
+    return;
+  }
   pairRowsScalar<f64>(op, pPtr, qPtr, wPtr, rows, classes, pMode, qMode, invT, normalize != 0, a, b, eps, outPtr);
 }
 
@@ -143,5 +148,12 @@ export function vexp_f32(ptr: usize, n: i32, outPtr: usize): i32 {
 export function vlog_f32(ptr: usize, n: i32, outPtr: usize): i32 {
   if (!ASC_FEATURE_SIMD) return 0;
   for (let i = 0; i < n; i += 4) v128.store(outPtr + (<usize>i << 2), logf4(v128.load(ptr + (<usize>i << 2))));
+  return 1;
+}
+
+/** The float64 vector exp (x <= 0) applied to n float64 values (n even); SIMD build only. */
+export function vexp_f64(ptr: usize, n: i32, outPtr: usize): i32 {
+  if (!ASC_FEATURE_SIMD) return 0;
+  for (let i = 0; i < n; i += 2) v128.store(outPtr + (<usize>i << 3), expf64x2Low(v128.load(ptr + (<usize>i << 3))));
   return 1;
 }

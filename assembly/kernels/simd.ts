@@ -3,7 +3,7 @@
 // and every sum is formed in float64, so the result carries the error of the vector exp/log
 // (~2e-7 relative per term) and not the drift of float32 sums.
 // Every function handles any row length: full vectors, then one masked tail vector.
-import { expf4Low, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
+import { expf4Low, expf64x2Low, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
 
 /** Elements per float32 block before a flush to f64 (4 accumulators x 4 lanes x 8 additions). */
 // @ts-ignore: decorator
@@ -372,5 +372,92 @@ export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i3
     store<f64>(o, ok ? (<f64>m - <f64>xt) + Math.log(S) : NaN);
     store<f64>(o, ok ? hsum64(sumA) / S + Math.log(S) : NaN, 8);
     store<f64>(o, <f64>lanes(rank), 16);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// float64 rows: f64x2 with the float64 exp above; sums are float64 throughout.
+// ---------------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline
+function at64(ptr: usize, i: i32): usize {
+  return ptr + (<usize>i << 3);
+}
+
+/** Largest element of a float64 row, skipping NaN (as rowMaxF32). */
+export function rowMaxF64(ptr: usize, n: i32): f64 {
+  let m0 = f64x2.splat(-Infinity), m1 = m0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    m0 = f64x2.pmax(m0, v128.load(at64(ptr, i)));
+    m1 = f64x2.pmax(m1, v128.load(at64(ptr, i), 16));
+  }
+  if (i + 2 <= n) { m0 = f64x2.pmax(m0, v128.load(at64(ptr, i))); i += 2; }
+  m0 = f64x2.pmax(m0, m1);
+  let m = max(f64x2.extract_lane(m0, 0), f64x2.extract_lane(m0, 1));
+  if (i < n) m = max(m, load<f64>(at64(ptr, i)));
+  return m;
+}
+
+/** sum_k exp((x_k - m) * invT) of a float64 row. The odd last element goes through lane 0. */
+export function rowSumExpF64(ptr: usize, n: i32, m: f64, invT: f64): f64 {
+  const mV = f64x2.splat(m), tV = f64x2.splat(invT);
+  let a0 = f64x2.splat(0), a1 = a0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a0 = f64x2.add(a0, expf64x2Low(f64x2.mul(f64x2.sub(v128.load(at64(ptr, i)), mV), tV)));
+    a1 = f64x2.add(a1, expf64x2Low(f64x2.mul(f64x2.sub(v128.load(at64(ptr, i), 16), mV), tV)));
+  }
+  for (; i < n; i += 2) {
+    const x = i + 2 <= n ? v128.load(at64(ptr, i)) : f64x2(load<f64>(at64(ptr, i)), -Infinity);
+    a0 = f64x2.add(a0, expf64x2Low(f64x2.mul(f64x2.sub(x, mV), tV)));
+  }
+  return hsum64(f64x2.add(a0, a1));
+}
+
+/** OP1 for float64 rows: out[r] = -log softmax(x_r)[t_r]; 0 where t_r < 0. */
+export function ceIndexLogitsF64(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = xPtr + (<usize>r * <usize>classes << 3);
+    const t = load<i32>(tPtr + (<usize>r << 2));
+    let loss = 0.0;
+    if (t >= 0) {
+      const m = rowMaxF64(row, classes);
+      loss = isFinite(m) ? (m - load<f64>(at64(row, t))) + Math.log(rowSumExpF64(row, classes, m, 1)) : NaN;
+    }
+    store<f64>(outPtr + (<usize>r << 3), loss);
+  }
+}
+
+/**
+ * OP2 for float64 rows: KL(softmax(x/T) || softmax(y/T)) = T D/Sx - log Sx + log Sy, as klLogitsF32,
+ * with d_k = (x_k - y_k) - (mx - my) in float64.
+ */
+export function klLogitsF64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, outPtr: usize): void {
+  const tV = f64x2.splat(invT), z = f64x2.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << 3;
+    const xr = xPtr + off, yr = yPtr + off;
+    const mx = rowMaxF64(xr, classes), my = rowMaxF64(yr, classes);
+    if (!isFinite(mx) || !isFinite(my)) {
+      store<f64>(outPtr + (<usize>r << 3), NaN);
+      continue;
+    }
+    const mxV = f64x2.splat(mx), myV = f64x2.splat(my), cV = f64x2.splat(mx - my);
+    let sx = z, sy = z, d = z;
+    for (let i = 0; i < classes; i += 2) {
+      const full = i + 2 <= classes;
+      const x = full ? v128.load(at64(xr, i)) : f64x2(load<f64>(at64(xr, i)), -Infinity);
+      const y = full ? v128.load(at64(yr, i)) : f64x2(load<f64>(at64(yr, i)), -Infinity);
+      const ex = expf64x2Low(f64x2.mul(f64x2.sub(x, mxV), tV));
+      const ey = expf64x2Low(f64x2.mul(f64x2.sub(y, myV), tV));
+      sx = f64x2.add(sx, ex);
+      sy = f64x2.add(sy, ey);
+      const term = f64x2.mul(ex, f64x2.sub(f64x2.sub(x, y), cV));
+      d = f64x2.add(d, v128.bitselect(z, term, f64x2.eq(ex, z)));
+    }
+    const Sx = hsum64(sx), Sy = hsum64(sy);
+    store<f64>(outPtr + (<usize>r << 3), invT * hsum64(d) / Sx - Math.log(Sx) + Math.log(Sy));
   }
 }

@@ -32,4 +32,5 @@ export interface ModuleExports {
   kl_grad_f64(xPtr: number, yPtr: number, rows: number, classes: number, invT: number, scalePtr: number, gradPtr: number): void;
   vexp_f32(ptr: number, n: number, outPtr: number): number;
   vlog_f32(ptr: number, n: number, outPtr: number): number;
+  vexp_f64(ptr: number, n: number, outPtr: number): number;
 }

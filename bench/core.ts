@@ -1,11 +1,12 @@
-// benny suite: crossEntropy from logits, xent (SIMD engine, copy-in and zero-copy) against
-// xent/reference, at the workload sizes of the throughput issue. Results: bench/results/core.json.
+// benny suites: crossEntropy from logits, xent (SIMD engine, copy-in and zero-copy) against
+// xent/reference, at the workload sizes of the throughput issue; and evaluate() against the
+// separate calls it replaces (W2, W3). Results: bench/results/core.json.
 //   npm run bench            (all sizes)
 //   npm run bench -- W2      (one size)
 import b from "benny";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus } from "node:os";
-import { init, backend, crossEntropy, allocate } from "../src/index.js";
+import { init, backend, crossEntropy, entropy, evaluate, allocate } from "../src/index.js";
 import * as reference from "../src/reference/index.js";
 import { rng, logits, labels } from "../test/helpers/data.js";
 
@@ -36,12 +37,48 @@ for (const [name, [rows, classes]] of Object.entries(WORKLOADS)) {
   }
   X.free();
 }
+// evaluate() against the separate calls a user would otherwise make: crossEntropy, entropy, and a
+// top-1/top-5 accuracy loop in plain JavaScript.
+function accuracyLoop(t: Int32Array, x: Float32Array, classes: number, k: number): number {
+  let hits = 0;
+  for (let r = 0; r < t.length; r++) {
+    const off = r * classes, xt = x[off + t[r]];
+    let rank = 0;
+    for (let j = 0; j < classes && rank < k; j++) if (x[off + j] > xt || (x[off + j] === xt && j < t[r])) rank++;
+    if (rank < k) hits++;
+  }
+  return hits / t.length;
+}
+for (const [name, [rows, classes]] of Object.entries(WORKLOADS)) {
+  if (name !== "W2" && name !== "W3") continue;
+  if (only.length > 0 && !only.includes(name)) continue;
+  const u = rng(rows + 1);
+  const x = logits(u, rows * classes, Float32Array) as Float32Array;
+  const t = labels(u, rows, classes);
+  let sink = 0;
+  const summary = await b.suite(
+    `evaluate vs separate calls, ${name} (${rows} x ${classes}, float32)`,
+    b.add("evaluate (one pass)", () => { sink += evaluate(t, x, { classes, topK: [1, 5] }).crossEntropy; }),
+    b.add("separate: crossEntropy + entropy + accuracy loop", () => {
+      sink += crossEntropy(t, x, { classes }) + entropy(x, { classes, from: "logits" }) + accuracyLoop(t, x, classes, 1) + accuracyLoop(t, x, classes, 5);
+    }),
+    b.configure({ cases: { minSamples: 20, maxTime: 2 } }),
+    b.cycle((r: { name: string; ops: number }) => console.log(`  ${r.name}: ${((r.ops * rows * classes) / 1e6).toFixed(0)} Melem/s`)),
+  );
+  if (!Number.isFinite(sink)) throw new Error("results were not finite");
+  const [one, sep] = summary.results;
+  console.log(`  evaluate is ${(one.ops / sep.ops).toFixed(2)}x the separate calls`);
+  for (const r of summary.results) {
+    results.push({ workload: name, rows, classes, case: r.name, opsPerSec: r.ops, melemPerSec: (r.ops * rows * classes) / 1e6, margin: r.margin, samples: r.samples });
+  }
+}
+
 const base = results.filter((r) => r.case === "xent/reference");
 for (const r of results) {
-  const ref = base.find((x) => x.workload === r.workload) as { opsPerSec: number };
-  r.vsReference = (r.opsPerSec as number) / ref.opsPerSec;
+  const ref = base.find((x) => x.workload === r.workload) as { opsPerSec: number } | undefined;
+  if (ref !== undefined && !String(r.case).includes("evaluate") && !String(r.case).includes("separate")) r.vsReference = (r.opsPerSec as number) / ref.opsPerSec;
 }
-console.table(results.map((r) => ({ workload: r.workload, case: r.case, "Melem/s": (r.melemPerSec as number).toFixed(0), "x reference": (r.vsReference as number).toFixed(1) })));
+console.table(results.map((r) => ({ workload: r.workload, case: r.case, "Melem/s": (r.melemPerSec as number).toFixed(0), "x reference": r.vsReference === undefined ? "" : (r.vsReference as number).toFixed(1) })));
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/core.json", import.meta.url), JSON.stringify({
   date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, engine: backend(), results,

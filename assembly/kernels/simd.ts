@@ -333,7 +333,7 @@ export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT
  * sum e_k (m - x_k) and the target's rank, in float32 blocks flushed to f64 as in the other kernels.
  */
 export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
-  const z = f32x4.splat(0), iota = i32x4(0, 1, 2, 3);
+  const z = f32x4.splat(0);
   for (let r = 0; r < rows; r++) {
     const row = xPtr + (<usize>r * <usize>classes << 2);
     const t = load<i32>(tPtr + (<usize>r << 2));
@@ -341,8 +341,8 @@ export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i3
     if (t < 0) { store<f64>(o, 0); store<f64>(o, 0, 8); store<f64>(o, 0, 16); continue; }
     const m = rowMaxF32(row, classes);
     const xt = load<f32>(at(row, t));
-    const mV = f32x4.splat(m), tV = f32x4.splat(xt), tI = i32x4.splat(t);
-    let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0), rank = i32x4.splat(0);
+    const mV = f32x4.splat(m), tV = f32x4.splat(xt);
+    let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0), above = ones, ties = ones;
     let i = 0;
     while (i < classes) {
       let bs = z, ba = z;
@@ -352,26 +352,28 @@ export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i3
         const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
         const g = f32x4.sub(mV, x);
         let e = expf4Low(f32x4.neg(g));
-        let q = f32x4.eq(x, mV);
-        // Ahead of the target: a larger logit, or an equal one at a smaller index.
-        let ahead = v128.or(f32x4.gt(x, tV), v128.and(f32x4.eq(x, tV), i32x4.lt_s(i32x4.add(iota, i32x4.splat(i)), tI)));
+        let q = f32x4.eq(x, mV), gt = f32x4.gt(x, tV), eq = f32x4.eq(x, tV);
         if (!full) {
           const k = tailMask(classes - i);
-          e = v128.and(e, k); q = v128.and(q, k); ahead = v128.and(ahead, k);
+          e = v128.and(e, k); q = v128.and(q, k); gt = v128.and(gt, k); eq = v128.and(eq, k);
         }
         ones = i32x4.sub(ones, q);
-        rank = i32x4.sub(rank, ahead);
+        above = i32x4.sub(above, gt);
+        ties = i32x4.sub(ties, eq);
         bs = f32x4.add(bs, v128.andnot(e, q));
         ba = f32x4.add(ba, v128.bitselect(z, f32x4.mul(e, g), f32x4.eq(e, z)));
       }
       sumS = f64x2.add(sumS, f64x2.add(promoteLow(bs), promoteHigh(bs)));
       sumA = f64x2.add(sumA, f64x2.add(promoteLow(ba), promoteHigh(ba)));
     }
+    // Rank: larger logits, plus equal ones at smaller indices (counted only when there are ties).
+    let rank = lanes(above);
+    if (lanes(ties) > 1) for (let k = 0; k < t; k++) if (load<f32>(at(row, k)) == xt) rank++;
     const S = hsum64(sumS) + <f64>lanes(ones);
     const ok = isFinite(m);
     store<f64>(o, ok ? (<f64>m - <f64>xt) + Math.log(S) : NaN);
     store<f64>(o, ok ? hsum64(sumA) / S + Math.log(S) : NaN, 8);
-    store<f64>(o, <f64>lanes(rank), 16);
+    store<f64>(o, <f64>rank, 16);
   }
 }
 

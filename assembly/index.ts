@@ -47,6 +47,13 @@ export function pair_rows_f32(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, ro
   if (ASC_FEATURE_SIMD) {
     if (op == OP_CE && (pPtr == 0 || pMode == PROBS)) {
       ceDenseF32(pPtr, qPtr, wPtr, rows, classes, qMode, <f32>a, <f32>b, <f32>eps, outPtr);
+      // float32 products can overflow where the f64 result is finite (targets or logits near 1e30):
+      // rows that came out infinite or NaN are recomputed by the f64 path, which is right either way.
+      for (let r = 0; r < rows; r++) {
+        if (isFinite(load<f64>(outPtr + (<usize>r << 3)))) continue;
+        const off = <usize>r * <usize>classes << 2;
+        pairRowsScalar<f32>(op, pPtr == 0 ? 0 : pPtr + off, qPtr + off, wPtr, 1, classes, pMode, qMode, invT, false, a, b, eps, outPtr + (<usize>r << 3));
+      }
       return;
     }
     if (op == OP_KL && pMode == LOGITS && qMode == LOGITS) {
@@ -74,8 +81,13 @@ export function pair_rows_f64(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, ro
 /** Per-row entropy of probabilities (mode 2), logits (0) or log-probabilities (1). */
 export function entropy_rows_f32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f64, normalize: i32, outPtr: usize): void {
   checkShape(rows, classes, pPtr, 4);
-  if (ASC_FEATURE_SIMD && mode != 1) entropyF32(pPtr, rows, classes, mode, <f32>invT, normalize != 0, outPtr);
-  else entropyRowsScalar<f32>(pPtr, rows, classes, mode, invT, normalize != 0, outPtr);
+  if (ASC_FEATURE_SIMD && mode != 1) {
+    entropyF32(pPtr, rows, classes, mode, <f32>invT, normalize != 0, outPtr);
+    for (let r = 0; r < rows; r++) { // as in pair_rows_f32: non-finite rows are recomputed in f64
+      if (isFinite(load<f64>(outPtr + (<usize>r << 3)))) continue;
+      entropyRowsScalar<f32>(pPtr + (<usize>r * <usize>classes << 2), 1, classes, mode, invT, normalize != 0, outPtr + (<usize>r << 3));
+    }
+  } else entropyRowsScalar<f32>(pPtr, rows, classes, mode, invT, normalize != 0, outPtr);
 }
 
 export function entropy_rows_f64(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f64, normalize: i32, outPtr: usize): void {
@@ -101,8 +113,14 @@ export function bce_f64(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: 
  */
 export function evaluate_rows_f32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
   checkShape(rows, classes, xPtr, 4);
-  if (ASC_FEATURE_SIMD) evaluateRowsF32(xPtr, tPtr, rows, classes, outPtr);
-  else evaluateRowsScalar<f32>(xPtr, tPtr, rows, classes, outPtr);
+  if (ASC_FEATURE_SIMD) {
+    evaluateRowsF32(xPtr, tPtr, rows, classes, outPtr);
+    for (let r = 0; r < rows; r++) { // as in pair_rows_f32: non-finite rows are recomputed in f64
+      const o = outPtr + (<usize>r * 3 << 3);
+      if (isFinite(load<f64>(o)) && isFinite(load<f64>(o, 8))) continue;
+      evaluateRowsScalar<f32>(xPtr + (<usize>r * <usize>classes << 2), tPtr + (<usize>r << 2), 1, classes, o);
+    }
+  } else evaluateRowsScalar<f32>(xPtr, tPtr, rows, classes, outPtr);
 }
 
 export function evaluate_rows_f64(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {

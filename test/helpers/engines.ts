@@ -9,6 +9,8 @@ import { makeCrossEntropy } from "../../src/measures/crossEntropy.js";
 import { makeKlDivergence, makeJensenShannon } from "../../src/measures/divergence.js";
 import { makeEntropy } from "../../src/measures/entropy.js";
 import { makeBinaryCrossEntropy } from "../../src/measures/binaryCrossEntropy.js";
+import { makeEvaluation } from "../../src/measures/evaluate.js";
+import { makeGradients } from "../../src/measures/gradients.js";
 
 export function wasmExports(file: "xent.simd.wasm" | "xent.wasm"): ModuleExports {
   const bytes = readFileSync(new URL(`../../wasm/${file}`, import.meta.url));
@@ -24,6 +26,8 @@ export function measuresOf(engine: Engine) {
     jensenShannon: makeJensenShannon(get, referenceEngine),
     entropy: makeEntropy(get, referenceEngine),
     binaryCrossEntropy: makeBinaryCrossEntropy(get, referenceEngine),
+    ...makeEvaluation(get),
+    ...makeGradients(get, referenceEngine),
   };
 }
 

@@ -1,5 +1,6 @@
 // Scalar kernels, generic over the element type, computing in f64. See common.ts.
 import {
+  sumReset, add0, add1, add2, sum0, sum1, sum2,
   LOGITS, PROBS, OP_CE, OP_KL, OP_JS, ld, rowMax, rowSumExp, SIDE_P, SIDE_Q, prepareSide, sideLogP, sideP,
 } from "./common";
 
@@ -39,7 +40,7 @@ export function pairRowsScalar<T>(
     const pRow = pPtr + off, qRow = qPtr + off;
     if (pPtr != 0) prepareSide<T>(P, pRow, classes, pMode, invT, op != OP_CE && normalize);
     prepareSide<T>(Q, qRow, classes, qMode, invT, normalize);
-    let acc = 0.0;
+    sumReset();
     for (let k = 0; k < classes; k++) {
       const y = ld<T>(qRow, k);
       if (op == OP_CE) {
@@ -47,23 +48,23 @@ export function pairRowsScalar<T>(
         const c = (wPtr != 0 ? ld<T>(wPtr, k) : 1.0) * (a * pk + b);
         if (c != 0) {
           const lq = qMode == PROBS && eps > 0 ? Math.log(min(max(y, eps), 1.0 - eps)) : sideLogP(Q, qMode, y);
-          acc -= c * lq;
+          add0(-c * lq);
         }
       } else {
         const x = ld<T>(pRow, k);
         const pk = sideP(P, pMode, x);
         if (op == OP_KL) {
-          if (pk != 0) acc += pk * (sideLogP(P, pMode, x) - sideLogP(Q, qMode, y));
+          if (pk != 0) add0(pk * (sideLogP(P, pMode, x) - sideLogP(Q, qMode, y)));
         } else {
           const qk = sideP(Q, qMode, y);
           const mk = 0.5 * (pk + qk);
           const lm = Math.log(mk);
-          if (pk != 0) acc += 0.5 * pk * (sideLogP(P, pMode, x) - lm);
-          if (qk != 0) acc += 0.5 * qk * (sideLogP(Q, qMode, y) - lm);
+          if (pk != 0) add0(0.5 * pk * (sideLogP(P, pMode, x) - lm));
+          if (qk != 0) add0(0.5 * qk * (sideLogP(Q, qMode, y) - lm));
         }
       }
     }
-    store<f64>(outPtr + (<usize>r << 3), acc);
+    store<f64>(outPtr + (<usize>r << 3), sum0());
   }
 }
 
@@ -73,13 +74,13 @@ export function entropyRowsScalar<T>(pPtr: usize, rows: i32, classes: i32, mode:
   for (let r = 0; r < rows; r++) {
     const row = pPtr + (<usize>r * <usize>classes << alignof<T>());
     prepareSide<T>(P, row, classes, mode, invT, normalize);
-    let acc = 0.0;
+    sumReset();
     for (let k = 0; k < classes; k++) {
       const x = ld<T>(row, k);
       const pk = sideP(P, mode, x);
-      if (pk != 0) acc -= pk * sideLogP(P, mode, x);
+      if (pk != 0) add0(-pk * sideLogP(P, mode, x));
     }
-    store<f64>(outPtr + (<usize>r << 3), acc);
+    store<f64>(outPtr + (<usize>r << 3), sum0());
   }
 }
 
@@ -119,14 +120,16 @@ export function evaluateRowsScalar<T>(xPtr: usize, tPtr: usize, rows: i32, class
     if (t < 0) { store<f64>(o, 0); store<f64>(o, 0, 8); store<f64>(o, 0, 16); continue; }
     const m = rowMax<T>(row, classes);
     const xt = ld<T>(row, t);
-    let s = 0.0, a = 0.0, rank = 0;
+    let rank = 0;
+    sumReset();
     for (let k = 0; k < classes; k++) {
       const x = ld<T>(row, k);
       const e = Math.exp(x - m);
-      s += e;
-      if (e != 0) a += e * (m - x);
+      add0(e);
+      if (e != 0) add1(e * (m - x));
       if (x > xt || (x == xt && k < t)) rank++;
     }
+    const s = sum0(), a = sum1();
     const ok = isFinite(m);
     store<f64>(o, ok ? (m - xt) + Math.log(s) : NaN);
     store<f64>(o, ok ? a / s + Math.log(s) : NaN, 8);
@@ -156,17 +159,18 @@ export function ceGradScalar<T>(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usi
       continue;
     }
     const m = rowMax<T>(row, classes);
-    let S = 0.0, A = 0.0, L = 0.0;
+    sumReset();
     for (let k = 0; k < classes; k++) {
       const x = ld<T>(row, k);
       const yk = tPtr != 0 ? (k == t ? 1.0 : 0.0) : (yPtr != 0 ? ld<T>(yPtr + off, k) : 0.0);
       const c = (wPtr != 0 ? ld<T>(wPtr, k) : 1.0) * (alpha * yk + beta);
       const e = Math.exp(x - m);
-      S += e;
-      A += c;
-      if (c != 0) L += c * (m - x);
+      add0(e);
+      add1(c);
+      if (c != 0) add2(c * (m - x));
       store<T>(g + (<usize>k << alignof<T>()), <T>e); // e_k over x_k: x_k is not read again
     }
+    const S = sum0(), A = sum1(), L = sum2();
     const logS = Math.log(S);
     for (let k = 0; k < classes; k++) {
       const yk = tPtr != 0 ? (k == t ? 1.0 : 0.0) : (yPtr != 0 ? ld<T>(yPtr + off, k) : 0.0);
@@ -189,13 +193,13 @@ export function klGradScalar<T>(xPtr: usize, yPtr: usize, rows: i32, classes: i3
     const s = load<f64>(scalePtr + (<usize>r << 3));
     prepareSide<T>(P, xr, classes, LOGITS, invT, false);
     prepareSide<T>(Q, yr, classes, LOGITS, invT, false);
-    let kl = 0.0;
+    sumReset();
     for (let k = 0; k < classes; k++) {
       const x = ld<T>(xr, k), y = ld<T>(yr, k);
       const pk = sideP(P, LOGITS, x), qk = sideP(Q, LOGITS, y);
-      if (pk != 0) kl += pk * (sideLogP(P, LOGITS, x) - sideLogP(Q, LOGITS, y));
+      if (pk != 0) add0(pk * (sideLogP(P, LOGITS, x) - sideLogP(Q, LOGITS, y)));
       store<T>(g + (<usize>k << alignof<T>()), <T>(s * (qk - pk) * invT));
     }
-    store<f64>(scalePtr + (<usize>r << 3), kl);
+    store<f64>(scalePtr + (<usize>r << 3), sum0());
   }
 }

@@ -3,6 +3,7 @@
 // and every sum is formed in float64, so the result carries the error of the vector exp/log
 // (~2e-7 relative per term) and not the drift of float32 sums.
 // Every function handles any row length: full vectors, then one masked tail vector.
+import { sumReset, add0, add1, add2, sum0, sum1, sum2 } from "./common";
 import { expf4Low, expf64x2Low, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
 
 /** Elements per float32 block before a flush to f64 (4 accumulators x 4 lanes x 8 additions). */
@@ -413,17 +414,23 @@ export function rowMaxF64(ptr: usize, n: i32): f64 {
 /** sum_k exp((x_k - m) * invT) of a float64 row. The odd last element goes through lane 0. */
 export function rowSumExpF64(ptr: usize, n: i32, m: f64, invT: f64): f64 {
   const mV = f64x2.splat(m), tV = f64x2.splat(invT);
-  let a0 = f64x2.splat(0), a1 = a0;
+  sumReset();
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a0 = f64x2.add(a0, expf64x2Low(f64x2.mul(f64x2.sub(v128.load(at64(ptr, i)), mV), tV)));
-    a1 = f64x2.add(a1, expf64x2Low(f64x2.mul(f64x2.sub(v128.load(at64(ptr, i), 16), mV), tV)));
+  while (i + 4 <= n) {
+    // Blocks of 64 elements in two f64x2 accumulators, each block added compensated (common.ts).
+    let a0 = f64x2.splat(0), a1 = a0;
+    const end = min(n - 3, i + 64);
+    for (; i < end; i += 4) {
+      a0 = f64x2.add(a0, expf64x2Low(f64x2.mul(f64x2.sub(v128.load(at64(ptr, i)), mV), tV)));
+      a1 = f64x2.add(a1, expf64x2Low(f64x2.mul(f64x2.sub(v128.load(at64(ptr, i), 16), mV), tV)));
+    }
+    add0(hsum64(f64x2.add(a0, a1)));
   }
   for (; i < n; i += 2) {
     const x = i + 2 <= n ? v128.load(at64(ptr, i)) : f64x2(load<f64>(at64(ptr, i)), -Infinity);
-    a0 = f64x2.add(a0, expf64x2Low(f64x2.mul(f64x2.sub(x, mV), tV)));
+    add0(hsum64(expf64x2Low(f64x2.mul(f64x2.sub(x, mV), tV))));
   }
-  return hsum64(f64x2.add(a0, a1));
+  return sum0();
 }
 
 /** OP1 for float64 rows: out[r] = -log softmax(x_r)[t_r]; 0 where t_r < 0. */
@@ -455,19 +462,26 @@ export function klLogitsF64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
       continue;
     }
     const mxV = f64x2.splat(mx), myV = f64x2.splat(my), cV = f64x2.splat(mx - my);
-    let sx = z, sy = z, d = z;
-    for (let i = 0; i < classes; i += 2) {
-      const full = i + 2 <= classes;
-      const x = full ? v128.load(at64(xr, i)) : f64x2(load<f64>(at64(xr, i)), -Infinity);
-      const y = full ? v128.load(at64(yr, i)) : f64x2(load<f64>(at64(yr, i)), -Infinity);
-      const ex = expf64x2Low(f64x2.mul(f64x2.sub(x, mxV), tV));
-      const ey = expf64x2Low(f64x2.mul(f64x2.sub(y, myV), tV));
-      sx = f64x2.add(sx, ex);
-      sy = f64x2.add(sy, ey);
-      const term = f64x2.mul(ex, f64x2.sub(f64x2.sub(x, y), cV));
-      d = f64x2.add(d, v128.bitselect(z, term, f64x2.eq(ex, z)));
+    sumReset();
+    let i = 0;
+    while (i < classes) {
+      // Blocks of 64 elements, each block's sums added compensated (common.ts).
+      let sx = z, sy = z, d = z;
+      const end = min(classes, i + 64);
+      for (; i < end; i += 2) {
+        const full = i + 2 <= classes;
+        const x = full ? v128.load(at64(xr, i)) : f64x2(load<f64>(at64(xr, i)), -Infinity);
+        const y = full ? v128.load(at64(yr, i)) : f64x2(load<f64>(at64(yr, i)), -Infinity);
+        const ex = expf64x2Low(f64x2.mul(f64x2.sub(x, mxV), tV));
+        const ey = expf64x2Low(f64x2.mul(f64x2.sub(y, myV), tV));
+        sx = f64x2.add(sx, ex);
+        sy = f64x2.add(sy, ey);
+        const term = f64x2.mul(ex, f64x2.sub(f64x2.sub(x, y), cV));
+        d = f64x2.add(d, v128.bitselect(z, term, f64x2.eq(ex, z)));
+      }
+      add0(hsum64(sx)); add1(hsum64(sy)); add2(hsum64(d));
     }
-    const Sx = hsum64(sx), Sy = hsum64(sy);
-    store<f64>(outPtr + (<usize>r << 3), invT * hsum64(d) / Sx - Math.log(Sx) + Math.log(Sy));
+    const Sx = sum0(), Sy = sum1();
+    store<f64>(outPtr + (<usize>r << 3), invT * sum2() / Sx - Math.log(Sx) + Math.log(Sy));
   }
 }

@@ -96,9 +96,59 @@ export function rowSumExpShiftF32(ptr: usize, n: i32, m: f32): f64 {
   return <f64>lanes(ones) + hsum64(acc);
 }
 
+/**
+ * OP1 for short rows (classes <= 16), four rows at a time, one per lane: lane j holds row r + j, so
+ * the maximum and the sum need no horizontal step and no tail mask. Terms equal to a row's maximum
+ * are counted apart, the rest summed in float32 (at most 16 additions per lane, flushed to f64
+ * every 8). Returns how many rows it did (a multiple of 4); the caller does the rest.
+ */
+function ceIndexSmallF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): i32 {
+  const stride = <usize>classes << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const row0 = xPtr + <usize>r * stride;
+    let m = f32x4.splat(-Infinity);
+    for (let k = 0; k < classes; k++) m = f32x4.pmax(m, gather4(row0 + (<usize>k << 2), stride));
+    let s = f32x4.splat(0), ones = i32x4.splat(0), acc = f64x2.splat(0), acc1 = acc;
+    for (let k = 0; k < classes; k++) {
+      const x = gather4(row0 + (<usize>k << 2), stride);
+      const q = f32x4.eq(x, m);
+      ones = i32x4.sub(ones, q);
+      s = f32x4.add(s, v128.andnot(expf4Low(f32x4.sub(x, m)), q));
+      if ((k & 7) == 7) { acc = f64x2.add(acc, promoteLow(s)); acc1 = f64x2.add(acc1, promoteHigh(s)); s = f32x4.splat(0); }
+    }
+    acc = f64x2.add(acc, promoteLow(s)); acc1 = f64x2.add(acc1, promoteHigh(s));
+    smallRow(xPtr, tPtr, outPtr, r, stride, f32x4.extract_lane(m, 0), f64x2.extract_lane(acc, 0) + <f64>i32x4.extract_lane(ones, 0));
+    smallRow(xPtr, tPtr, outPtr, r + 1, stride, f32x4.extract_lane(m, 1), f64x2.extract_lane(acc, 1) + <f64>i32x4.extract_lane(ones, 1));
+    smallRow(xPtr, tPtr, outPtr, r + 2, stride, f32x4.extract_lane(m, 2), f64x2.extract_lane(acc1, 0) + <f64>i32x4.extract_lane(ones, 2));
+    smallRow(xPtr, tPtr, outPtr, r + 3, stride, f32x4.extract_lane(m, 3), f64x2.extract_lane(acc1, 1) + <f64>i32x4.extract_lane(ones, 3));
+  }
+  return r;
+}
+
+/** Element k of four consecutive rows (stride bytes apart) as one vector. */
+// @ts-ignore: decorator
+@inline
+function gather4(ptr: usize, stride: usize): v128 {
+  let v = f32x4.splat(load<f32>(ptr));
+  v = f32x4.replace_lane(v, 1, load<f32>(ptr + stride));
+  v = f32x4.replace_lane(v, 2, load<f32>(ptr + 2 * stride));
+  return f32x4.replace_lane(v, 3, load<f32>(ptr + 3 * stride));
+}
+
+// @ts-ignore: decorator
+@inline
+function smallRow(xPtr: usize, tPtr: usize, outPtr: usize, r: i32, stride: usize, m: f32, S: f64): void {
+  const t = load<i32>(tPtr + (<usize>r << 2));
+  const loss = t < 0 ? 0.0 : isFinite(m) ? (<f64>m - <f64>load<f32>(xPtr + <usize>r * stride + (<usize>t << 2))) + Math.log(S) : NaN;
+  store<f64>(outPtr + (<usize>r << 3), loss);
+}
+
 /** OP1: out[r] = -log softmax(x_r)[t_r]; 0 where t_r < 0 (ignored). */
 export function ceIndexLogitsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  if (classes <= 16) r = ceIndexSmallF32(xPtr, tPtr, rows, classes, outPtr);
+  for (; r < rows; r++) {
     const row = xPtr + (<usize>r * <usize>classes << 2);
     const t = load<i32>(tPtr + (<usize>r << 2));
     let loss = 0.0;

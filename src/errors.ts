@@ -16,8 +16,24 @@ export type XentErrorCode =
   | "BACKEND_UNAVAILABLE" // the requested engine cannot run here
   | "OUT_OF_MEMORY"; // the module's linear memory cannot hold what was asked
 
-/** The one error type xent throws for bad input. `code` is stable across versions. */
+/**
+ * The one error type xent throws for bad input, before any work is done, with a message that names
+ * the argument and what was received. `code` is stable across versions. A failed call leaves the
+ * module fully usable.
+ *
+ * @example
+ * ```ts
+ * import { init, crossEntropy, XentError } from "xent";
+ * await init();
+ * try {
+ *   crossEntropy(new Int32Array([5]), new Float32Array([1, 2, 3])); // class 5 of 3
+ * } catch (e) {
+ *   if (e instanceof XentError && e.code === "INVALID_INDEX") console.log(e.message);
+ * }
+ * ```
+ */
 export class XentError extends Error {
+  /** Which class of bad input (see {@link XentErrorCode}). */
   readonly code: XentErrorCode;
   constructor(code: XentErrorCode, message: string) {
     super(message);

@@ -1,16 +1,21 @@
 import type { WasmArray } from "./engine/memory.js";
 
+/** The float typed arrays the engines compute on. */
 export type FloatArray = Float32Array | Float64Array;
 /** A float input: a typed array, a plain number array (read as float64) or a zero-copy WasmArray. */
 export type FloatInput = FloatArray | number[] | WasmArray<FloatArray>;
 /** Class-index targets (one per row). */
 export type IndexArray = Int32Array | Uint32Array | Int16Array | Uint16Array | Uint8Array | Int8Array;
+/** Class-index targets: a typed array, a plain number array or a zero-copy WasmArray. */
 export type IndexInput = IndexArray | number[] | WasmArray<Int32Array>;
 /** What a float input holds. */
 export type From = "logits" | "probs" | "logprobs";
+/** How per-row values are reduced: their (weighted) mean, their sum, or none (a Float64Array of them). */
 export type Reduction = "mean" | "sum" | "none";
+/** The engine the measures run on: SIMD WebAssembly, scalar WebAssembly, or the plain TypeScript reference. */
 export type Backend = "wasm-simd" | "wasm" | "js";
 
+/** Options every measure takes. */
 export interface CommonOptions {
   /** Row length K. */
   classes?: number;
@@ -24,9 +29,10 @@ export interface CommonOptions {
   check?: boolean;
 }
 
+/** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions extends CommonOptions {
   /** What `prediction` holds (default "logits"); `{ p, q }` also says what a dense target holds. */
-  from?: From | { p?: From; q?: From };
+  from?: From | { /** What a dense target holds. */ p?: From; /** What the prediction holds. */ q?: From };
   /** Per-class weights, length K. */
   weight?: FloatInput;
   /** Rows whose class-index target equals this are left out (default -100). */
@@ -39,21 +45,27 @@ export interface CrossEntropyOptions extends CommonOptions {
   eps?: number;
 }
 
+/** Options of {@link klDivergence} and {@link jensenShannon}. */
 export interface DivergenceOptions extends CommonOptions {
   /** What the inputs hold (default "probs"); `{ p, q }` per side. */
-  from?: From | { p?: From; q?: From };
+  from?: From | { /** What P holds. */ p?: From; /** What Q holds. */ q?: From };
   /** Divides logits by T before the softmax (no T^2 factor). */
   temperature?: number;
   /** Divide each probability row by its sum first (counts are fine then), as scipy.stats.entropy does. */
   normalize?: boolean;
 }
 
+/** Options of {@link entropy}. */
 export interface EntropyOptions extends CommonOptions {
+  /** What the input holds (default "probs"). */
   from?: From;
+  /** Divides logits by T before the softmax (with from: "logits"). */
   temperature?: number;
+  /** Divide each probability row by its sum first, as scipy.stats.entropy does. */
   normalize?: boolean;
 }
 
+/** Options of {@link binaryCrossEntropy}. */
 export interface BinaryCrossEntropyOptions extends CommonOptions {
   /** "probs" (default; each log clamped at -100 as PyTorch does) or "logits" (stable form). */
   from?: "probs" | "logits";
@@ -65,6 +77,6 @@ export interface BinaryCrossEntropyOptions extends CommonOptions {
 
 type OutOf<O> = O extends { out: infer T extends Float32Array | Float64Array } ? T : Float64Array;
 /** What a measure returns for options O: a number, or per-row values with reduction "none". */
-export type MeasureResult<O> = O extends { reduction: infer R }
+export type MeasureResult<O> = O extends { /** The reduction asked for. */ reduction: infer R }
   ? [R] extends ["none"] ? OutOf<O> : "none" extends R ? number | OutOf<O> : number
   : number;

@@ -2,8 +2,8 @@
 // now, every engine passes it, and a faulty module fails it (so init falls back).
 import { describe, expect, it } from "vitest";
 import { referenceBattery } from "../src/engine/battery-reference.js";
-import { EXPECTED, INPUTS } from "../src/engine/battery.expected.js";
-import { CLASSES, CALLS, batteryInputs, layout, verifyModule } from "../src/engine/verify.js";
+import { BLOCKS, CALLS, LAYOUT, EXPECTED } from "../src/engine/battery.expected.js";
+import { CLASSES, SCALAR_CLASSES, KERNELS, batteryInputs, plan, encodeCalls, encodeLayout, verifyModule } from "../src/engine/verify.js";
 import { simdEngine, scalarEngine, wasmExports } from "./helpers/engines.js";
 import type { ModuleExports } from "../src/engine/abi.js";
 import * as xent from "../src/index.js";
@@ -11,25 +11,29 @@ import * as xent from "../src/index.js";
 describe("verification battery", () => {
   it("the stored results are the reference's results on the stored inputs, now", () => {
     const now = referenceBattery();
-    expect(EXPECTED.length).toBe(2 * CLASSES.length * CALLS.length);
-    now.forEach((r, i) => expect(Array.from(EXPECTED[i]), `result ${i}`).toEqual(Array.from(r)));
-    // And the stored inputs are batteryInputs() laid out.
-    let at = 0;
-    for (const f32 of [true, false]) {
-      for (const classes of CLASSES) {
-        const l = layout(f32, classes), want = batteryInputs(f32, classes);
-        const F = f32 ? Float32Array : Float64Array;
-        const block = INPUTS.slice(at, at + l.size).buffer;
-        expect(Array.from(new F(block, l.x, want.x.length))).toEqual(Array.from(want.x));
-        expect(Array.from(new Int32Array(block, l.t, want.t.length))).toEqual(Array.from(want.t));
-        at += l.size;
-      }
+    expect(EXPECTED.length).toBe(now.expected.length);
+    expect(Array.from(EXPECTED)).toEqual(Array.from(now.expected));
+    // The stored plan is plan() now, and the stored inputs are batteryInputs() laid out.
+    expect(Array.from(CALLS)).toEqual(encodeCalls(plan()));
+    expect(Array.from(LAYOUT)).toEqual(encodeLayout(plan()));
+    expect(BLOCKS.length).toBe(2 * CLASSES.length);
+    for (const [f32, classes, , floats, t] of BLOCKS) {
+      const want = batteryInputs(f32 === 1, classes);
+      const F = f32 === 1 ? Float32Array : Float64Array;
+      expect(Array.from(F.from(floats))).toEqual([...want.x, ...want.y, ...want.p, ...want.q]);
+      expect(Array.from(t)).toEqual(Array.from(want.t));
     }
-    expect(at).toBe(INPUTS.length);
+    // Every kernel is called, in both types, the SIMD ones at every row length.
+    for (const f32 of [true, false]) {
+      KERNELS.forEach((k, i) => {
+        const lengths = plan().calls.filter((c) => c.kernel === i && c.f32 === f32).map((c) => c.classes);
+        expect(lengths, k.name).toEqual(k.tails ? CLASSES : [SCALAR_CLASSES]);
+      });
+    }
   });
 
   it("covers non-finite and extreme values", () => {
-    const { x, y, p } = batteryInputs(true, 33);
+    const { x, y, p } = batteryInputs(true, 7);
     expect(Array.from(x)).toContain(-Infinity);
     expect(Array.from(y)).toContain(-Infinity);
     expect(Array.from(x)).toContain(1e4);
@@ -54,6 +58,22 @@ describe("verification battery", () => {
     } as ModuleExports;
     ex.memory.grow(64);
     expect(verifyModule(faulty, 65536)).toMatch(/klDivergence logits \(float32, 2 classes, value 0\)/);
+  });
+
+  it("a wrong gradient, or a kernel that traps, fails it too", () => {
+    const ex = wasmExports("xent.simd.wasm");
+    ex.memory.grow(64);
+    const wrongGrad = {
+      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
+      kl_grad_f64: (x, y, rows, classes, invT, scale, grad) => {
+        ex.kl_grad_f64(x, y, rows, classes, invT, scale, grad);
+        new Float64Array(ex.memory.buffer, grad, rows * classes)[5] += 1e-9;
+      },
+    } as ModuleExports;
+    expect(verifyModule(wrongGrad, 65536)).toMatch(/klDivergenceWithGrad \(float64, 7 classes, gradient 5\)/);
+    const traps = { ...ex, memory: ex.memory, evaluate_rows_f32: () => { throw new WebAssembly.RuntimeError("unreachable"); } } as ModuleExports;
+    expect(verifyModule(traps, 65536)).toMatch(/evaluate \(float32, 2 classes\) threw: unreachable/);
+    expect(verifyModule(ex, 65536)).toBeNull();
   });
 
   it("init() verifies, and reports it", async () => {

@@ -1,33 +1,65 @@
-// The reference's results on init()'s battery, in the order verifyModule() reads them.
+// The battery of verify.ts run on the reference: its input blocks, its plan and the reference's
+// results, in the order verifyModule() compares them. scripts/battery.ts stores them at build time;
+// test/verify.test.ts checks they are current.
 import { referenceEngine as ref } from "../reference/rows.js";
 import { LOGITS, PROBS, OP_CE, OP_KL, OP_JS } from "./abi.js";
-import { CALLS, CLASSES, ROWS, batteryInputs } from "./verify.js";
+import { GRAD_SCALE, ROWS, batteryInputs, layout, plan, encodeCalls, encodeLayout } from "./verify.js";
 
-export function referenceBattery(): Float64Array[] {
-  const results: Float64Array[] = [];
-  for (const f32 of [true, false]) {
-    for (const K of CLASSES) {
-      const i = batteryInputs(f32, K);
-      const F = f32 ? Float32Array : Float64Array;
-      const x = F.from(i.x), y = F.from(i.y), p = F.from(i.p), q = F.from(i.q);
-      const R = ROWS;
-      const runs: Array<(o: Float64Array) => void> = [
-        (o) => ref.ceIndex(x, i.t, R, K, LOGITS, 0, o),
-        (o) => ref.pair(OP_CE, p, x, null, R, K, PROBS, LOGITS, 1, false, 0.9, 0.1 / K, 0, o),
-        (o) => ref.pair(OP_CE, p, q, null, R, K, PROBS, PROBS, 1, false, 1, 0, 0, o),
-        (o) => ref.pair(OP_KL, x, y, null, R, K, LOGITS, LOGITS, 0.5, false, 0, 0, 0, o),
-        (o) => ref.pair(OP_KL, p, q, null, R, K, PROBS, PROBS, 1, true, 0, 0, 0, o),
-        (o) => ref.pair(OP_JS, p, q, null, R, K, PROBS, PROBS, 1, false, 0, 0, 0, o),
-        (o) => ref.entropy(q, R, K, PROBS, 1, false, o),
-        (o) => ref.entropy(x, R, K, LOGITS, 1, false, o),
-        (o) => ref.bce(p, x, null, null, R * K, 1, LOGITS, o),
-      ];
-      runs.forEach((run, c) => {
-        const out = new Float64Array(CALLS[c][1](K));
-        run(out);
-        results.push(out);
-      });
+/** One input block: float32 (1) or float64 (0), classes, byte offset, x y p q values, class indices. */
+export type Block = [f32: number, classes: number, offset: number, floats: number[], t: number[]];
+
+export interface ReferenceBattery {
+  /** The memory image of the inputs (and gradient scales), as verifyModule() lays it out. */
+  image: Uint8Array;
+  blocks: Block[];
+  calls: number[];
+  layout: number[];
+  expected: Float64Array;
+}
+
+export function referenceBattery(): ReferenceBattery {
+  const P = plan();
+  const image = new Uint8Array(P.size);
+  const buffer = image.buffer;
+  const blocks: Block[] = [];
+  for (const [f32, classes, at] of P.blocks) {
+    const i = batteryInputs(f32, classes), l = layout(f32, classes);
+    const F = f32 ? Float32Array : Float64Array;
+    for (const key of ["x", "y", "p", "q"] as const) new F(buffer, at + l[key], i[key].length).set(i[key]);
+    new Int32Array(buffer, at + l.t, ROWS).set(i.t);
+    blocks.push([f32 ? 1 : 0, classes, at, [...i.x, ...i.y, ...i.p, ...i.q], Array.from(i.t)]);
+  }
+  const values = new Float64Array(P.values);
+  const grad32 = new Float32Array(P.grad32Count), grad64 = new Float64Array(P.grad64Count);
+  const scale = Float64Array.from(GRAD_SCALE);
+  for (const c of P.calls) {
+    const K = c.classes, R = ROWS, i = batteryInputs(c.f32, K);
+    const F = c.f32 ? Float32Array : Float64Array;
+    const x = F.from(i.x), y = F.from(i.y), p = F.from(i.p), q = F.from(i.q);
+    const out = values.subarray((c.out - P.out) / 8, (c.out - P.out) / 8 + c.values);
+    const grad = c.grad < 0 ? null : c.f32
+      ? grad32.subarray((c.grad - P.grad32) / 4, (c.grad - P.grad32) / 4 + R * K)
+      : grad64.subarray((c.grad - P.grad64) / 8, (c.grad - P.grad64) / 8 + R * K);
+    if (grad !== null) new Float64Array(buffer, c.out, R).set(scale); // read by the kernel, overwritten with the losses
+    switch (c.kernel) {
+      case 0: ref.ceIndex(x, i.t, R, K, LOGITS, 0, out); break;
+      case 1: ref.pair(OP_CE, p, x, null, R, K, PROBS, LOGITS, 1, false, 0.9, 0.1 / K, 0, out); break;
+      case 2: ref.pair(OP_CE, p, q, null, R, K, PROBS, PROBS, 1, false, 1, 0, 0, out); break;
+      case 3: ref.pair(OP_KL, x, y, null, R, K, LOGITS, LOGITS, 0.5, false, 0, 0, 0, out); break;
+      case 4: ref.pair(OP_KL, p, q, null, R, K, PROBS, PROBS, 1, true, 0, 0, 0, out); break;
+      case 5: ref.entropy(q, R, K, PROBS, 1, false, out); break;
+      case 6: ref.entropy(x, R, K, LOGITS, 1, false, out); break;
+      case 7: ref.evaluate(x, i.t, R, K, out); break;
+      case 8: ref.pair(OP_JS, p, q, null, R, K, PROBS, PROBS, 1, false, 0, 0, 0, out); break;
+      case 9: ref.bce(p, x, null, null, R * K, 1, LOGITS, out); break;
+      case 10: ref.ceGrad(x, i.t, null, null, R, K, 0.9, 0.1 / K, scale, grad!, out); break;
+      case 11: ref.ceGrad(x, null, p, null, R, K, 1, 0, scale, grad!, out); break;
+      default: ref.klGrad(x, y, R, K, 0.5, scale, grad!, out);
     }
   }
-  return results;
+  const expected = new Float64Array(P.values + P.grad32Count + P.grad64Count);
+  expected.set(values);
+  expected.set(grad32, P.values);
+  expected.set(grad64, P.values + P.grad32Count);
+  return { image: image.slice(0, P.grad32), blocks, calls: encodeCalls(P), layout: encodeLayout(P), expected };
 }

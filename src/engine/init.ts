@@ -1,4 +1,16 @@
 // Choosing, loading and instantiating the engine. Each measure asks currentEngine() for it.
+//
+// Loading differs between runtimes, so it is a Platform that each entry (src/entries/) supplies:
+// where the packaged modules are (URLs, bytes, or modules the runtime compiled), and how to read a
+// file where there is a file system. Everything else is here and shared:
+//
+//   candidates   the SIMD module, then the scalar one, then the reference ("js"); or the module
+//                given with { module }, then the reference.
+//   compiling    is validating: a module whose bytes do not validate here (SIMD unsupported) passes
+//                to the next candidate; bytes that validate but do not compile mean the runtime
+//                forbids compiling WebAssembly (Cloudflare workerd, a CSP without
+//                'wasm-unsafe-eval'): the reference is used.
+//   verifying    each instance runs the battery of verify.ts before it is trusted.
 import { XentError } from "../errors.js";
 import type { Backend, FloatArray } from "../types.js";
 import type { Engine } from "./engine.js";
@@ -11,6 +23,7 @@ import { verifyModule } from "./verify.js";
 /** Where a module can come from: compiled, bytes, or a location to fetch / read. */
 export type ModuleSource = WebAssembly.Module | BufferSource | URL | string | Response | Promise<Response>;
 
+/** Options of {@link init} and {@link initSync}. */
 export interface InitOptions {
   /** Force an engine: "wasm-simd", "wasm" or "js" (the plain TypeScript reference). */
   backend?: Backend;
@@ -25,7 +38,9 @@ export interface InitOptions {
   debug?: boolean;
 }
 
+/** Which engine runs the measures, whether it was verified, and why a faster one was not used. */
 export interface EngineInfo {
+  /** The engine: "wasm-simd", "wasm" or "js". */
   backend: Backend;
   /** Whether the engine's results were checked against the reference at init. */
   verified: boolean;
@@ -33,11 +48,26 @@ export interface EngineInfo {
   reason?: string;
 }
 
-const FILES = {
-  "wasm-simd": new URL("../../wasm/xent.simd.wasm", import.meta.url),
-  wasm: new URL("../../wasm/xent.wasm", import.meta.url),
-  debug: new URL("../../wasm/xent.debug.wasm", import.meta.url),
-};
+type Loader = typeof import("@assemblyscript/loader");
+
+/** How one runtime finds and reads the packaged modules (src/entries/ has one per runtime). */
+export interface Platform {
+  readonly name: string;
+  /** The packaged builds: functions, so that nothing is computed or fetched at import. */
+  readonly simd: () => ModuleSource;
+  readonly scalar: () => ModuleSource;
+  readonly debug?: () => ModuleSource;
+  /** Reads a file: URL synchronously, where there is a file system (Node, Bun, Deno). */
+  readonly readFile?: (url: URL) => Uint8Array;
+  /** @assemblyscript/loader, for the debug build. */
+  readonly loader?: () => Promise<Loader>;
+}
+
+/** One module to try: its source, and what it is for the reasons given when it fails. */
+interface Candidate {
+  source: ModuleSource;
+  what: "simd" | "scalar" | "debug" | "given";
+}
 
 let engine: Engine | null = null;
 let info: EngineInfo | null = null;
@@ -52,36 +82,61 @@ export function currentEngine(): Engine {
   return engine;
 }
 
-/** Which engine the measures run on: "wasm-simd", "wasm" or "js". */
+/**
+ * Which engine the measures run on: `"wasm-simd"` (SIMD WebAssembly), `"wasm"` (the scalar build
+ * of the same source, where SIMD is missing) or `"js"` (the plain TypeScript reference, where
+ * WebAssembly is missing or was refused). All three give the same results within the accuracy
+ * contract. Throws `NOT_INITIALIZED` before {@link init}.
+ *
+ * @example
+ * ```ts
+ * import { init, backend } from "xent";
+ * await init();
+ * backend(); // "wasm-simd" in current browsers, Node, Deno and Bun
+ * ```
+ */
 export function backend(): Backend {
   return currentEngine().name;
 }
 
-/** The engine, whether it was verified, and why a faster one was not used. */
+/**
+ * The engine, whether its results were checked against the reference at init (the verification
+ * battery), and why a faster engine was not used, when it was not. Throws `NOT_INITIALIZED` before
+ * {@link init}.
+ *
+ * @example
+ * ```ts
+ * import { init, engineInfo } from "xent";
+ * await init();
+ * engineInfo(); // { backend: "wasm-simd", verified: true }
+ * ```
+ */
 export function engineInfo(): EngineInfo {
   currentEngine();
   return { ...info! };
 }
 
-function keyOf(options: InitOptions): string {
-  return `${options.backend ?? ""}|${options.module === undefined ? "" : "module"}|${options.debug ? "debug" : ""}|${options.verify === false ? "unverified" : ""}`;
+function keyOf(platform: Platform, options: InitOptions): string {
+  return `${platform.name}|${options.backend ?? ""}|${options.module === undefined ? "" : "module"}|${options.debug ? "debug" : ""}|${options.verify === false ? "unverified" : ""}`;
 }
 
 /**
- * Compiles and instantiates the engine. Idempotent: later calls with the same options resolve to
- * the same engine; different options switch engines.
+ * Compiles and instantiates the engine with the modules `platform` finds. Idempotent: later calls
+ * with the same options resolve to the same engine; different options switch engines.
  */
-export function init(options: InitOptions = {}): Promise<EngineInfo> {
-  const key = keyOf(options);
+export function initWith(platform: Platform, options: InitOptions = {}): Promise<EngineInfo> {
+  lastPlatform = platform;
+  const key = keyOf(platform, options);
   if (pending !== null && key === lastKey && options.module === undefined) return pending;
   lastKey = key;
   pending = (async () => {
     checkOptions(options);
-    if (options.debug) await preloadDebugLoader();
+    if (options.debug) await preloadDebugLoader(platform);
     const reasons = initialReasons(options);
-    for (const candidate of chain(options)) {
-      if (candidate === "js") return done(referenceEngine, false, reasons);
-      const module = await compileAsync(candidate);
+    for (const c of candidates(platform, options, reasons)) {
+      if (c === "js") return done(referenceEngine, false, reasons);
+      const module = await compileAsync(platform, c, reasons);
+      if (module === REFUSED) return done(referenceEngine, false, reasons);
       const e = tryModule(module, options, reasons);
       if (e !== null) return done(e, options.verify !== false, reasons);
     }
@@ -94,15 +149,18 @@ export function init(options: InitOptions = {}): Promise<EngineInfo> {
   return pending;
 }
 
-/** As init(), synchronously: reads the packaged module from disk (Node, Bun, Deno) or takes `module`. */
-export function initSync(options: InitOptions = {}): EngineInfo {
-  const key = keyOf(options);
+/** As initWith(), synchronously: reads the packaged module from disk (Node, Bun, Deno) or takes `module`. */
+export function initSyncWith(platform: Platform, options: InitOptions = {}): EngineInfo {
+  lastPlatform = platform;
+  const key = keyOf(platform, options);
   if (info !== null && key === lastKey && options.module === undefined) return { ...info };
   checkOptions(options);
   const reasons = initialReasons(options);
-  for (const candidate of chain(options)) {
-    if (candidate === "js") return settle(key, done(referenceEngine, false, reasons));
-    const e = tryModule(compileSync(candidate), options, reasons);
+  for (const c of candidates(platform, options, reasons)) {
+    if (c === "js") return settle(key, done(referenceEngine, false, reasons));
+    const module = compileSync(platform, c, reasons);
+    if (module === REFUSED) return settle(key, done(referenceEngine, false, reasons));
+    const e = tryModule(module, options, reasons);
     if (e !== null) return settle(key, done(e, options.verify !== false, reasons));
   }
   throw new XentError("BACKEND_UNAVAILABLE", reasons.join("; "));
@@ -134,12 +192,19 @@ function checkOptions(options: InitOptions): void {
  * requested), and the reference last. A module that fails to validate, or fails the verification
  * battery, passes to the next.
  */
-function chain(options: InitOptions): Array<ModuleSource | "js"> {
-  if (options.backend === "js" || typeof WebAssembly !== "object") return ["js"];
-  if (options.module !== undefined) return [options.module, "js"];
-  if (options.debug) return [FILES.debug, "js"];
-  const list: Array<ModuleSource | "js"> = options.backend === "wasm" ? [] : [FILES["wasm-simd"]];
-  return [...list, FILES.wasm, "js"];
+function candidates(platform: Platform, options: InitOptions, reasons: string[]): Array<Candidate | "js"> {
+  if (options.backend === "js") return ["js"];
+  if (typeof WebAssembly !== "object") {
+    reasons.push("WebAssembly is not available here");
+    return ["js"];
+  }
+  if (options.module !== undefined) return [{ source: options.module, what: "given" }, "js"];
+  if (options.debug) {
+    if (platform.debug === undefined) throw new XentError("BACKEND_UNAVAILABLE", "the debug build is only packaged for Node (import xent's Node entry)");
+    return [{ source: platform.debug(), what: "debug" }, "js"];
+  }
+  const list: Array<Candidate | "js"> = options.backend === "wasm" ? [] : [{ source: platform.simd(), what: "simd" }];
+  return [...list, { source: platform.scalar(), what: "scalar" }, "js"];
 }
 
 function done(e: Engine, verified: boolean, reasons: string[]): EngineInfo {
@@ -151,10 +216,7 @@ function done(e: Engine, verified: boolean, reasons: string[]): EngineInfo {
 
 /** Instantiates and verifies one module; null (with a reason) when it cannot be used. */
 function tryModule(module: WebAssembly.Module | null, options: InitOptions, reasons: string[]): Engine | null {
-  if (module === null) {
-    reasons.push("SIMD is not supported here (the SIMD module does not validate)");
-    return null;
-  }
+  if (module === null) return null;
   const e = instantiate(module, options.debug === true);
   if (options.backend !== undefined && options.backend !== e.name) {
     throw new XentError("BACKEND_UNAVAILABLE", `backend "${options.backend}" was requested but the module is a "${e.name}" build`);
@@ -184,11 +246,12 @@ function abortHandler(): never {
   throw new Error("xent: assertion failed in the WebAssembly module (use init({ debug: true }) for the message)");
 }
 
-let loader: typeof import("@assemblyscript/loader") | null = null;
+let loader: Loader | null = null;
 
 /** Loads @assemblyscript/loader ahead of a debug initSync (it is an optional, Node-only path). */
-export async function preloadDebugLoader(): Promise<void> {
-  loader ??= await import("@assemblyscript/loader");
+export async function preloadDebugLoader(platform: Platform = universal): Promise<void> {
+  if (platform.loader === undefined) throw new XentError("BACKEND_UNAVAILABLE", "the debug build is only packaged for Node (import xent's Node entry)");
+  loader ??= await platform.loader();
 }
 
 function instantiateDebug(module: WebAssembly.Module): ModuleExports {
@@ -199,64 +262,274 @@ function instantiateDebug(module: WebAssembly.Module): ModuleExports {
   return loader.instantiateSync(module, {}).exports as unknown as ModuleExports;
 }
 
-/** Compiles a module source; null when its bytes do not validate here (SIMD unsupported). */
-function compileSync(source: ModuleSource): WebAssembly.Module | null {
+// ---------------------------------------------------------------------------------------------
+// Compiling a candidate. SIMD detection is compiling the real SIMD module: it fails to validate
+// where SIMD is missing. A CompileError on bytes that validate means compiling is forbidden here.
+
+/** Returned when the runtime forbids compiling WebAssembly: no other module will compile either. */
+const REFUSED = Symbol("refused");
+type Compiled = WebAssembly.Module | null | typeof REFUSED;
+
+/** A minimal module holding one SIMD instruction (v128.const): validates iff SIMD is supported. */
+export const SIMD_PROBE = /* @__PURE__ */ Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11);
+
+/** Whether this runtime validates SIMD instructions. */
+export function simdSupported(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+}
+
+function name(c: Candidate): string {
+  return c.what === "simd" ? "the SIMD module" : c.what === "scalar" ? "the scalar module" : c.what === "debug" ? "the debug module" : "the module given";
+}
+
+/** Records why a candidate failed to compile and says whether compiling is refused altogether. */
+function failed(c: Candidate, error: unknown, bytes: BufferSource | null, reasons: string[]): Compiled {
+  if (!(error instanceof WebAssembly.CompileError)) throw error;
+  const message = error.message;
+  // Bytes that validate but do not compile: the embedder forbids code generation (workerd, CSP).
+  const refused = bytes !== null ? WebAssembly.validate(bytes) : /disallowed|refused|not allowed|unsafe-eval|code generation/i.test(message);
+  if (refused) {
+    reasons.push(`compiling WebAssembly is not allowed here (${message})`);
+    return REFUSED;
+  }
+  if (c.what === "simd" && !simdSupported()) reasons.push("SIMD is not supported here (the SIMD module does not validate)");
+  else reasons.push(`${name(c)} does not compile here (${message})`);
+  return null;
+}
+
+function checkMagic(bytes: BufferSource, where: string): void {
+  const b = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength)) : new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
+    throw new XentError("BACKEND_UNAVAILABLE",
+      `${where} is not a WebAssembly module (it does not start with \\0asm): was the .wasm file copied next to the bundle? ` +
+      `Bundlers that do not copy assets referenced by new URL(..., import.meta.url) (esbuild) need "xent/inline"`);
+  }
+}
+
+function isBytes(s: ModuleSource): s is BufferSource {
+  return ArrayBuffer.isView(s) || s instanceof ArrayBuffer;
+}
+
+/** A Response or a promise of one; by shape (in Node, touching the global Response loads undici: ~50 ms). */
+function isResponse(s: ModuleSource): s is Response | Promise<Response> {
+  if (typeof s !== "object" || s === null) return false;
+  const r = s as Partial<Response> & { then?: unknown };
+  return typeof r.then === "function" || (typeof r.arrayBuffer === "function" && typeof r.headers === "object");
+}
+
+function toUrl(s: URL | string): URL {
+  if (s instanceof URL) return s;
+  const here = (globalThis as { location?: { href: string } }).location?.href;
+  const cwd = (globalThis as { process?: { cwd?: () => string } }).process?.cwd?.();
+  return new URL(s, here ?? (cwd !== undefined ? `file://${cwd}/` : undefined));
+}
+
+function compileSync(platform: Platform, c: Candidate, reasons: string[]): Compiled {
+  const source = c.source;
   if (source instanceof WebAssembly.Module) return source;
   let bytes: BufferSource;
-  if (source instanceof URL || typeof source === "string") bytes = readSync(toUrl(source));
-  else if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) bytes = source;
+  if (isBytes(source)) bytes = source;
+  else if (source instanceof URL || typeof source === "string") bytes = readSync(platform, toUrl(source));
   else throw new XentError("INVALID_OPTION", "initSync: module must be a WebAssembly.Module, bytes, or a file URL (a Response needs init())");
+  checkMagic(bytes, name(c));
   try {
     return new WebAssembly.Module(bytes);
   } catch (e) {
-    if (e instanceof WebAssembly.CompileError) return null; // e.g. SIMD unsupported: compiling is validating
+    return failed(c, e, bytes, reasons);
+  }
+}
+
+async function compileAsync(platform: Platform, c: Candidate, reasons: string[]): Promise<Compiled> {
+  const source = c.source;
+  if (source instanceof WebAssembly.Module) return source;
+  let bytes: BufferSource;
+  if (isBytes(source)) {
+    bytes = source;
+  } else if (isResponse(source)) {
+    return compileResponse(c, await source, reasons);
+  } else {
+    const url = toUrl(source);
+    if (url.protocol === "file:" && platform.readFile !== undefined) {
+      bytes = readSync(platform, url); // a few KB: reading synchronously is the fastest cold start
+    } else if (url.protocol === "data:" && typeof fetch !== "function") {
+      throw new XentError("BACKEND_UNAVAILABLE", `cannot load ${url.href.slice(0, 40)}...: no fetch here`);
+    } else {
+      return compileResponse(c, await fetchModule(url), reasons);
+    }
+  }
+  checkMagic(bytes, name(c));
+  try {
+    return await compileBytes(bytes);
+  } catch (e) {
+    return failed(c, e, bytes, reasons);
+  }
+}
+
+/**
+ * Compiles bytes: synchronously, which for these few tens of KB is faster than the round trip of
+ * WebAssembly.compile (measured: Node ~1.5 ms against ~2 ms; Chromium ~3 ms against 4 to 20 ms);
+ * asynchronously where the runtime limits synchronous compiles (older Chrome on the main thread:
+ * a RangeError over 4 KB).
+ */
+async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (e) {
+    if (e instanceof RangeError) return WebAssembly.compile(bytes);
     throw e;
   }
 }
 
-async function compileAsync(source: ModuleSource): Promise<WebAssembly.Module | null> {
-  if (source instanceof WebAssembly.Module) return source;
-  let bytes: BufferSource;
-  if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) bytes = source;
-  else if (source instanceof URL || typeof source === "string") bytes = await readAsync(toUrl(source));
-  else bytes = await (await source).arrayBuffer();
-  return WebAssembly.compile(bytes).catch((e) => {
-    if (e instanceof WebAssembly.CompileError) return null; // e.g. SIMD unsupported: compiling is validating
-    throw e;
-  });
+async function fetchModule(url: URL): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new XentError("BACKEND_UNAVAILABLE", `cannot fetch ${url.href}: ${(e as Error).message}`);
+  }
+  return response;
 }
 
-function toUrl(s: URL | string): URL {
-  return s instanceof URL ? s : new URL(s, typeof location === "object" ? location.href : `file://${process.cwd()}/`);
+/** A Response: compileStreaming when it is served as application/wasm, else its bytes. */
+async function compileResponse(c: Candidate, response: Response, reasons: string[]): Promise<Compiled> {
+  if (!response.ok) throw new XentError("BACKEND_UNAVAILABLE", `cannot fetch ${response.url || name(c)}: HTTP ${response.status}`);
+  const type = response.headers.get("content-type") ?? "";
+  if (typeof WebAssembly.compileStreaming === "function" && /^application\/wasm\s*(;|$)/i.test(type)) {
+    try {
+      return await WebAssembly.compileStreaming(response);
+    } catch (e) {
+      return failed(c, e, null, reasons);
+    }
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  checkMagic(bytes, `${response.url || name(c)} (served as ${type || "no content type"})`);
+  try {
+    return await compileBytes(bytes);
+  } catch (e) {
+    return failed(c, e, bytes, reasons);
+  }
 }
 
-type NodeFs = { readFileSync(p: URL): Uint8Array<ArrayBuffer>; promises: { readFile(p: URL): Promise<Uint8Array<ArrayBuffer>> } };
+function readSync(platform: Platform, url: URL): Uint8Array<ArrayBuffer> {
+  if (url.protocol !== "file:" || platform.readFile === undefined) {
+    throw new XentError("BACKEND_UNAVAILABLE", `initSync cannot read ${url.href} here: use await init(), or initSync({ module })`);
+  }
+  let b: Uint8Array;
+  try {
+    b = platform.readFile(url);
+  } catch (e) {
+    throw new XentError("BACKEND_UNAVAILABLE",
+      `cannot read ${url.href}: ${(e as Error)?.message ?? e} ("xent/inline" embeds the modules and reads no file; Deno needs --allow-read otherwise)`);
+  }
+  return (b.buffer instanceof ArrayBuffer ? b : new Uint8Array(b)) as Uint8Array<ArrayBuffer>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The universal platform, for the package's main file (dist/index.js) used without an exports
+// condition: files next to the package, read from disk where Node's fs is at hand, else fetched.
+// The URLs are built from a variable, so that bundlers do not copy the files for entries that do
+// not use this platform (each entry in src/entries/ names its own files).
+
+const WASM_DIR = "../../wasm/";
+
+type NodeFs = { readFileSync(p: URL): Uint8Array };
 
 function nodeFs(): NodeFs | null {
   const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   return (p?.getBuiltinModule?.("node:fs") as NodeFs | undefined) ?? null;
 }
 
-function readSync(url: URL): Uint8Array<ArrayBuffer> {
-  const fs = nodeFs();
-  if (url.protocol !== "file:" || fs === null) {
-    throw new XentError("BACKEND_UNAVAILABLE", `initSync cannot read ${url.href} here: use await init(), or initSync({ module })`);
-  }
-  return new Uint8Array(fs.readFileSync(url)) as Uint8Array<ArrayBuffer>;
+const LOADER = "@assemblyscript/loader";
+
+const universal: Platform = {
+  name: "universal",
+  simd: () => new URL(WASM_DIR + "xent.simd.wasm", import.meta.url),
+  scalar: () => new URL(WASM_DIR + "xent.wasm", import.meta.url),
+  debug: () => new URL(WASM_DIR + "xent.debug.wasm", import.meta.url),
+  get readFile() {
+    const fs = nodeFs();
+    return fs === null ? undefined : (url: URL) => fs.readFileSync(url);
+  },
+  loader: () => import(/* @vite-ignore */ LOADER) as Promise<Loader>,
+};
+
+let lastPlatform: Platform | null = null;
+
+/**
+ * The platform of the entry init() was last called through (the universal one before any): for
+ * code inside the library that (re)initialises as the user's entry does, e.g. a fallback.
+ */
+export function currentPlatform(): Platform {
+  return lastPlatform ?? universal;
 }
 
-async function readAsync(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  const fs = nodeFs();
-  if (url.protocol === "file:" && fs !== null) return new Uint8Array(await fs.promises.readFile(url)) as Uint8Array<ArrayBuffer>;
-  const response = await fetch(url);
-  if (!response.ok) throw new XentError("BACKEND_UNAVAILABLE", `cannot fetch ${url.href}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+/**
+ * Compiles and instantiates the engine, once: the SIMD module where SIMD validates, else the
+ * scalar module, else the plain TypeScript reference; each WebAssembly engine is checked against
+ * the reference by a small battery first (`verify: false` skips it) and passed over if it
+ * disagrees. Every measure is synchronous once the promise has resolved, and throws
+ * `NOT_INITIALIZED` before (a measure never initialises by itself). Idempotent: later calls with
+ * the same options resolve to the same engine; other options switch engines.
+ *
+ * Options: `backend` forces `"wasm-simd"`, `"wasm"` or `"js"`; `module` gives the module (a
+ * `WebAssembly.Module` on edge runtimes, bytes, a URL or a Response); `debug: true` the build with
+ * assertions (Node).
+ *
+ * @returns {@link EngineInfo}: `{ backend, verified, reason? }`
+ * @throws {@link XentError} `INVALID_OPTION`, `BACKEND_UNAVAILABLE` (a forced engine cannot run here)
+ * @example
+ * ```ts
+ * import { init, backend, crossEntropy } from "xent";
+ * await init();                      // { backend: "wasm-simd", verified: true }
+ * backend();                         // "wasm-simd"
+ * await init({ backend: "js" });     // switch to the reference, e.g. to compare
+ * await init();                      // and back
+ * ```
+ */
+export function init(options: InitOptions = {}): Promise<EngineInfo> {
+  return initWith(universal, options);
 }
+
+/**
+ * As {@link init}, synchronously: reads the packaged module from disk (Node, Bun, Deno), or takes
+ * `module` (a `WebAssembly.Module` or its bytes). Browsers allow synchronous compilation of small
+ * modules only on workers; use `await init()` there.
+ *
+ * @returns {@link EngineInfo}
+ * @throws {@link XentError} `INVALID_OPTION`, `BACKEND_UNAVAILABLE`
+ * @example
+ * ```ts
+ * import { initSync, entropy } from "xent";
+ * initSync();
+ * entropy([0.25, 0.25, 0.25, 0.25], { base: 2 }); // 2 bits
+ * ```
+ */
+export function initSync(options: InitOptions = {}): EngineInfo {
+  return initSyncWith(universal, options);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /**
  * A typed array of `length` elements in the module's memory, for zero-copy calls: fill `.view`,
  * pass the WasmArray (or its view) to any measure. Take `.view` again after any later allocate(),
- * which may grow memory and detach earlier views. With the "js" engine the block is ordinary memory.
+ * which may grow memory and detach earlier views. With the "js" engine the block is ordinary
+ * memory (an ArrayBuffer: no WebAssembly needed). `free()` the block when done.
+ *
+ * @param ctor `Float32Array`, `Float64Array` or `Int32Array`
+ * @param length number of elements
+ * @returns a {@link WasmArray} whose `.view` is the typed array
+ * @throws {@link XentError} `OUT_OF_MEMORY` when the module's memory cannot grow that far, `NOT_INITIALIZED`
+ * @example
+ * ```ts
+ * import { init, allocate, crossEntropy } from "xent";
+ * await init();
+ * const logits = allocate(Float32Array, 2 * 3);     // lives in WebAssembly memory
+ * logits.view.set([1, 2, 3, 3, 2, 1]);              // or have a model write into it
+ * crossEntropy(new Int32Array([2, 0]), logits);      // 0.407606, the logits not copied
+ * logits.free();
+ * ```
  */
 export function allocate<T extends FloatArray | Int32Array>(
   ctor: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
@@ -267,9 +540,35 @@ export function allocate<T extends FloatArray | Int32Array>(
   return jsMemory().allocate(ctor, length);
 }
 
+const PAGE = 65536;
+
+/**
+ * What Memory needs of a WebAssembly.Memory, on a plain ArrayBuffer: growing moves the contents to
+ * a larger buffer and detaches the old one where the runtime can (ArrayBuffer.prototype.transfer),
+ * as WebAssembly memory growth does.
+ */
+class PlainMemory {
+  #buffer = new ArrayBuffer(PAGE);
+  get buffer(): ArrayBuffer {
+    return this.#buffer;
+  }
+  grow(pages: number): number {
+    const before = this.#buffer.byteLength / PAGE;
+    const bytes = (before + pages) * PAGE;
+    const old = this.#buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+    if (typeof old.transfer === "function") {
+      this.#buffer = old.transfer(bytes);
+    } else {
+      const next = new ArrayBuffer(bytes);
+      new Uint8Array(next).set(new Uint8Array(old));
+      this.#buffer = next;
+    }
+    return before;
+  }
+}
+
 let plain: Memory | null = null;
 function jsMemory(): Memory {
-  if (typeof WebAssembly !== "object") throw new XentError("BACKEND_UNAVAILABLE", "allocate: WebAssembly is not available here");
-  plain ??= new Memory(new WebAssembly.Memory({ initial: 1 }), 0);
+  plain ??= new Memory(new PlainMemory() as unknown as WebAssembly.Memory, 0);
   return plain;
 }

@@ -1,19 +1,32 @@
-// The battery init() runs on an engine before trusting it: every kernel, on row lengths that hit
-// every SIMD tail (2, 7 and 33 classes), with extreme and non-finite values (-inf, +-1e4, zero
-// probabilities), in float32 and float64, compared with the reference within the accuracy
-// contract. A runtime whose WebAssembly computes wrongly thus falls back to an engine that does not.
+// The battery init() runs on an engine before trusting it: every kernel the measures call, on row
+// lengths that hit every path of the vectorised kernels (2, 7 and 129 classes: no full vector;
+// one f32x4 step and a tail of 3; full float32 blocks of 128 (and 32) and 64-element float64
+// blocks, then a tail of 1), with extreme and non-finite values (-inf, +-1e4, zero probabilities),
+// in float32 and float64, compared with the reference within the accuracy contract. A runtime whose
+// WebAssembly computes wrongly thus falls back to an engine that does not.
 //
-// To cost under a millisecond on a cold start, it does almost nothing in JavaScript: the inputs and
-// the reference's results on them are generated at build time (scripts/battery.ts writes
-// battery.expected.ts from batteryInputs() and the reference; test/verify.test.ts checks that they
-// equal what the reference computes now), the inputs are copied into memory in one piece, and the
-// module's exports are called directly.
+// It is built to cost as little as it can on a cold start, doing almost nothing in JavaScript:
+//   - the inputs, where each call reads and writes (the plan) and the reference's results are
+//     generated at build time (scripts/battery.ts writes battery.expected.ts; test/verify.test.ts
+//     checks that they are what the reference and plan() give now), as plain number literals: they
+//     parse fast, where decoding base64 in a cold JavaScript loop cost milliseconds;
+//   - the inputs go in with one copy per block, the kernels are called directly, every result lands
+//     in one region, and one loop compares that region with the expected values (no allocation
+//     per call);
+//   - the kernels with SIMD paths run at the three row lengths; those that are plain scalar loops
+//     (no tails, no blocks) at 7 classes only.
+// Measured (scripts/measure-runtimes.ts, docs/runtimes.md): ~0.1 ms warm; its first run in a
+// process ~2-3 ms in Node, most of it V8 compiling each of the ~40 kernel functions on its first
+// call (lazy compilation: the first use of a kernel pays that anyway) and running them once in
+// baseline code.
 import { LOGITS, PROBS, OP_CE, OP_KL, OP_JS, type ModuleExports } from "./abi.js";
-import { agrees } from "../measures/finish.js";
-import { EXPECTED, INPUTS } from "./battery.expected.js";
+import { BLOCKS, CALLS, LAYOUT, EXPECTED } from "./battery.expected.js";
 
-export const CLASSES = [2, 7, 33];
 export const ROWS = 2;
+/** Row lengths for the kernels that have SIMD paths (and so tails). */
+export const CLASSES = [2, 7, 129];
+/** Row length for the kernels that are plain scalar loops (no tails). */
+export const SCALAR_CLASSES = 7;
 
 export interface BatteryInputs {
   x: Float64Array; // logits, with -inf, +-1e4 in the last row
@@ -23,11 +36,14 @@ export interface BatteryInputs {
   t: Int32Array; // class indices
 }
 
-/** Deterministic inputs for one row length; float32-exact when f32. */
+/**
+ * Deterministic inputs for one row length: float32-exact when f32; else multiples of 1e-9 (not
+ * float32-exact, so a kernel that drops float64 precision shows, and short to store).
+ */
 export function batteryInputs(f32: boolean, classes: number): BatteryInputs {
   let s = classes * 7919 + (f32 ? 1 : 2);
   const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
-  const round = f32 ? Math.fround : (v: number) => v;
+  const round = f32 ? Math.fround : (v: number) => Math.round(v * 1e9) / 1e9;
   const n = ROWS * classes;
   const x = Float64Array.from({ length: n }, () => round(12 * u() - 6));
   const y = Float64Array.from({ length: n }, () => round(12 * u() - 6));
@@ -52,70 +68,210 @@ export function batteryInputs(f32: boolean, classes: number): BatteryInputs {
   return { x, y, p: probs(finite(y)), q: probs(finite(x)), t };
 }
 
-export type BatteryCall = readonly [name: string, results: (classes: number) => number];
+/** The calls of the battery; `tails`: a kernel with SIMD paths, run at every length of CLASSES. */
+export const KERNELS = [
+  { name: "crossEntropy", tails: true, values: 1, grad: false },
+  { name: "crossEntropy dense", tails: true, values: 1, grad: false },
+  { name: "crossEntropy probs", tails: true, values: 1, grad: false },
+  { name: "klDivergence logits", tails: true, values: 1, grad: false },
+  { name: "klDivergence probs", tails: true, values: 1, grad: false },
+  { name: "entropy", tails: true, values: 1, grad: false },
+  { name: "entropy logits", tails: true, values: 1, grad: false },
+  { name: "evaluate", tails: true, values: 3, grad: false },
+  { name: "jensenShannon", tails: false, values: 1, grad: false },
+  { name: "binaryCrossEntropy", tails: false, values: 0, grad: false }, // per element
+  { name: "crossEntropyWithGrad", tails: false, values: 1, grad: true },
+  { name: "crossEntropyWithGrad dense", tails: false, values: 1, grad: true },
+  { name: "klDivergenceWithGrad", tails: false, values: 1, grad: true },
+] as const;
 
-/** Names and result counts of the calls, in order (bce is per element). */
-export const CALLS: readonly BatteryCall[] = [
-  ["crossEntropy", () => ROWS],
-  ["crossEntropy dense", () => ROWS],
-  ["crossEntropy probs", () => ROWS],
-  ["klDivergence logits", () => ROWS],
-  ["klDivergence probs", () => ROWS],
-  ["jensenShannon", () => ROWS],
-  ["entropy", () => ROWS],
-  ["entropy logits", () => ROWS],
-  ["binaryCrossEntropy", (classes) => ROWS * classes],
-];
+/** Per-row gradient scales the grad kernels read where they then write each row's loss. */
+export const GRAD_SCALE = [0.5, 2];
 
-/** Runs call `i` of the battery on the module; inputs at the given addresses; results at out. */
-function runCall(ex: ModuleExports, f32: boolean, i: number, classes: number, at: Record<keyof BatteryInputs, number>, out: number): void {
-  const pair = f32 ? ex.pair_rows_f32 : ex.pair_rows_f64;
-  const ent = f32 ? ex.entropy_rows_f32 : ex.entropy_rows_f64;
-  const K = classes, R = ROWS;
-  switch (i) {
-    case 0: return (f32 ? ex.ce_index_logits_f32 : ex.ce_index_logits_f64)(at.x, at.t, R, K, out);
-    case 1: return pair(OP_CE, at.p, at.x, 0, R, K, PROBS, LOGITS, 1, 0, 0.9, 0.1 / K, 0, out);
-    case 2: return pair(OP_CE, at.p, at.q, 0, R, K, PROBS, PROBS, 1, 0, 1, 0, 0, out);
-    case 3: return pair(OP_KL, at.x, at.y, 0, R, K, LOGITS, LOGITS, 0.5, 0, 0, 0, 0, out);
-    case 4: return pair(OP_KL, at.p, at.q, 0, R, K, PROBS, PROBS, 1, 1, 0, 0, 0, out);
-    case 5: return pair(OP_JS, at.p, at.q, 0, R, K, PROBS, PROBS, 1, 0, 0, 0, 0, out);
-    case 6: return ent(at.q, R, K, PROBS, 1, 0, out);
-    case 7: return ent(at.x, R, K, LOGITS, 1, 0, out);
-    default: return (f32 ? ex.bce_f32 : ex.bce_f64)(at.p, at.x, 0, 0, R * K, 1, 0, LOGITS, out);
-  }
-}
-
-/** Byte offsets of each input within one (dtype, classes) block of INPUTS, and the block's size. */
+/** Byte offsets of each input within one (dtype, classes) block, and the block's size. */
 export function layout(f32: boolean, classes: number) {
   const n = ROWS * classes, bytes = f32 ? 4 : 8;
   const x = 0, y = n * bytes, p = 2 * n * bytes, q = 3 * n * bytes, t = 4 * n * bytes;
   return { x, y, p, q, t, size: Math.ceil((t + 4 * ROWS) / 8) * 8 };
 }
 
+/** One planned call: which kernel, dtype and row length; byte offsets from the base address. */
+export interface PlannedCall {
+  kernel: number;
+  f32: boolean;
+  classes: number;
+  block: number; // the input block
+  out: number; // its f64 results (values per row x rows, or one per element)
+  values: number;
+  grad: number; // its gradient (classes x rows of the dtype), or -1
+}
+
+export interface Plan {
+  calls: PlannedCall[];
+  /** Input blocks, in order: [f32, classes, offset]. */
+  blocks: Array<[boolean, number, number]>;
+  /** f64 results start here; the float32 calls' results come first (f32Values of them). */
+  out: number;
+  values: number;
+  f32Values: number;
+  /** Gradients: float32 ones at grad32 (grad32Count), then float64 ones at grad64 (grad64Count). */
+  grad32: number;
+  grad32Count: number;
+  grad64: number;
+  grad64Count: number;
+  /** Bytes from the base to the end of the gradients. */
+  size: number;
+}
+
+let cachedPlan: Plan | null = null;
+
+/** Where everything goes; the same at build time (scripts/battery.ts) and at run time. */
+export function plan(): Plan {
+  if (cachedPlan !== null) return cachedPlan;
+  const blocks: Array<[boolean, number, number]> = [];
+  let at = 0;
+  for (const f32 of [true, false]) {
+    for (const classes of CLASSES) {
+      blocks.push([f32, classes, at]);
+      at += layout(f32, classes).size;
+    }
+  }
+  const blockAt = (f32: boolean, classes: number) => blocks.find(([f, k]) => f === f32 && k === classes)![2];
+  const out = at;
+  const calls: PlannedCall[] = [];
+  let values = 0, f32Values = 0, grad32Count = 0, grad64Count = 0;
+  const gradCalls: PlannedCall[] = [];
+  for (const f32 of [true, false]) {
+    KERNELS.forEach((k, kernel) => {
+      for (const classes of k.tails ? CLASSES : [SCALAR_CLASSES]) {
+        const n = k.values === 0 ? ROWS * classes : k.values * ROWS;
+        const c: PlannedCall = { kernel, f32, classes, block: blockAt(f32, classes), out: out + 8 * values, values: n, grad: -1 };
+        values += n;
+        if (k.grad) {
+          gradCalls.push(c);
+          if (f32) grad32Count += ROWS * classes;
+          else grad64Count += ROWS * classes;
+        }
+        calls.push(c);
+      }
+    });
+    if (f32) f32Values = values;
+  }
+  const grad32 = out + 8 * values;
+  const grad64 = grad32 + Math.ceil((4 * grad32Count) / 8) * 8;
+  let g32 = grad32, g64 = grad64;
+  for (const c of gradCalls) {
+    if (c.f32) { c.grad = g32; g32 += 4 * ROWS * c.classes; }
+    else { c.grad = g64; g64 += 8 * ROWS * c.classes; }
+  }
+  cachedPlan = { calls, blocks, out, values, f32Values, grad32, grad32Count, grad64, grad64Count, size: grad64 + 8 * grad64Count };
+  return cachedPlan;
+}
+
+/** Runs one call on the module: kernel `kernel` on the input block at `b`, results at `out`, gradient at `grad`. */
+function run(ex: ModuleExports, kernel: number, f32: boolean, K: number, b: number, out: number, grad: number): void {
+  const R = ROWS, n = R * K * (f32 ? 4 : 8);
+  const x = b, y = b + n, p = b + 2 * n, q = b + 3 * n, t = b + 4 * n;
+  const pair = f32 ? ex.pair_rows_f32 : ex.pair_rows_f64;
+  const ent = f32 ? ex.entropy_rows_f32 : ex.entropy_rows_f64;
+  switch (kernel) {
+    case 0: return (f32 ? ex.ce_index_logits_f32 : ex.ce_index_logits_f64)(x, t, R, K, out);
+    case 1: return pair(OP_CE, p, x, 0, R, K, PROBS, LOGITS, 1, 0, 0.9, 0.1 / K, 0, out);
+    case 2: return pair(OP_CE, p, q, 0, R, K, PROBS, PROBS, 1, 0, 1, 0, 0, out);
+    case 3: return pair(OP_KL, x, y, 0, R, K, LOGITS, LOGITS, 0.5, 0, 0, 0, 0, out);
+    case 4: return pair(OP_KL, p, q, 0, R, K, PROBS, PROBS, 1, 1, 0, 0, 0, out);
+    case 5: return ent(q, R, K, PROBS, 1, 0, out);
+    case 6: return ent(x, R, K, LOGITS, 1, 0, out);
+    case 7: return (f32 ? ex.evaluate_rows_f32 : ex.evaluate_rows_f64)(x, t, R, K, out);
+    case 8: return pair(OP_JS, p, q, 0, R, K, PROBS, PROBS, 1, 0, 0, 0, 0, out);
+    case 9: return (f32 ? ex.bce_f32 : ex.bce_f64)(p, x, 0, 0, R * K, 1, 0, LOGITS, out);
+    case 10: return (f32 ? ex.ce_grad_f32 : ex.ce_grad_f64)(x, t, 0, 0, R, K, 0.9, 0.1 / K, out, grad);
+    case 11: return (f32 ? ex.ce_grad_f32 : ex.ce_grad_f64)(x, 0, p, 0, R, K, 1, 0, out, grad);
+    default: return (f32 ? ex.kl_grad_f32 : ex.kl_grad_f64)(x, y, R, K, 0.5, out, grad);
+  }
+}
+
+/** The plan as scripts/battery.ts stores it: six numbers per call. */
+export function encodeCalls(P: Plan): number[] {
+  return P.calls.flatMap((c) => [c.kernel, c.f32 ? 1 : 0, c.classes, c.block, c.out, c.grad]);
+}
+
+/** The plan's totals as scripts/battery.ts stores them. */
+export function encodeLayout(P: Plan): number[] {
+  return [P.out, P.values, P.f32Values, P.grad32, P.grad32Count, P.grad64, P.grad64Count, P.size];
+}
+
 /**
  * null when the module agrees with the reference on the whole battery, else what differed.
  * `base` is a free, 8-byte aligned address with 64 KiB of room (the engine's scratch slot).
+ * Works from the stored plan (battery.expected.ts): no planning, decoding or allocation per call.
  */
 export function verifyModule(ex: ModuleExports, base: number): string | null {
-  new Uint8Array(ex.memory.buffer, base, INPUTS.length).set(INPUTS);
-  const out = base + INPUTS.length;
-  let j = 0, block = base;
-  for (const f32 of [true, false]) {
-    for (const classes of CLASSES) {
-      const l = layout(f32, classes);
-      const at = { x: block + l.x, y: block + l.y, p: block + l.p, q: block + l.q, t: block + l.t };
-      block += l.size;
-      for (let i = 0; i < CALLS.length; i++) {
-        runCall(ex, f32, i, classes, at, out);
-        const want = EXPECTED[j++];
-        const got = new Float64Array(ex.memory.buffer, out, want.length);
-        for (let k = 0; k < want.length; k++) {
-          if (!agrees(got[k], want[k], f32)) {
-            return `${CALLS[i][0]} (${f32 ? "float32" : "float64"}, ${classes} classes, value ${k}): gave ${got[k]}, the reference ${want[k]}`;
-          }
-        }
-      }
+  // Indexing, not destructuring: destructuring runs the iterator protocol, slow in the interpreter.
+  const L = LAYOUT, out = L[0], values = L[1], f32Values = L[2], grad32 = L[3], grad32Count = L[4], grad64 = L[5], grad64Count = L[6], size = L[7];
+  if (EXPECTED.length !== values + grad32Count + grad64Count || size === 0) {
+    return "the battery's stored results do not match its plan (run `npm run build:battery`)";
+  }
+  const buffer = ex.memory.buffer;
+  new Uint8Array(buffer, base, size).fill(0);
+  for (let i = 0; i < BLOCKS.length; i++) {
+    const b = BLOCKS[i], f32 = b[0] === 1, at = base + b[2], floats = b[3];
+    new (f32 ? Float32Array : Float64Array)(buffer, at, floats.length).set(floats);
+    new Int32Array(buffer, at + floats.length * (f32 ? 4 : 8), ROWS).set(b[4]);
+  }
+  const calls = CALLS;
+  let j = 0;
+  try {
+    for (; j < calls.length; j += 6) {
+      const f32 = calls[j + 1] === 1, o = base + calls[j + 4], g = calls[j + 5];
+      if (g >= 0) new Float64Array(buffer, o, ROWS).set(GRAD_SCALE); // read by the kernel, overwritten with the losses
+      run(ex, calls[j], f32, calls[j + 2], base + calls[j + 3], o, base + g);
     }
+  } catch (e) {
+    return `${KERNELS[calls[j]].name} (${calls[j + 1] === 1 ? "float32" : "float64"}, ${calls[j + 2]} classes) threw: ${(e as Error)?.message ?? e}`;
+  }
+  const got = new Float64Array(buffer, base + out, values);
+  const g32 = new Float32Array(buffer, base + grad32, grad32Count);
+  const g64 = new Float64Array(buffer, base + grad64, grad64Count);
+  // Four plain loops (float32 results, float64 results, float32 and float64 gradients): this runs
+  // once, in the interpreter, where every operation in the loop body counts.
+  let i = firstMismatch(got, 0, 0, f32Values, 1e-6, 1e-7);
+  if (i < 0) i = firstMismatch(got, 0, f32Values, values, 1e-12, 1e-13);
+  if (i < 0) i = firstMismatch(g32, values, 0, grad32Count, 1e-6, 1e-7);
+  if (i < 0) i = firstMismatch(g64, values + grad32Count, 0, grad64Count, 1e-12, 1e-13);
+  if (i >= 0) {
+    const g = i < values ? got[i] : i < values + grad32Count ? g32[i - values] : g64[i - values - grad32Count];
+    return describeMismatch(plan(), i, g, EXPECTED[i]);
   }
   return null;
+}
+
+/**
+ * The index in EXPECTED of the first of got[from, to) (EXPECTED[offset + from, offset + to)) that
+ * breaks the accuracy contract (as agrees() in measures/finish.ts; NaN and infinities exactly), or -1.
+ */
+function firstMismatch(got: ArrayLike<number>, offset: number, from: number, to: number, rel: number, abs: number): number {
+  for (let k = from; k < to; k++) {
+    const g = got[k], w = EXPECTED[offset + k];
+    if (w !== g && !(w - w === 0 && Math.abs(g - w) <= rel * Math.abs(w) + abs) && !(w !== w && g !== g)) return offset + k;
+  }
+  return -1;
+}
+
+function describeMismatch(P: Plan, i: number, got: number, want: number): string {
+  const n1 = P.values, n2 = n1 + P.grad32Count;
+  let call: PlannedCall | undefined, k = 0, what = "value";
+  if (i < n1) {
+    const byte = P.out + 8 * i;
+    call = P.calls.find((c) => byte >= c.out && byte < c.out + 8 * c.values);
+    k = call === undefined ? 0 : (byte - call.out) / 8;
+  } else {
+    what = "gradient";
+    const byte = i < n2 ? P.grad32 + 4 * (i - n1) : P.grad64 + 8 * (i - n2);
+    const size = i < n2 ? 4 : 8;
+    call = P.calls.find((c) => c.grad >= 0 && c.f32 === i < n2 && byte >= c.grad && byte < c.grad + size * ROWS * c.classes);
+    k = call === undefined ? 0 : (byte - call.grad) / size;
+  }
+  const name = call === undefined ? "?" : KERNELS[call.kernel].name;
+  return `${name} (${call?.f32 ? "float32" : "float64"}, ${call?.classes} classes, ${what} ${k}): gave ${got}, the reference ${want}`;
 }

@@ -8,6 +8,7 @@ import {
   checkAttached, checkOptions, classesOption, floatArray, isFloatArray, isIndexArray, numberOption, unwrap, weightOption,
 } from "./validate.js";
 
+/** Options of {@link evaluate} and {@link Evaluator}. */
 export interface EvaluateOptions {
   /** Row length K (default: logits.length / labels.length). */
   classes?: number;
@@ -19,6 +20,7 @@ export interface EvaluateOptions {
   weight?: FloatInput;
 }
 
+/** The figures {@link evaluate} and {@link Evaluator.result} return. */
 export interface EvaluateResult {
   /** Rows that counted (labels other than ignoreIndex). */
   rows: number;
@@ -57,16 +59,27 @@ const fromNum = (v: number | string) => (typeof v === "number" ? v : Number(v));
 
 /** The plain-JSON state of an Evaluator (non-finite numbers as the strings "NaN", "Infinity"). */
 export interface EvaluatorState {
+  /** The format's name and version. */
   format: "xent.Evaluator/1";
+  /** Row length K. */
   classes: number;
+  /** The ranks of the top-k accuracies, ascending. */
   topK: number[];
+  /** The label that leaves a row out. */
   ignoreIndex: number;
+  /** Per-class weights of the cross-entropy, or null. */
   weight: number[] | null;
+  /** Rows that counted. */
   rows: number;
+  /** Rows seen, ignored ones included. */
   seen: number;
+  /** Compensated sum of the (weighted) cross-entropies: [sum, compensation]. */
   ce: [number | string, number | string];
+  /** Compensated sum of the weights of the counted rows. */
   weights: [number | string, number | string];
+  /** Compensated sum of the predictive entropies. */
   entropy: [number | string, number | string];
+  /** Hits at each rank of topK. */
   hits: number[];
 }
 
@@ -83,9 +96,13 @@ export function makeEvaluation(engine: () => Engine) {
    * ev.result(); // { rows, crossEntropy, perplexity, accuracy, topK: { 1: ..., 5: ... }, entropy }
    */
   class Evaluator {
+    /** Row length K. */
     readonly classes: number;
+    /** The ranks at which accuracy is counted, ascending, without repeats. */
     readonly topK: number[];
+    /** Rows with this label are left out (default -100). */
     readonly ignoreIndex: number;
+    /** Per-class weights of the cross-entropy, or null. */
     readonly weight: FloatArray | null;
     #rows = 0;
     #seen = 0;
@@ -105,7 +122,14 @@ export function makeEvaluation(engine: () => Engine) {
       this.#hits = this.topK.map(() => 0);
     }
 
-    /** Adds a batch: labels (one per row) and logits (rows x classes, row-major). Returns this. */
+    /**
+     * Adds a batch: labels (one per row) and logits (rows x classes, row-major). Returns this.
+     *
+     * @example
+     * ```ts
+     * ev.update(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1]));
+     * ```
+     */
     update(labels: IndexInput, logits: FloatInput): this {
       checkOrder(labels, logits);
       const x = floatArray("logits", logits);
@@ -143,7 +167,15 @@ export function makeEvaluation(engine: () => Engine) {
       return this;
     }
 
-    /** Adds another Evaluator's figures (same classes, topK, ignoreIndex and weight). Returns this. */
+    /**
+     * Adds another Evaluator's figures (same classes, topK, ignoreIndex and weight). Returns this.
+     *
+     * @example
+     * ```ts
+     * const total = new Evaluator({ classes: 10 });
+     * for (const shard of shards) total.merge(shard);
+     * ```
+     */
     merge(other: Evaluator): this {
       if (!(other instanceof Evaluator)) throw new XentError("INVALID_TYPE", `merge: expected an Evaluator, got ${describe(other)}`);
       const same = other.classes === this.classes && other.ignoreIndex === this.ignoreIndex &&
@@ -159,7 +191,14 @@ export function makeEvaluation(engine: () => Engine) {
       return this;
     }
 
-    /** The figures so far; NaN where no row has counted yet. */
+    /**
+     * The figures so far; NaN where no row has counted yet.
+     *
+     * @example
+     * ```ts
+     * const { crossEntropy, perplexity, accuracy, topK, entropy } = ev.result();
+     * ```
+     */
     result(): EvaluateResult {
       const n = this.#rows;
       const ce = this.#ce.value / this.#weights.value;
@@ -176,7 +215,15 @@ export function makeEvaluation(engine: () => Engine) {
       };
     }
 
-    /** Plain JSON: evaluate shards anywhere, then combine with Evaluator.fromJSON(...).merge(...). */
+    /**
+     * Plain JSON: evaluate shards anywhere, then combine with Evaluator.fromJSON(...).merge(...).
+     * Non-finite sums are written as the strings "NaN", "Infinity", "-Infinity".
+     *
+     * @example
+     * ```ts
+     * const text = JSON.stringify(ev); // calls toJSON()
+     * ```
+     */
     toJSON(): EvaluatorState {
       return {
         format: "xent.Evaluator/1",
@@ -193,6 +240,15 @@ export function makeEvaluation(engine: () => Engine) {
       };
     }
 
+    /**
+     * An Evaluator from the state `toJSON()` returned (the object or its JSON text).
+     *
+     * @example
+     * ```ts
+     * const shard = new Evaluator({ classes: 3 }).update(new Int32Array([2]), new Float32Array([1, 2, 3]));
+     * const total = new Evaluator({ classes: 3 }).merge(Evaluator.fromJSON(JSON.stringify(shard)));
+     * ```
+     */
     static fromJSON(json: EvaluatorState | string): Evaluator {
       const s: EvaluatorState = typeof json === "string" ? JSON.parse(json) : json;
       if (s === null || typeof s !== "object" || s.format !== "xent.Evaluator/1") {
@@ -213,15 +269,28 @@ export function makeEvaluation(engine: () => Engine) {
   }
 
   /**
-   * Cross-entropy, perplexity, top-1 and top-k accuracy and mean predictive entropy of class-index
-   * labels against rows x classes logits, in a single pass over the logits. Ties between equal
-   * logits go to the smaller class index (argmax as numpy and PyTorch return it), so a row of equal
-   * logits is a top-1 hit only for label 0; a row with NaN or infinite logits is never a hit.
+   * Cross-entropy (nats), perplexity, top-1 and top-k accuracy and the mean entropy of the
+   * predicted distributions, of class-index `labels` against `rows x classes` logits, in one pass
+   * over the logits. Ties between equal logits go to the smaller class index (argmax as NumPy and
+   * PyTorch return it): a row of equal logits is a top-1 hit only for label 0; a row with NaN or
+   * infinite logits is never a hit. Rows labelled `ignoreIndex` (default -100) are left out of
+   * every figure; `weight` (per class) weights the cross-entropy as PyTorch does.
    *
-   * @throws XentError INVALID_TYPE, SHAPE_MISMATCH, INVALID_CLASSES, INVALID_INDEX, INVALID_WEIGHT,
-   *   UNKNOWN_OPTION, INVALID_OPTION, ARGUMENT_ORDER, NOT_INITIALIZED.
+   * @param labels class indices, one per row
+   * @param logits `rows x classes` logits
+   * @param options {@link xent!EvaluateOptions}: `classes`, `topK`, `ignoreIndex`, `weight`
+   * @returns {@link xent!EvaluateResult}: `{ rows, crossEntropy, perplexity, accuracy, topK, entropy }`
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_INDEX`,
+   *   `INVALID_WEIGHT`, `UNKNOWN_OPTION`, `INVALID_OPTION`, `ARGUMENT_ORDER`, `NOT_INITIALIZED`
    * @example
-   * evaluate(labels, logits, { classes: 1000, topK: [1, 5] });
+   * ```ts
+   * import { init, evaluate } from "xent";
+   * await init();
+   * const labels = new Int32Array([2, 0]);
+   * const logits = new Float32Array([1, 2, 3, 3, 2, 1]); // 2 rows x 3 classes
+   * evaluate(labels, logits, { topK: [1, 2] });
+   * // { rows: 2, crossEntropy: 0.407606, perplexity: 1.503215, accuracy: 1, topK: { 1: 1, 2: 1 }, entropy: 0.832396 }
+   * ```
    */
   function evaluate(labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): EvaluateResult {
     checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);

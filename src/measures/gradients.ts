@@ -11,6 +11,7 @@ import {
 } from "./validate.js";
 import { agrees, compensatedSum } from "./finish.js";
 
+/** What crossEntropyWithGrad and klDivergenceWithGrad return. */
 export interface WithGrad<G extends FloatArray> {
   /** The reduced loss, as crossEntropy / klDivergence give it. */
   loss: number;
@@ -18,6 +19,7 @@ export interface WithGrad<G extends FloatArray> {
   grad: G;
 }
 
+/** Options of the gradient functions, beside those of the measure. */
 export interface GradOptions {
   /** "mean" (default) or "sum". */
   reduction?: "mean" | "sum";
@@ -50,14 +52,25 @@ function compare(fn: string, engine: Engine, reference: Engine, f32: boolean, ru
 
 export function makeGradients(engine: () => Engine, reference: Engine) {
   /**
-   * The cross-entropy of `crossEntropy(target, logits, options)` (from logits) and its gradient
-   * with respect to the logits, in the same pass. Every crossEntropy option applies (weight,
-   * ignoreIndex, labelSmoothing, sampleWeight, dense targets); reduction "mean" or "sum"; ignored
-   * rows get a zero gradient. Matches PyTorch autograd of F.cross_entropy.
+   * The cross-entropy of {@link crossEntropy} from logits and its gradient with respect to the
+   * logits, in the same pass (what autograd of `torch.nn.functional.cross_entropy` gives). Every
+   * `crossEntropy` option applies (`weight`, `ignoreIndex`, `labelSmoothing`, `sampleWeight`,
+   * dense probability targets); reduction `"mean"` (default) or `"sum"`; ignored rows get a zero
+   * gradient. `grad` has the logits' type and length; option `grad` gives an array to write it into.
    *
-   * @throws XentError as crossEntropy; INVALID_OPTION for from other than "logits" or reduction "none".
+   * @param target class indices (one per row) or dense target probabilities
+   * @param logits `rows x classes` logits
+   * @param options the options of {@link crossEntropy} but `out` and `eps` (`from` must be
+   *   `"logits"`, and dense targets probabilities), and {@link xent!GradOptions}
+   * @returns {@link xent!WithGrad}: `{ loss, grad }`
+   * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a prediction that is not logits
    * @example
-   * const { loss, grad } = crossEntropyWithGrad(labels, logits, { classes: 10, labelSmoothing: 0.1 });
+   * ```ts
+   * import { init, crossEntropyWithGrad } from "xent";
+   * await init();
+   * const { loss, grad } = crossEntropyWithGrad(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1]));
+   * // loss 0.407606; grad Float32Array [0.045015, 0.122364, -0.167380, -0.167380, 0.122364, 0.045015]
+   * ```
    */
   function crossEntropyWithGrad<G extends FloatArray = Float32Array | Float64Array>(target: IndexInput | FloatInput,
     logits: FloatInput, options: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions = {}): WithGrad<G> {
@@ -91,14 +104,26 @@ export function makeGradients(engine: () => Engine, reference: Engine) {
   }
 
   /**
-   * KL(softmax(p/T) || softmax(q/T)) per row, reduced as klDivergence gives it (no T^2 factor), and
-   * its gradient with respect to q's logits (the student in distillation): (softmax(q/T) -
-   * softmax(p/T)) / T per row, divided by the rows for "mean". Matches PyTorch autograd of
-   * kl_div(log_softmax(q/T), log_softmax(p/T), log_target=True, reduction="batchmean").
+   * KL(softmax(p/T) ‖ softmax(q/T)) per row, reduced as {@link klDivergence} gives it (no T²
+   * factor), and its gradient with respect to Q's logits (the student's, in distillation),
+   * (softmax(q/T) - softmax(p/T)) / T per row, divided by the rows for `"mean"`, in the same pass.
+   * Matches PyTorch autograd of `kl_div(log_softmax(q/T), log_softmax(p/T), log_target=True,
+   * reduction="batchmean")`. Options `classes`, `temperature`, `reduction` `"mean"` (over rows,
+   * default) or `"sum"`, `base`, `grad`, `check`; `from` can only be `"logits"`.
    *
-   * @throws XentError INVALID_TYPE, SHAPE_MISMATCH, INVALID_CLASSES, UNKNOWN_OPTION, INVALID_OPTION.
+   * @param p the teacher's logits, `rows x classes`
+   * @param q the student's logits, the same shape
+   * @param options `classes`, `temperature`, `reduction`, `base`, `check` and {@link xent!GradOptions}
+   * @returns {@link xent!WithGrad}: `{ loss, grad }`, `grad` with respect to `q`
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `UNKNOWN_OPTION`,
+   *   `INVALID_OPTION`, `NOT_INITIALIZED`
    * @example
-   * const { loss, grad } = klDivergenceWithGrad(teacher, student, { classes: 32000, temperature: 2 });
+   * ```ts
+   * import { init, klDivergenceWithGrad } from "xent";
+   * await init();
+   * const teacher = new Float32Array([2, 1, 0, 0, 1, 2]), student = new Float32Array([1, 1, 0, 0, 0, 1]);
+   * const { loss, grad } = klDivergenceWithGrad(teacher, student, { classes: 3 }); // loss 0.086719
+   * ```
    */
   function klDivergenceWithGrad<G extends FloatArray = Float32Array | Float64Array>(p: FloatInput, q: FloatInput,
     options: { classes?: number; temperature?: number; base?: number; from?: "logits"; check?: boolean } & GradOptions = {}): WithGrad<G> {

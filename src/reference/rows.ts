@@ -162,7 +162,11 @@ export function evaluateRow(x: FloatArray, off: number, n: number, t: number): [
   return [nllRow(x, off, n, t, LOGITS, 0), entropyRow(p, n), rank];
 }
 
-/** The reference as an engine: row by row, the functions above. */
+/**
+ * The reference as an engine: row by row, the functions above.
+ *
+ * @internal
+ */
 export const referenceEngine: Engine = {
   name: "js",
   ceIndex(q, t, rows, classes, qMode, eps, out) {

@@ -1,0 +1,346 @@
+// createPool(): the measures on every core. `threads` workers each instantiate the threads build of
+// the same AssemblyScript source on one shared WebAssembly.Memory; a call cuts its rows into
+// contiguous pieces that the workers take as they become free, and the calling thread reduces the
+// per-row values in row order, so results are bit-for-bit those of the single-thread SIMD engine. Where shared memory or workers
+// are unavailable, the pool runs the ordinary single-thread engine and says why (pool.info.reason).
+import { XentError, describe } from "../errors.js";
+import type {
+  Backend, CrossEntropyOptions, DivergenceOptions, EntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult,
+} from "../types.js";
+import type { Engine } from "../engine/engine.js";
+import type { ModuleExports } from "../engine/abi.js";
+import { currentEngine, engineInfo, init, allocate as engineAllocate, type ModuleSource } from "../engine/init.js";
+import type { WasmArray } from "../engine/memory.js";
+import { verifyModule } from "../engine/verify.js";
+import { referenceEngine } from "../reference/rows.js";
+import { makeCrossEntropy } from "../measures/crossEntropy.js";
+import { makeKlDivergence, makeJensenShannon } from "../measures/divergence.js";
+import { makeEntropy } from "../measures/entropy.js";
+import { makeEvaluation, type EvaluateOptions, type EvaluateResult } from "../measures/evaluate.js";
+import { checkOptions } from "../measures/validate.js";
+import { Recorder, Replayer, Zeros, jobOut } from "./record.js";
+import { Runner, SharedMemory, KERNELS } from "./runner.js";
+import { WORKER_SOURCE, JOB_BYTES, WORKER_BYTES } from "./worker-source.js";
+import { compileThreads, defaultThreads, threadFactory, type Thread } from "./load.js";
+
+/** Options of {@link createPool}. */
+/** Options of {@link createPool}. */
+export interface PoolOptions {
+  /** Workers to start (default: the number of cores, os.availableParallelism() / navigator.hardwareConcurrency). */
+  threads?: number;
+  /** The threads build to use instead of the packaged wasm/xent.threads.wasm (a compiled module, bytes or a URL). */
+  module?: ModuleSource;
+  /** Most bytes the shared memory may grow to (default 4 GiB, the wasm32 limit); rounded up to 64 KiB pages. */
+  maxMemory?: number;
+  /** Run the verification battery on the threads build before trusting it (default true), as init() does. */
+  verify?: boolean;
+}
+
+/** "wasm-simd-threads" with workers; otherwise the single-thread engine the pool fell back to. */
+export type PoolBackend = "wasm-simd-threads" | Backend;
+
+/** What a pool runs on: its engine, threads, and why it fell back to one thread, when it did. */
+/** What a pool runs on: {@link Pool.info}. */
+export interface PoolInfo {
+  backend: PoolBackend;
+  /** Threads that compute: the workers, or 1 on the fallback. */
+  threads: number;
+  /** Threads asked for (or the default). */
+  requested: number;
+  /** Whether pool.allocate() returns shared memory that the workers read in place. */
+  shared: boolean;
+  /** Whether the engine computing was checked against the reference (the battery of init()). */
+  verified: boolean;
+  /** Why the pool runs on one thread, when it does. */
+  reason?: string;
+}
+
+type ArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+
+/** A pool of worker threads over one shared memory, from {@link createPool}: the measures, as promises. */
+/**
+ * Worker threads over one shared WebAssembly memory, from {@link createPool}: promise-returning
+ * versions of the measures, with the same signatures, options, validation and results (bit for bit)
+ * as the synchronous functions.
+ */
+export interface Pool {
+  /** "wasm-simd-threads", or the single-thread engine the pool fell back to. */
+  readonly backend: PoolBackend;
+  /** Threads used, and why the pool fell back to one thread when it did. */
+  readonly info: PoolInfo;
+  /** True once close() was called. */
+  readonly closed: boolean;
+  /** As crossEntropy(), on the pool's threads. */
+  crossEntropy<O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O): Promise<MeasureResult<O>>;
+  /** As klDivergence(), on the pool's threads. */
+  klDivergence<O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): Promise<MeasureResult<O>>;
+  /** As jensenShannon(), on the pool's threads. */
+  jensenShannon<O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): Promise<MeasureResult<O>>;
+  /** As entropy(), on the pool's threads. */
+  entropy<O extends EntropyOptions = {}>(p: FloatInput, options?: O): Promise<MeasureResult<O>>;
+  /** As evaluate(), on the pool's threads. */
+  evaluate(labels: IndexInput, logits: FloatInput, options?: EvaluateOptions): Promise<EvaluateResult>;
+  /**
+   * A typed array of `length` elements in the pool's shared memory: pass it (or its `.view`) to the
+   * pool's measures and the workers read it in place, with no copy. Views never detach (shared
+   * memory), but take `.view` again after later allocations to see a grown buffer's full length.
+   */
+  allocate<T extends FloatArray | Int32Array>(ctor: ArrayCtor<T>, length: number): WasmArray<T>;
+  /** Lets calls already made finish, then terminates the workers. Later calls reject (BACKEND_UNAVAILABLE). */
+  close(): Promise<void>;
+}
+
+// The measures, built from the same factories as the synchronous API, over an engine chosen per pass.
+let engineNow: Engine | null = null;
+let referenceNow: Engine = referenceEngine;
+const activeEngine = (): Engine => {
+  if (engineNow === null) throw new Error("xent pool: a measure ran outside a pass");
+  return engineNow;
+};
+const activeReference: Engine = {
+  name: "js",
+  ceIndex: (...a) => referenceNow.ceIndex(...a),
+  pair: (...a) => referenceNow.pair(...a),
+  entropy: (...a) => referenceNow.entropy(...a),
+  evaluate: (...a) => referenceNow.evaluate(...a),
+  ceGrad: (...a) => referenceNow.ceGrad(...a),
+  klGrad: (...a) => referenceNow.klGrad(...a),
+  bce: (...a) => referenceNow.bce(...a),
+};
+function measures(engine: () => Engine, reference: Engine) {
+  return {
+    crossEntropy: makeCrossEntropy(engine, reference) as (t: unknown, q: unknown, o?: unknown) => unknown,
+    klDivergence: makeKlDivergence(engine, reference) as (p: unknown, q: unknown, o?: unknown) => unknown,
+    jensenShannon: makeJensenShannon(engine, reference) as (p: unknown, q: unknown, o?: unknown) => unknown,
+    entropy: makeEntropy(engine, reference) as (p: unknown, o?: unknown) => unknown,
+    evaluate: makeEvaluation(engine).evaluate as (t: unknown, x: unknown, o?: unknown) => unknown,
+  };
+}
+type Measures = ReturnType<typeof measures>;
+const threaded = measures(activeEngine, activeReference);
+const single = measures(currentEngine, referenceEngine);
+const zeros = new Zeros();
+
+/** Runs `f` with `engine` (and `reference` for check: true) as the measures' engines. Synchronous. */
+function pass<R>(engine: Engine, reference: Engine, f: () => R): R {
+  const e0 = engineNow, r0 = referenceNow;
+  engineNow = engine;
+  referenceNow = reference;
+  try {
+    return f();
+  } finally {
+    engineNow = e0;
+    referenceNow = r0;
+  }
+}
+
+class XentPool implements Pool {
+  readonly #runner: Runner | null;
+  readonly #memory: SharedMemory | null;
+  readonly #info: PoolInfo;
+  #closing: Promise<void> | null = null;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(runner: Runner | null, memory: SharedMemory | null, info: PoolInfo) {
+    this.#runner = runner;
+    this.#memory = memory;
+    this.#info = info;
+  }
+
+  get backend(): PoolBackend {
+    return this.#info.backend;
+  }
+
+  get info(): PoolInfo {
+    return { ...this.#info };
+  }
+
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  #open(fn: string): void {
+    if (this.#closing !== null) throw new XentError("BACKEND_UNAVAILABLE", `pool.${fn}: this pool is closed`);
+  }
+
+  /** Record (validating), run the jobs on the workers one call at a time, replay (reducing). */
+  async #call<R>(fn: string, f: (m: Measures) => unknown): Promise<R> {
+    this.#open(fn);
+    const runner = this.#runner;
+    if (runner === null) return f(single) as R;
+    const recorder = new Recorder();
+    pass(recorder, zeros, () => f(threaded));
+    const jobs = recorder.jobs;
+    await this.#exclusive(async () => {
+      for (const job of jobs) {
+        if ("kernel" in job) await runner.run(job.kernel);
+        else job.local();
+      }
+    });
+    return pass(new Replayer(jobs.map(jobOut)), referenceEngine, () => f(threaded)) as R;
+  }
+
+  /** Calls take the workers one at a time, in the order they were made (they share the staging area). */
+  #exclusive(task: () => Promise<void>): Promise<void> {
+    const run = this.#tail.then(task);
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  crossEntropy = <O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O) =>
+    this.#call<MeasureResult<O>>("crossEntropy", (m) => m.crossEntropy(target, prediction, options));
+
+  klDivergence = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) =>
+    this.#call<MeasureResult<O>>("klDivergence", (m) => m.klDivergence(p, q, options));
+
+  jensenShannon = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) =>
+    this.#call<MeasureResult<O>>("jensenShannon", (m) => m.jensenShannon(p, q, options));
+
+  entropy = <O extends EntropyOptions = {}>(p: FloatInput, options?: O) =>
+    this.#call<MeasureResult<O>>("entropy", (m) => m.entropy(p, options));
+
+  evaluate = (labels: IndexInput, logits: FloatInput, options?: EvaluateOptions) =>
+    this.#call<EvaluateResult>("evaluate", (m) => m.evaluate(labels, logits, options));
+
+  allocate<T extends FloatArray | Int32Array>(ctor: ArrayCtor<T>, length: number): WasmArray<T> {
+    this.#open("allocate");
+    return this.#memory !== null ? this.#memory.allocate(ctor, length) : engineAllocate(ctor, length);
+  }
+
+  close(): Promise<void> {
+    if (this.#closing === null) {
+      const runner = this.#runner;
+      this.#closing = this.#tail.then(() => runner?.close());
+    }
+    return this.#closing;
+  }
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+const START_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts a pool of `threads` workers over one shared WebAssembly memory. Its measures return
+ * promises of exactly what the synchronous functions return (bit for bit). Falls back to the
+ * single-thread engine (calling init() if needed) when SharedArrayBuffer, the threads build or
+ * workers are unavailable; `pool.info.reason` says which.
+ *
+ * @throws XentError UNKNOWN_OPTION, INVALID_OPTION (bad options; an unusable platform is a fallback, not an error).
+ * @example
+ * const pool = await createPool({ threads: 4 });
+ * const logits = pool.allocate(Float32Array, rows * classes); // shared: workers read it in place
+ * model.writeLogitsInto(logits.view);
+ * await pool.crossEntropy(labels, logits, { classes });
+ * await pool.close();
+ */
+export async function createPool(options: PoolOptions = {}): Promise<Pool> {
+  const o = checkOptions("createPool", options, ["threads", "module", "maxMemory", "verify"]);
+  let requested: number;
+  if (o.threads === undefined) requested = defaultThreads();
+  else if (typeof o.threads === "number" && Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 1024) requested = o.threads;
+  else throw new XentError("INVALID_OPTION", `threads must be an integer in [1, 1024], got ${describe(o.threads)}`);
+  let pages = MAX_PAGES;
+  if (o.maxMemory !== undefined) {
+    const m = o.maxMemory;
+    if (typeof m !== "number" || !Number.isFinite(m) || m < 1 << 24 || m > MAX_PAGES * PAGE) {
+      throw new XentError("INVALID_OPTION", `maxMemory must be a number of bytes in [16 MiB, 4 GiB], got ${describe(m)}`);
+    }
+    pages = Math.ceil(m / PAGE);
+  }
+  if (o.verify !== undefined && typeof o.verify !== "boolean") {
+    throw new XentError("INVALID_OPTION", `verify must be true or false, got ${describe(o.verify)}`);
+  }
+  const started = await start(requested, pages, o.module as ModuleSource | undefined, o.verify !== false);
+  if ("runner" in started) {
+    return new XentPool(started.runner, started.memory, {
+      backend: "wasm-simd-threads", threads: requested, requested, shared: true, verified: started.verified,
+    });
+  }
+  // The fallback: the ordinary engine (init() with default options if nothing was initialised yet).
+  try {
+    currentEngine();
+  } catch {
+    await init();
+  }
+  const e = engineInfo();
+  return new XentPool(null, null, {
+    backend: e.backend, threads: 1, requested, shared: false, verified: e.verified,
+    reason: started.reason + (e.reason === undefined ? "" : `; the single-thread engine is ${e.backend}: ${e.reason}`),
+  });
+}
+
+type Started = { runner: Runner; memory: SharedMemory; verified: boolean } | { reason: string };
+
+async function start(threads: number, pages: number, source: ModuleSource | undefined, verify: boolean): Promise<Started> {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; document?: unknown };
+  const isolation = "a page must be cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+  if (typeof g.SharedArrayBuffer !== "function") {
+    return { reason: `SharedArrayBuffer is not available here${g.document !== undefined || g.crossOriginIsolated !== undefined ? ` (${isolation})` : ""}` };
+  }
+  if (g.crossOriginIsolated === false) return { reason: `not cross-origin isolated, so memory cannot be shared with workers: ${isolation}` };
+  if (typeof WebAssembly !== "object") return { reason: "WebAssembly is not available here" };
+  if (typeof Atomics !== "object" || typeof Atomics.wait !== "function") return { reason: "Atomics.wait is not available here" };
+  const factory = threadFactory(WORKER_SOURCE);
+  if ("reason" in factory) return factory;
+
+  let module: WebAssembly.Module;
+  try {
+    module = await compileThreads(source);
+  } catch (e) {
+    const what = e instanceof WebAssembly.CompileError ? "does not compile here (WebAssembly threads or SIMD unsupported)" : "cannot be loaded";
+    return { reason: `the threads build ${what}: ${(e as Error).message}` };
+  }
+  const imports = WebAssembly.Module.imports(module);
+  if (imports.length !== 1 || imports[0].module !== "env" || imports[0].name !== "memory" || imports[0].kind !== "memory") {
+    return { reason: `the module given is not xent's threads build (it must import only env.memory; it imports ${imports.map((i) => `${i.module}.${i.name}`).join(", ") || "nothing"})` };
+  }
+
+  let memory: WebAssembly.Memory, exports: ModuleExports, mem: SharedMemory;
+  try {
+    memory = new WebAssembly.Memory({ initial: 1, maximum: pages, shared: true });
+    if (!(memory.buffer instanceof SharedArrayBuffer)) return { reason: "WebAssembly shared memory is not available here" };
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ModuleExports;
+    mem = new SharedMemory(memory, exports.heap_base());
+  } catch (e) {
+    return { reason: `cannot set up the shared memory (${pages} pages at most): ${(e as Error).message}` };
+  }
+  if (exports.simd() !== 1) return { reason: "the module given is not a SIMD build" };
+  if (verify) {
+    const why = verifyModule(exports, mem.slotP);
+    if (why !== null) return { reason: `the threads build disagreed with the reference at creation: ${why}` };
+  }
+
+  const ctlBytes = JOB_BYTES + threads * WORKER_BYTES;
+  const ctl = mem.alloc(ctlBytes);
+  new Uint8Array(mem.buffer, ctl, ctlBytes).fill(0);
+  const notify = typeof (Atomics as { waitAsync?: unknown }).waitAsync !== "function";
+  const spawned: Thread[] = [];
+  try {
+    for (let i = 0; i < threads; i++) spawned.push(factory.spawn(i));
+    await Promise.all(spawned.map((t, i) => ready(t, { module, memory, job: ctl, ctl: ctl + JOB_BYTES + i * WORKER_BYTES, kernels: KERNELS, notify, spin: (globalThis as any).__xentSpin ?? 0 })));
+  } catch (e) {
+    await Promise.all(spawned.map((t) => t.terminate().catch(() => {})));
+    return { reason: `cannot start worker threads: ${(e as Error).message}` };
+  } finally {
+    factory.dispose();
+  }
+  return { runner: new Runner(mem, spawned, ctl, notify), memory: mem, verified: verify };
+}
+
+/** Sends the worker its start message; resolves when it has instantiated the module. */
+function ready(t: Thread, message: unknown): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`a worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    const settle = (f: () => void) => {
+      clearTimeout(timer);
+      f();
+    };
+    t.onFailure((e) => settle(() => reject(e)));
+    t.onMessage((m) => {
+      if (m.type === "ready") settle(resolve);
+      else if (m.type === "error") settle(() => reject(new Error(`the worker cannot instantiate the module: ${m.message}`)));
+    });
+    t.post(message); // throws DataCloneError where memory cannot be shared
+  });
+}

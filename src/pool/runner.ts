@@ -1,0 +1,339 @@
+// Runs kernels of the threads build over contiguous pieces of rows (about PIECES_PER_THREAD per
+// worker; a free worker takes the next piece, see worker-source.ts), on one shared memory. The
+// TypeScript side owns that memory (src/engine/memory.ts): it lays out the job and control blocks,
+// the staging area and the user's zero-copy blocks; the workers only compute.
+//
+// A float input that already lives in the pool's memory (pool.allocate) of the kernel's type is
+// passed by address. Every other input is copied by the calling thread, in chunks of whole rows
+// (about STAGE_BYTES of each input per chunk), into one of two staging sets: while the workers
+// compute chunk k from one set, the next chunk is copied into the other. Memory therefore stays
+// bounded (two sets, enlarged only for a single row over STAGE_BYTES), however many rows a call has.
+//
+// Per-row results are written by the kernels into the set's result slot and read back into the
+// caller's Float64Array in row order: rows are the same rows, computed by the same kernels as on
+// one thread, so every later sum sees exactly the same values in the same order.
+import { XentError } from "../errors.js";
+import type { FloatArray } from "../types.js";
+import { Memory } from "../engine/memory.js";
+import { JOB_BYTES, WORKER_BYTES, MAX_ARGS } from "./worker-source.js";
+import type { Thread } from "./load.js";
+
+/** Bytes of one input copied per chunk. */
+export const STAGE_BYTES = 1 << 21;
+/** Most float64 results of one chunk (rows x values per row). */
+const OUT_VALUES = 1 << 16;
+/** A chunk is cut into about this many pieces per worker; free workers take the next piece. */
+const PIECES_PER_THREAD = 8;
+
+/** Float bytes copied into staging by every pool (for tests of the zero-copy path). */
+export const poolStats = { copiedBytes: 0 };
+
+/** The kernels a job can name; workers receive this list and jobs carry an index into it. */
+export const KERNELS = [
+  "ce_index_logits_f32", "ce_index_logits_f64", "pair_rows_f32", "pair_rows_f64",
+  "entropy_rows_f32", "entropy_rows_f64", "evaluate_rows_f32", "evaluate_rows_f64",
+] as const;
+export type KernelName = (typeof KERNELS)[number];
+
+/** One kernel over `rows` rows, as WasmEngine.run describes it (src/engine/wasm.ts). */
+export interface KernelJob {
+  kernel: KernelName;
+  rows: number;
+  classes: number;
+  f32: boolean;
+  /** Row-major rows x classes inputs (null: absent, address 0). */
+  inputs: ReadonlyArray<FloatArray | null>;
+  /** Inputs passed whole to every range (per-class weights). */
+  once: ReadonlyArray<FloatArray | null>;
+  /** One i32 per row, or null. */
+  idx: Int32Array | null;
+  /** f64 values the kernel writes per row. */
+  perRow: number;
+  /** rows * perRow results land here. */
+  out: Float64Array;
+  /** The kernel's arguments for `n` rows at these addresses. */
+  args(ptrs: number[], oncePtrs: number[], idxPtr: number, n: number, outPtr: number): number[];
+}
+
+/** The pool's memory: records every SharedArrayBuffer it hands out, so views on any of them are recognised. */
+export class SharedMemory extends Memory {
+  readonly #buffers = new WeakSet<ArrayBufferLike>();
+  override get buffer(): ArrayBuffer {
+    const b = this.memory.buffer as ArrayBuffer;
+    this.#buffers.add(b);
+    return b;
+  }
+  /** True when `a` is a view on this memory (any of its buffers: shared buffers are never detached). */
+  override holds(a: ArrayBufferView): boolean {
+    return a.buffer === this.memory.buffer || this.#buffers.has(a.buffer);
+  }
+}
+
+interface Set_ {
+  ptrs: number[];
+  idx: number;
+  out: number;
+}
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+}
+
+export class Runner {
+  readonly #threads: Thread[];
+  readonly #job: number;
+  readonly #ctl: number[];
+  readonly #seq: number[];
+  readonly #notify: boolean;
+  readonly #waiters: Array<Waiter | null>;
+  readonly #faults: Array<Map<number, string>>;
+  #broken: Error | null = null;
+  readonly #onBroken = new Set<(e: Error) => void>();
+  #stage = { ptr: 0, bytes: 0 };
+  #inflight = 0;
+
+  constructor(readonly mem: SharedMemory, threads: Thread[], ctl: number, notify: boolean) {
+    this.#threads = threads;
+    this.#job = ctl;
+    this.#ctl = threads.map((_, i) => ctl + JOB_BYTES + i * WORKER_BYTES);
+    this.#seq = threads.map(() => 0);
+    this.#notify = notify;
+    this.#waiters = threads.map(() => null);
+    this.#faults = threads.map(() => new Map());
+    threads.forEach((t, i) => {
+      t.onMessage((m) => {
+        if (m.type === "fault") this.#faults[i].set(m.seq!, m.message ?? "unknown error");
+        else if (m.type === "done") {
+          const w = this.#waiters[i];
+          if (w !== null && w.seq === m.seq) {
+            this.#waiters[i] = null;
+            w.resolve();
+          }
+        }
+      });
+      t.onFailure((e) => this.#break(new XentError("BACKEND_UNAVAILABLE", `pool worker ${i} failed: ${e.message}`)));
+      t.unref();
+    });
+  }
+
+  get size(): number {
+    return this.#threads.length;
+  }
+
+  #break(e: Error): void {
+    if (this.#broken !== null) return;
+    this.#broken = e;
+    for (const f of this.#onBroken) f(e);
+    this.#onBroken.clear();
+  }
+
+  /** Runs one job over all its rows; resolves when job.out holds every row's results. */
+  async run(job: KernelJob): Promise<void> {
+    if (this.#broken !== null) throw this.#broken;
+    const { rows, classes, f32, perRow } = job;
+    if (rows === 0) return;
+    const bytes = f32 ? 4 : 8;
+    const rowBytes = classes * bytes;
+    const Ctor = f32 ? Float32Array : Float64Array;
+    const mem = this.mem;
+    const inPlace = (a: FloatArray | null) => a !== null && a instanceof Ctor && mem.holds(a);
+    const zero = job.inputs.map(inPlace);
+    const copied = job.inputs.map((a, i) => a !== null && !zero[i]);
+    const anyCopy = copied.some((c) => c);
+    const maxRows = Math.max(1, Math.floor(OUT_VALUES / perRow));
+    const chunk = Math.min(rows, anyCopy ? Math.max(1, Math.min(maxRows, Math.floor(STAGE_BYTES / rowBytes))) : maxRows);
+    const chunks = Math.ceil(rows / chunk);
+
+    // Layout of the staging area: once-inputs, then one or two sets of [inputs..., idx, out].
+    let at = 0;
+    const oncePtrs = job.once.map((w) => {
+      if (w === null || inPlace(w)) return -1;
+      const p = at;
+      at += align(w.length * bytes);
+      return p;
+    });
+    const sets: Set_[] = [];
+    for (let s = 0; s < (chunks > 1 ? 2 : 1); s++) {
+      const ptrs = job.inputs.map((_, i) => {
+        if (!copied[i]) return -1;
+        const p = at;
+        at += align(chunk * rowBytes);
+        return p;
+      });
+      const idx = job.idx === null ? -1 : at;
+      if (job.idx !== null) at += align(chunk * 4);
+      const out = at;
+      at += align(chunk * perRow * 8);
+      sets.push({ ptrs, idx, out });
+    }
+    const base = this.#reserve(at);
+
+    // Once-inputs are copied (or passed) once for the whole call.
+    const once = job.once.map((w, i) => {
+      if (w === null) return 0;
+      if (oncePtrs[i] < 0) return w.byteOffset;
+      this.#put(w, 0, w.length, base + oncePtrs[i], f32);
+      return base + oncePtrs[i];
+    });
+
+    this.#begin();
+    try {
+      let pending: { done: Promise<void>; set: Set_; r0: number; n: number } | null = null;
+      for (let k = 0; k < chunks; k++) {
+        const r0 = k * chunk, n = Math.min(chunk, rows - r0);
+        const set = sets[k % sets.length];
+        // Stage chunk k (while the workers compute chunk k - 1 from the other set).
+        const ptrs = job.inputs.map((a, i) => {
+          if (a === null) return 0;
+          if (zero[i]) return a.byteOffset + r0 * rowBytes;
+          const p = base + set.ptrs[i];
+          this.#put(a, r0 * classes, (r0 + n) * classes, p, f32);
+          return p;
+        });
+        const idxPtr = job.idx === null ? 0 : base + set.idx;
+        if (job.idx !== null) new Int32Array(mem.buffer, idxPtr, n).set(job.idx.subarray(r0, r0 + n));
+        if (pending !== null) {
+          await pending.done;
+          this.#collect(job, base, pending.set, pending.r0, pending.n);
+        }
+        pending = { done: this.#dispatch(job, ptrs, once, idxPtr, base + set.out, n, rowBytes), set, r0, n };
+      }
+      await pending!.done;
+      this.#collect(job, base, pending!.set, pending!.r0, pending!.n);
+    } finally {
+      this.#end();
+    }
+  }
+
+  #collect(job: KernelJob, base: number, set: Set_, r0: number, n: number): void {
+    job.out.set(new Float64Array(this.mem.buffer, base + set.out, n * job.perRow), r0 * job.perRow);
+  }
+
+  /**
+   * Runs the kernel over n rows: the job block holds its arguments for row 0 and how each moves per
+   * row; the workers take contiguous pieces of rows until none is left. Resolves when all are done.
+   */
+  #dispatch(job: KernelJob, ptrs: number[], once: number[], idxPtr: number, outPtr: number, n: number, rowBytes: number): Promise<void> {
+    const at = (r: number) => ({
+      ptrs: ptrs.map((p) => (p === 0 ? 0 : p + r * rowBytes)), idx: idxPtr === 0 ? 0 : idxPtr + r * 4, out: outPtr + r * job.perRow * 8,
+    });
+    const r0 = at(0), r1 = at(1);
+    const args = job.args(r0.ptrs, once, r0.idx, 1, r0.out);
+    const next = job.args(r1.ptrs, once, r1.idx, 1, r1.out);
+    const two = job.args(r0.ptrs, once, r0.idx, 2, r0.out);
+    const count = two.findIndex((v, j) => v !== args[j]); // where the row count goes
+    if (args.length > MAX_ARGS || count < 0) throw new Error(`xent pool: cannot describe the arguments of ${job.kernel}`);
+    const threads = this.#threads.length;
+    const piece = Math.max(1, Math.ceil(n / (threads * PIECES_PER_THREAD)));
+    const used = Math.min(threads, Math.ceil(n / piece));
+    const buffer = this.mem.buffer;
+    const head = new Int32Array(buffer, this.#job, 5);
+    const a = new Float64Array(buffer, this.#job + 64, MAX_ARGS), stride = new Float64Array(buffer, this.#job + 176, MAX_ARGS);
+    for (let j = 0; j < MAX_ARGS; j++) {
+      a[j] = j < args.length ? args[j] : 0;
+      stride[j] = j < args.length && j !== count ? next[j] - args[j] : 0;
+    }
+    head[0] = KERNELS.indexOf(job.kernel);
+    head[1] = count;
+    head[2] = n;
+    head[3] = piece;
+    Atomics.store(head, 4, 0);
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < used; i++) waits.push(this.#start(buffer, i));
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
+  }
+
+  /** Wakes worker i for the job in the job block (the store of seq publishes it). */
+  #start(buffer: ArrayBuffer, i: number): Promise<void> {
+    const i32 = new Int32Array(buffer, this.#ctl[i], 2);
+    const before = Atomics.load(i32, 1); // the worker is idle: its previous job on this pool has ended
+    const seq = (this.#seq[i] = this.#seq[i] >= 0x3fffffff ? 1 : this.#seq[i] + 1);
+    const done = this.#notify ? this.#doneMessage(i, seq) : this.#doneAtomic(i32, before);
+    Atomics.store(i32, 0, seq);
+    Atomics.notify(i32, 0);
+    return done.then(() => this.#status(i, i32, seq));
+  }
+
+  /** Resolves when done (i32[1]) has moved on from `before`. */
+  #doneAtomic(i32: Int32Array, before: number): Promise<void> {
+    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, 1, before);
+    if (!r.async) return Promise.resolve();
+    return this.#orBroken(r.value);
+  }
+
+  #doneMessage(i: number, seq: number): Promise<void> {
+    return this.#orBroken(new Promise<void>((resolve) => (this.#waiters[i] = { seq, resolve })));
+  }
+
+  /** `p`, or a rejection if a worker dies first. */
+  #orBroken(p: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.#broken !== null) return reject(this.#broken);
+      this.#onBroken.add(reject);
+      p.then(() => {
+        this.#onBroken.delete(reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Throws if the job threw in the worker (with its message, which the worker posts before storing -seq). */
+  async #status(i: number, i32: Int32Array, seq: number): Promise<void> {
+    const status = Atomics.load(i32, 1);
+    if (status === seq) return;
+    for (let wait = 0; !this.#faults[i].has(seq) && wait < 20; wait++) await new Promise((r) => setTimeout(r, 5));
+    const why = this.#faults[i].get(seq);
+    this.#faults[i].delete(seq);
+    throw new XentError("BACKEND_UNAVAILABLE", `pool worker ${i} failed in a kernel: ${why ?? `status ${status}`}`);
+  }
+
+  /** Copies src[from, to) to byte address `at` as float32 or float64 (converting if needed), as WasmEngine does. */
+  #put(src: FloatArray, from: number, to: number, at: number, f32: boolean): void {
+    const part = from === 0 && to === src.length ? src : src.subarray(from, to);
+    poolStats.copiedBytes += part.byteLength;
+    if (f32) new Float32Array(this.mem.buffer, at, to - from).set(part);
+    else new Float64Array(this.mem.buffer, at, to - from).set(part);
+  }
+
+  /** The staging area, at least `bytes` long (kept between calls; enlarged when a call needs more). */
+  #reserve(bytes: number): number {
+    if (bytes > this.#stage.bytes) {
+      if (this.#stage.bytes > 0) this.mem.free(this.#stage.ptr);
+      this.#stage = { ptr: 0, bytes: 0 };
+      this.#stage = { ptr: this.mem.alloc(bytes), bytes };
+    }
+    return this.#stage.ptr;
+  }
+
+  /** Node: workers keep the process alive only while jobs run. */
+  #begin(): void {
+    if (this.#inflight++ === 0) for (const t of this.#threads) t.ref();
+  }
+
+  #end(): void {
+    if (--this.#inflight === 0) for (const t of this.#threads) t.unref();
+  }
+
+  /** Asks every worker to stop, then terminates it. */
+  async close(): Promise<void> {
+    const buffer = this.mem.buffer;
+    Atomics.store(new Int32Array(buffer, this.#job, 1), 0, -1);
+    this.#threads.forEach((_, i) => {
+      const i32 = new Int32Array(buffer, this.#ctl[i], 2);
+      Atomics.store(i32, 0, this.#seq[i] >= 0x3fffffff ? 1 : this.#seq[i] + 1);
+      Atomics.notify(i32, 0);
+    });
+    this.#break(new XentError("BACKEND_UNAVAILABLE", "this pool is closed"));
+    await Promise.all(this.#threads.map((t) => t.terminate()));
+  }
+}
+
+/** Atomics.waitAsync (ES2024; Node 16+, Chrome 87+, Safari 16.4+), missing from the ES2023 lib. */
+interface AtomicsWithWaitAsync {
+  waitAsync(a: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+function align(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}

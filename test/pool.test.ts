@@ -1,0 +1,292 @@
+// createPool(): every measure and evaluate on 1, 2 and 3 worker threads give the same bits as the
+// single-thread SIMD engine (odd row counts, tails, chunked copies, every option path); zero-copy
+// inputs are read in place; close(); the single-thread fallback; concurrent calls on one pool.
+import { describe, expect, it, beforeAll, afterAll, vi } from "vitest";
+import { readFileSync } from "node:fs";
+import binaryen from "binaryen";
+import * as xent from "../src/index.js";
+import type { Pool } from "../src/index.js";
+import { poolStats, KERNELS } from "../src/pool/runner.js";
+import { ENGINES } from "./helpers/engines.js";
+import { rng, logits, probs, labels, sprinkle } from "./helpers/data.js";
+
+const simd = ENGINES["wasm-simd"];
+
+beforeAll(async () => {
+  await xent.init();
+});
+
+/** Every number as its float64 bit pattern: equality is bit-for-bit (NaN payloads aside, -0 included). */
+function bits(v: unknown): unknown {
+  if (typeof v === "number") {
+    const d = new DataView(new ArrayBuffer(8));
+    d.setFloat64(0, v);
+    return Number.isNaN(v) ? "NaN" : d.getBigUint64(0).toString(16);
+  }
+  if (v instanceof Float32Array || v instanceof Float64Array) return Array.from(v, bits);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bits(x)]));
+  return v;
+}
+
+type M = {
+  crossEntropy(...a: unknown[]): unknown;
+  klDivergence(...a: unknown[]): unknown;
+  jensenShannon(...a: unknown[]): unknown;
+  entropy(...a: unknown[]): unknown;
+  evaluate(...a: unknown[]): unknown;
+};
+
+interface Case {
+  name: string;
+  run(m: M): unknown;
+}
+
+/** The cases: each measure along each path of the engine (kernels, options, types), on `rows` rows. */
+function cases(rows: number, classes: number, seed: number): Case[] {
+  const u = rng(seed);
+  const x32 = sprinkle(u, logits(u, rows * classes, Float32Array), [-Infinity, 40, -40], 0.002) as Float32Array;
+  const y32 = logits(u, rows * classes, Float32Array) as Float32Array;
+  const x64 = logits(u, rows * classes, Float64Array) as Float64Array;
+  const p32 = probs(u, rows, classes, Float32Array, 0.1) as Float32Array;
+  const q32 = probs(u, rows, classes, Float32Array) as Float32Array;
+  const p64 = probs(u, rows, classes, Float64Array, 0.1) as Float64Array;
+  const q64 = probs(u, rows, classes, Float64Array) as Float64Array;
+  const t = labels(u, rows, classes);
+  const tIgnore = t.map((v, i) => (i % 5 === 2 ? -100 : v));
+  const w = Float64Array.from({ length: classes }, () => 0.5 + u());
+  const sw = Array.from({ length: rows }, () => u());
+  const o = { classes };
+  return [
+    { name: "crossEntropy labels, logits f32", run: (m) => m.crossEntropy(t, x32, o) },
+    { name: "crossEntropy ignoreIndex, weight, labelSmoothing, sampleWeight", run: (m) => m.crossEntropy(tIgnore, x32, { ...o, weight: w, labelSmoothing: 0.1, sampleWeight: sw }) },
+    { name: "crossEntropy reduction none, base 2", run: (m) => m.crossEntropy(t, x32, { ...o, reduction: "none", base: 2 }) },
+    { name: "crossEntropy sum, logits f64", run: (m) => m.crossEntropy(t, x64, { ...o, reduction: "sum" }) },
+    { name: "crossEntropy probs with eps (gathered on the calling thread)", run: (m) => m.crossEntropy(t, q32, { ...o, from: "probs", eps: 1e-7 }) },
+    { name: "crossEntropy dense targets f32", run: (m) => m.crossEntropy(p32, x32, o) },
+    { name: "crossEntropy dense probs, weight (f32 kernel, f64 weights)", run: (m) => m.crossEntropy(p32, q32, { ...o, from: "probs", weight: w }) },
+    { name: "crossEntropy mixed f32 / f64 (f64 kernel)", run: (m) => m.crossEntropy(p64, x32, o) },
+    { name: "klDivergence logits f32, temperature", run: (m) => m.klDivergence(x32, y32, { ...o, from: "logits", temperature: 2 }) },
+    { name: "klDivergence probs f32 normalize, none", run: (m) => m.klDivergence(p32, q32, { ...o, normalize: true, reduction: "none" }) },
+    { name: "klDivergence probs f64", run: (m) => m.klDivergence(p64, q64, o) },
+    { name: "klDivergence logits f64 / f32 (f64 kernel)", run: (m) => m.klDivergence(x64, y32, { ...o, from: "logits", reduction: "sum" }) },
+    { name: "klDivergence logprobs f32", run: (m) => m.klDivergence(y32, x32, { ...o, from: "logprobs" }) },
+    { name: "jensenShannon probs f32", run: (m) => m.jensenShannon(p32, q32, o) },
+    { name: "jensenShannon probs f64, base 2", run: (m) => m.jensenShannon(p64, q64, { ...o, base: 2, reduction: "none" }) },
+    { name: "entropy probs f32", run: (m) => m.entropy(p32, o) },
+    { name: "entropy logits f32, temperature, none", run: (m) => m.entropy(x32, { ...o, from: "logits", temperature: 0.5, reduction: "none" }) },
+    { name: "entropy logprobs f32", run: (m) => m.entropy(y32, { ...o, from: "logprobs" }) },
+    { name: "entropy probs f64", run: (m) => m.entropy(p64, { ...o, reduction: "sum" }) },
+    { name: "evaluate f32, topK, ignoreIndex, weight", run: (m) => m.evaluate(tIgnore, x32, { ...o, topK: [1, 5], weight: w }) },
+    { name: "evaluate f64", run: (m) => m.evaluate(t, x64, o) },
+  ];
+}
+
+const SHAPES: Array<[number, number]> = [[37, 33], [1, 7], [2, 1001], [5, 2], [129, 257]];
+
+for (const threads of [1, 2, 3]) {
+  describe(`pool of ${threads} thread${threads > 1 ? "s" : ""}: the same bits as the single-thread SIMD engine`, () => {
+    let pool: Pool;
+    beforeAll(async () => {
+      pool = await xent.createPool({ threads });
+    });
+    afterAll(async () => {
+      await pool.close();
+    });
+
+    it("starts the workers", () => {
+      expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads, requested: threads, shared: true, verified: true });
+      expect(pool.backend).toBe("wasm-simd-threads");
+    });
+
+    for (const [rows, classes] of SHAPES) {
+      it(`every measure and evaluate, ${rows} x ${classes}`, async () => {
+        for (const c of cases(rows, classes, rows * 1000 + classes)) {
+          const want = c.run(simd as unknown as M);
+          const got = await c.run(pool as unknown as M);
+          expect(bits(got), c.name).toEqual(bits(want));
+        }
+      });
+    }
+
+    it("large calls, copied in several chunks (double-buffered) and rows over the staging size", async () => {
+      const u = rng(threads);
+      const R = 700, K = 1500; // 4.2 MB of float32: three chunks of 2 MiB
+      const x = logits(u, R * K, Float32Array), y = logits(u, R * K, Float32Array), t = labels(u, R, K);
+      expect(bits(await pool.crossEntropy(t, x, { classes: K, reduction: "none" }))).toEqual(bits(simd.crossEntropy(t, x, { classes: K, reduction: "none" })));
+      expect(bits(await pool.klDivergence(x, y, { classes: K, from: "logits" }))).toEqual(bits(simd.klDivergence(x, y, { classes: K, from: "logits" })));
+      const x64 = logits(u, 300 * 2001, Float64Array), t64 = labels(u, 300, 2001);
+      expect(bits(await pool.evaluate(t64, x64, { classes: 2001, topK: [1, 3] }))).toEqual(bits(simd.evaluate(t64, x64, { classes: 2001, topK: [1, 3] })));
+      const big = logits(u, 3 * 600_000, Float32Array), tb = labels(u, 3, 600_000); // one row: 2.4 MB
+      expect(bits(await pool.crossEntropy(tb, big, { classes: 600_000, reduction: "none" }))).toEqual(bits(simd.crossEntropy(tb, big, { classes: 600_000, reduction: "none" })));
+    });
+
+    it("many rows of few classes (chunks of per-row results), zero-copy", async () => {
+      const u = rng(7 + threads);
+      const R = 70_001, K = 3;
+      const X = pool.allocate(Float32Array, R * K);
+      X.view.set(logits(u, R * K, Float32Array));
+      const t = labels(u, R, K);
+      expect(bits(await pool.evaluate(t, X, { classes: K, topK: [1, 2] }))).toEqual(bits(simd.evaluate(t, X.view, { classes: K, topK: [1, 2] })));
+      expect(bits(await pool.entropy(X.view, { classes: K, from: "logits", reduction: "none" }))).toEqual(bits(simd.entropy(X.view, { classes: K, from: "logits", reduction: "none" })));
+      X.free();
+    });
+  });
+}
+
+describe("pool: memory, lifecycle, concurrency", () => {
+  let pool: Pool;
+  beforeAll(async () => {
+    pool = await xent.createPool({ threads: 2 });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it("uses arrays from pool.allocate in place (no copy), before and after the memory grows", async () => {
+    const u = rng(99);
+    const R = 65, K = 1001;
+    const x = logits(u, R * K, Float32Array) as Float32Array, y = logits(u, R * K, Float32Array) as Float32Array;
+    const t = labels(u, R, K);
+    const X = pool.allocate(Float32Array, R * K), Y = pool.allocate(Float32Array, R * K);
+    X.view.set(x);
+    Y.view.set(y);
+    const early = X.view; // a view taken before the memory grows
+    const grow = pool.allocate(Float64Array, 8 << 20); // 64 MiB: grows the shared memory
+    expect(early.length).toBe(R * K); // shared buffers never detach
+    const before = poolStats.copiedBytes;
+    const a = await pool.crossEntropy(t, X, { classes: K });
+    const b = await pool.klDivergence(early, Y.view, { classes: K, from: "logits" });
+    const c = await pool.evaluate(t, X.view, { classes: K });
+    expect(poolStats.copiedBytes).toBe(before); // nothing copied
+    expect(bits(a)).toEqual(bits(simd.crossEntropy(t, x, { classes: K })));
+    expect(bits(b)).toEqual(bits(simd.klDivergence(x, y, { classes: K, from: "logits" })));
+    expect(bits(c)).toEqual(bits(simd.evaluate(t, x, { classes: K })));
+    // An ordinary array is copied.
+    await pool.crossEntropy(t, x, { classes: K });
+    expect(poolStats.copiedBytes).toBe(before + x.byteLength);
+    grow.free();
+    X.free();
+    Y.free();
+  });
+
+  it("interleaved concurrent calls each get their own answer", async () => {
+    const all = [...cases(37, 33, 1), ...cases(129, 257, 2), ...cases(3, 1001, 3)];
+    const want = all.map((c) => bits(c.run(simd as unknown as M)));
+    const got = await Promise.all(all.map((c) => c.run(pool as unknown as M)));
+    got.forEach((g, i) => expect(bits(g), all[i].name).toEqual(want[i]));
+  });
+
+  it("validates as the synchronous functions do (rejections with the same codes), and check: true works", async () => {
+    const x = new Float32Array(12);
+    await expect(pool.crossEntropy(new Int32Array([0, 1]), x, { classes: 5 })).rejects.toMatchObject({ code: "SHAPE_MISMATCH" });
+    await expect(pool.crossEntropy(x, new Int32Array([0, 1]))).rejects.toMatchObject({ code: "ARGUMENT_ORDER" });
+    await expect(pool.klDivergence(x, x, { classes: 4, bogus: 1 } as never)).rejects.toMatchObject({ code: "UNKNOWN_OPTION" });
+    await expect(pool.entropy(x, { classes: 4, temperature: 2 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    await expect(pool.evaluate(new Int32Array([0, 9]), x, { classes: 6 })).rejects.toMatchObject({ code: "INVALID_INDEX" });
+    const u = rng(5);
+    const y = logits(u, 7 * 33, Float32Array), t = labels(u, 7, 33);
+    expect(bits(await pool.crossEntropy(t, y, { classes: 33, check: true }))).toEqual(bits(simd.crossEntropy(t, y, { classes: 33 })));
+    const out = new Float32Array(7);
+    expect(await pool.crossEntropy(t, y, { classes: 33, reduction: "none", out })).toBe(out);
+    expect(bits(out)).toEqual(bits(simd.crossEntropy(t, y, { classes: 33, reduction: "none", out: new Float32Array(7) })));
+  });
+
+  it("rejects bad options", async () => {
+    await expect(xent.createPool({ threads: 0 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    await expect(xent.createPool({ threads: 1.5 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    await expect(xent.createPool({ thread: 2 } as never)).rejects.toMatchObject({ code: "UNKNOWN_OPTION" });
+    await expect(xent.createPool({ maxMemory: 1000 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+  });
+
+  it("close(): calls already made finish, later calls reject with BACKEND_UNAVAILABLE", async () => {
+    const p = await xent.createPool({ threads: 2 });
+    const u = rng(11);
+    const x = logits(u, 51 * 99, Float32Array), t = labels(u, 51, 99);
+    const inFlight = p.crossEntropy(t, x, { classes: 99 });
+    const closing = p.close();
+    expect(p.closed).toBe(true);
+    expect(bits(await inFlight)).toEqual(bits(simd.crossEntropy(t, x, { classes: 99 })));
+    await closing;
+    await p.close(); // idempotent
+    await expect(p.crossEntropy(t, x, { classes: 99 })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE", message: expect.stringMatching(/closed/) });
+    await expect(p.evaluate(t, x, { classes: 99 })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
+    expect(() => p.allocate(Float32Array, 4)).toThrow(expect.objectContaining({ code: "BACKEND_UNAVAILABLE" }));
+  });
+  it("without Atomics.waitAsync (some browsers), the workers report by message: same results", async () => {
+    const A = Atomics as unknown as { waitAsync?: unknown };
+    const saved = A.waitAsync;
+    delete A.waitAsync;
+    let p: Pool;
+    try {
+      p = await xent.createPool({ threads: 3 });
+    } finally {
+      A.waitAsync = saved;
+    }
+    const all = cases(37, 33, 77);
+    const got = await Promise.all(all.map((c) => c.run(p as unknown as M)));
+    got.forEach((g, i) => expect(bits(g), all[i].name).toEqual(bits(all[i].run(simd as unknown as M))));
+    await p.close();
+  });
+
+  it("a kernel that traps in a worker rejects with its message, and the workers keep serving", async () => {
+    const wat = `(module
+      (import "env" "memory" (memory 1 65536 shared))
+      (func (export "heap_base") (result i32) i32.const 1024)
+      (func (export "simd") (result i32) i32.const 1)
+      (func $trap (param i32) unreachable)
+      ${KERNELS.map((n) => `(export "${n}" (func $trap))`).join("\n")})`;
+    const m = binaryen.parseText(wat);
+    m.setFeatures(binaryen.Features.All);
+    const module = new WebAssembly.Module(m.emitBinary());
+    m.dispose();
+    const p = await xent.createPool({ threads: 2, module, verify: false });
+    expect(p.backend).toBe("wasm-simd-threads");
+    for (let i = 0; i < 2; i++) {
+      await expect(p.crossEntropy(new Int32Array(3), new Float32Array(30), { classes: 10 }))
+        .rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE", message: expect.stringMatching(/failed in a kernel: unreachable/) });
+    }
+    await p.close();
+  });
+});
+
+describe("pool: fallback to one thread", () => {
+  it("without SharedArrayBuffer (a page that is not cross-origin isolated): reports why, still computes", async () => {
+    vi.stubGlobal("SharedArrayBuffer", undefined);
+    let pool: Pool;
+    try {
+      pool = await xent.createPool({ threads: 2 });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(pool.info).toMatchObject({ backend: "wasm-simd", threads: 1, requested: 2, shared: false, verified: true });
+    expect(pool.info.reason).toMatch(/SharedArrayBuffer is not available/);
+    for (const c of cases(37, 33, 42)) {
+      expect(bits(await c.run(pool as unknown as M)), c.name).toEqual(bits(c.run(simd as unknown as M)));
+    }
+    const X = pool.allocate(Float32Array, 33);
+    X.view.set(logits(rng(1), 33, Float32Array));
+    expect(bits(await pool.entropy(X, { from: "logits" }))).toEqual(bits(simd.entropy(X.view, { from: "logits" })));
+    X.free();
+    await pool.close();
+    await expect(pool.entropy(new Float32Array([1]))).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
+  });
+
+  it("with a module that is not the threads build: reports why", async () => {
+    const module = new WebAssembly.Module(readFileSync(new URL("../wasm/xent.simd.wasm", import.meta.url)));
+    const pool = await xent.createPool({ threads: 2, module });
+    expect(pool.info.threads).toBe(1);
+    expect(pool.info.reason).toMatch(/must import only env.memory/);
+    expect(await pool.entropy([0.5, 0.5], { base: 2 })).toBe(1);
+    await pool.close();
+  });
+
+  it("accepts the threads build as a compiled module and a smaller maximum memory", async () => {
+    const module = new WebAssembly.Module(readFileSync(new URL("../wasm/xent.threads.wasm", import.meta.url)));
+    const pool = await xent.createPool({ threads: 2, module, maxMemory: 64 << 20, verify: false });
+    expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads: 2, requested: 2, shared: true, verified: false });
+    const u = rng(3);
+    const x = logits(u, 9 * 17, Float32Array), t = labels(u, 9, 17);
+    expect(bits(await pool.crossEntropy(t, x, { classes: 17 }))).toEqual(bits(simd.crossEntropy(t, x, { classes: 17 })));
+    await pool.close();
+  });
+});

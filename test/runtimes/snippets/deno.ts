@@ -1,0 +1,5 @@
+import { init, backend, crossEntropy } from "xent"; // with "xent" in package.json (or deno.json: "npm:xent")
+
+await init(); // reads xent's .wasm from disk: deno run --allow-read main.ts
+const loss = crossEntropy([2, 0], new Float32Array([1, 2, 3, 3, 2, 1]), { classes: 3 });
+console.log(backend(), loss.toFixed(6)); // wasm-simd 0.407606

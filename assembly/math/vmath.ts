@@ -37,19 +37,26 @@
 // @ts-ignore: decorator
 @inline const LN2_LO_F: f32 = reinterpret<f32>(0xb95e8083); // -2.12194440e-4 = ln2 - LN2_HI_F
 
+/** e^(x - n ln2) for the lanes' n (as floats): the Cody-Waite reduction and the polynomial, shared by both exps. */
 // @ts-ignore: decorator
 @inline
-export function expf4(x: v128): v128 {
-  // Clamping keeps n within [-150, 128]; NaN passes through min/max (wasm propagates it).
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
-  const nf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E_F)));
+function expReduced(x: v128, nf: v128): v128 {
   let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI_F)));
   r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(LN2_LO_F)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(EXP_C5), r), f32x4.splat(EXP_C4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_C3));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_C2));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_C1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  return f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+}
+
+// @ts-ignore: decorator
+@inline
+export function expf4(x: v128): v128 {
+  // Clamping keeps n within [-150, 128]; NaN passes through min/max (wasm propagates it).
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
+  const nf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E_F)));
+  const p = expReduced(x, nf);
   const n = i32x4.trunc_sat_f32x4_s(nf);
   const h = i32x4.shr_s(n, 1);
   const s1 = i32x4.shl(i32x4.add(h, i32x4.splat(127)), 23);
@@ -82,13 +89,7 @@ export function expf4Low(x: v128): v128 {
   x = f32x4.pmax(x, f32x4.splat(-88.0)); // pmax: one instruction; NaN in x passes through
   const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E_F)), f32x4.splat(MAGIC));
   const nf = f32x4.sub(t, f32x4.splat(MAGIC));
-  let r = f32x4.sub(x, f32x4.mul(nf, f32x4.splat(LN2_HI_F)));
-  r = f32x4.sub(r, f32x4.mul(nf, f32x4.splat(LN2_LO_F)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(EXP_C5), r), f32x4.splat(EXP_C4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_C3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_C2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_C1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const p = expReduced(x, nf);
   // n = -127 (x < -87.34) gives the bits of +0: the term is flushed.
   const scale = i32x4.add(i32x4.shl(t, 23), i32x4.splat(SCALE_BIAS));
   return f32x4.mul(p, scale);

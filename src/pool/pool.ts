@@ -24,7 +24,6 @@ import { WORKER_SOURCE, JOB_BYTES, WORKER_BYTES } from "./worker-source.js";
 import { compileThreads, defaultThreads, threadFactory, type Thread } from "./load.js";
 
 /** Options of {@link createPool}. */
-/** Options of {@link createPool}. */
 export interface PoolOptions {
   /** Workers to start (default: the number of cores, os.availableParallelism() / navigator.hardwareConcurrency). */
   threads?: number;
@@ -40,7 +39,6 @@ export interface PoolOptions {
 export type PoolBackend = "wasm-simd-threads" | Backend;
 
 /** What a pool runs on: its engine, threads, and why it fell back to one thread, when it did. */
-/** What a pool runs on: {@link Pool.info}. */
 export interface PoolInfo {
   backend: PoolBackend;
   /** Threads that compute: the workers, or 1 on the fallback. */
@@ -57,7 +55,6 @@ export interface PoolInfo {
 
 type ArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
-/** A pool of worker threads over one shared memory, from {@link createPool}: the measures, as promises. */
 /**
  * Worker threads over one shared WebAssembly memory, from {@link createPool}: promise-returning
  * versions of the measures, with the same signatures, options, validation and results (bit for bit)
@@ -318,7 +315,7 @@ async function start(threads: number, pages: number, source: ModuleSource | unde
   const spawned: Thread[] = [];
   try {
     for (let i = 0; i < threads; i++) spawned.push(factory.spawn(i));
-    await Promise.all(spawned.map((t, i) => ready(t, { module, memory, job: ctl, ctl: ctl + JOB_BYTES + i * WORKER_BYTES, kernels: KERNELS, notify, spin: (globalThis as any).__xentSpin ?? 0 })));
+    await Promise.all(spawned.map((t, i) => ready(t, { module, memory, job: ctl, ctl: ctl + JOB_BYTES + i * WORKER_BYTES, kernels: KERNELS, notify })));
   } catch (e) {
     await Promise.all(spawned.map((t) => t.terminate().catch(() => {})));
     return { reason: `cannot start worker threads: ${(e as Error).message}` };

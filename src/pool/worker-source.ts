@@ -73,10 +73,6 @@ function serve(m) {
     Atomics.store(me, 1, status);
     Atomics.notify(me, 1);
     if (m.notify) send({ type: "done", seq });
-    if (m.spin > 0) {
-      const end = performance.now() + m.spin;
-      while (Atomics.load(me, 0) === seen && performance.now() < end);
-    }
   }
   if (wt === null) self.close();
   else port.close();

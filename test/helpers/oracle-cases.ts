@@ -1,8 +1,8 @@
 // The oracle cases (fixtures/oracle: PyTorch, SciPy, scikit-learn vectors) mapped to xent calls:
 // which measure, which options, which expected values. Moved here from test/oracle.test.ts, which
 // uses it unchanged. Pure: no node:fs, no test framework, so that the same mapping runs in every
-// runtime (test/runtimes/ under Deno, Bun, workerd and in bundled pages). floats() and rowSums()
-// are those of helpers/oracle.ts, which reads files with node:fs.
+// runtime (test/runtimes/ under Deno, Bun, workerd and in bundled pages). helpers/oracle.ts, which
+// reads files with node:fs, re-exports floats() and rowSums() from here.
 import type { Case } from "./oracle.js";
 
 /** The measures a case calls: the public ones, from any entry or engine. */

@@ -2,6 +2,9 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 
+// The pure helpers live with the case mapping, which must run without node:fs.
+export { floats, rowSums } from "./oracle-cases.js";
+
 export interface Case {
   id: string;
   op: string;
@@ -28,9 +31,6 @@ export function loadCases(dir: "oracle" | "onnx", file: string): Case[] {
   return JSON.parse(readFileSync(new URL(`../fixtures/${dir}/${file}`, import.meta.url), "utf8"), revive);
 }
 
-export function floats(values: number[], dtype: string): Float32Array | Float64Array {
-  return dtype === "float32" ? Float32Array.from(values) : Float64Array.from(values);
-}
 
 /** The accuracy contract: float32 inputs 1e-6 relative + 1e-7 absolute; float64 1e-12 + 1e-13; non-finite exact. */
 export function tolerance(dtype: string): { rel: number; abs: number } {
@@ -56,13 +56,3 @@ export function expectAllClose(got: ArrayLike<number>, want: ArrayLike<number>, 
   for (let i = 0; i < want.length; i++) expectClose(got[i], want[i], dtype, `${label}[${i}]`);
 }
 
-/** Row sums of a flat rows x classes array, in float64 (PyTorch's elementwise "none" -> xent's per-row). */
-export function rowSums(values: number[], classes: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < values.length / classes; r++) {
-    let s = 0;
-    for (let k = 0; k < classes; k++) s += values[r * classes + k];
-    out.push(s);
-  }
-  return out;
-}

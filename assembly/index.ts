@@ -3,7 +3,7 @@
 // class indices are i32; every per-row result is an f64 written at outPtr. Any rows >= 0 and
 // classes >= 1: tails are handled. No allocation, no GC (runtime stub): the TypeScript side owns
 // the memory layout (src/engine/memory.ts).
-import { OP_CE, OP_KL, LOGITS, PROBS } from "./kernels/common";
+import { OP_CE, OP_KL, OP_JS, LOGITS, PROBS } from "./kernels/common";
 import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar, ceGradScalar, klGradScalar } from "./kernels/generic";
 import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32, evaluateRowsF32, ceIndexLogitsF64, klLogitsF64 } from "./kernels/simd";
 import { expf4, logf4, expf64x2Low } from "./math/vmath";
@@ -174,4 +174,44 @@ export function vexp_f64(ptr: usize, n: i32, outPtr: usize): i32 {
   if (!ASC_FEATURE_SIMD) return 0;
   for (let i = 0; i < n; i += 2) v128.store(outPtr + (<usize>i << 3), expf64x2Low(v128.load(ptr + (<usize>i << 3))));
   return 1;
+}
+
+/**
+ * The verification battery's calls, run in one go (src/engine/verify.ts): `n` calls of six i32 at
+ * callsPtr (kernel, float32, classes, input block, results, gradient; byte offsets from base), with
+ * the arguments of verify.ts's run(). Only the orchestration lives here, so that a cold start pays
+ * one call from JavaScript instead of ~60; the results are compared with the reference's in
+ * JavaScript. Calls the exported functions themselves, as JavaScript would.
+ */
+export function verify_battery(callsPtr: usize, n: i32, base: usize): void {
+  for (let j = 0; j < n; j++) {
+    const c = callsPtr + (<usize>j * 24);
+    const kernel = load<i32>(c), f32 = load<i32>(c, 4) == 1, K = load<i32>(c, 8);
+    const b = base + <usize>load<i32>(c, 12), out = base + <usize>load<i32>(c, 16), g = load<i32>(c, 20);
+    const grad = base + <usize>g;
+    const R = 2, size: usize = <usize>(R * K) << (f32 ? 2 : 3);
+    const x = b, y = b + size, p = b + 2 * size, q = b + 3 * size, t = b + 4 * size;
+    if (g >= 0) { store<f64>(out, 0.5); store<f64>(out, 2.0, 8); } // per-row gradient scales (GRAD_SCALE)
+    const k = <f64>K;
+    switch (kernel) {
+      case 0: if (f32) ce_index_logits_f32(x, t, R, K, out); else ce_index_logits_f64(x, t, R, K, out); break;
+      case 1: if (f32) pair_rows_f32(OP_CE, p, x, 0, R, K, PROBS, LOGITS, 1, 0, 0.9, 0.1 / k, 0, out);
+              else pair_rows_f64(OP_CE, p, x, 0, R, K, PROBS, LOGITS, 1, 0, 0.9, 0.1 / k, 0, out); break;
+      case 2: if (f32) pair_rows_f32(OP_CE, p, q, 0, R, K, PROBS, PROBS, 1, 0, 1, 0, 0, out);
+              else pair_rows_f64(OP_CE, p, q, 0, R, K, PROBS, PROBS, 1, 0, 1, 0, 0, out); break;
+      case 3: if (f32) pair_rows_f32(OP_KL, x, y, 0, R, K, LOGITS, LOGITS, 0.5, 0, 0, 0, 0, out);
+              else pair_rows_f64(OP_KL, x, y, 0, R, K, LOGITS, LOGITS, 0.5, 0, 0, 0, 0, out); break;
+      case 4: if (f32) pair_rows_f32(OP_KL, p, q, 0, R, K, PROBS, PROBS, 1, 1, 0, 0, 0, out);
+              else pair_rows_f64(OP_KL, p, q, 0, R, K, PROBS, PROBS, 1, 1, 0, 0, 0, out); break;
+      case 5: if (f32) entropy_rows_f32(q, R, K, PROBS, 1, 0, out); else entropy_rows_f64(q, R, K, PROBS, 1, 0, out); break;
+      case 6: if (f32) entropy_rows_f32(x, R, K, LOGITS, 1, 0, out); else entropy_rows_f64(x, R, K, LOGITS, 1, 0, out); break;
+      case 7: if (f32) evaluate_rows_f32(x, t, R, K, out); else evaluate_rows_f64(x, t, R, K, out); break;
+      case 8: if (f32) pair_rows_f32(OP_JS, p, q, 0, R, K, PROBS, PROBS, 1, 0, 0, 0, 0, out);
+              else pair_rows_f64(OP_JS, p, q, 0, R, K, PROBS, PROBS, 1, 0, 0, 0, 0, out); break;
+      case 9: if (f32) bce_f32(p, x, 0, 0, R * K, 1, 0, LOGITS, out); else bce_f64(p, x, 0, 0, R * K, 1, 0, LOGITS, out); break;
+      case 10: if (f32) ce_grad_f32(x, t, 0, 0, R, K, 0.9, 0.1 / k, out, grad); else ce_grad_f64(x, t, 0, 0, R, K, 0.9, 0.1 / k, out, grad); break;
+      case 11: if (f32) ce_grad_f32(x, 0, p, 0, R, K, 1, 0, out, grad); else ce_grad_f64(x, 0, p, 0, R, K, 1, 0, out, grad); break;
+      default: if (f32) kl_grad_f32(x, y, R, K, 0.5, out, grad); else kl_grad_f64(x, y, R, K, 0.5, out, grad);
+    }
+  }
 }

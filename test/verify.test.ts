@@ -50,6 +50,7 @@ describe("verification battery", () => {
     const faulty: ModuleExports = {
       ...ex,
       memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
+      verify_battery: undefined, // the calls one by one from JavaScript (modules without verify_battery)
       // A KL kernel that is off by 1e-4 nats per row.
       pair_rows_f32: (op, p, q, w, rows, classes, pm, qm, t, nrm, a, b, eps, out) => {
         ex.pair_rows_f32(op, p, q, w, rows, classes, pm, qm, t, nrm, a, b, eps, out);
@@ -60,19 +61,41 @@ describe("verification battery", () => {
     expect(verifyModule(faulty, 65536)).toMatch(/klDivergence logits \(float32, 2 classes, value 0\)/);
   });
 
+  it("the in-module run (verify_battery) is checked the same way", () => {
+    const ex = wasmExports("xent.simd.wasm");
+    ex.memory.grow(64);
+    // The 129-class float64 cross-entropy call writes its second row's value off by 1 ulp x 1e4.
+    const call = plan().calls.find((c) => c.kernel === 0 && !c.f32 && c.classes === 129)!;
+    const offBy = (scale: number) => ({
+      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
+      verify_battery: (calls: number, n: number, base: number) => {
+        ex.verify_battery!(calls, n, base);
+        const v = new Float64Array(ex.memory.buffer, base + call.out, 2);
+        v[1] *= 1 + scale;
+      },
+    }) as ModuleExports;
+    expect(verifyModule(offBy(1e-9), 65536)).toMatch(/crossEntropy \(float64, 129 classes, value 1\): gave .*, the reference/);
+    expect(verifyModule(offBy(1e-14), 65536)).toBeNull(); // within the float64 contract (1e-12)
+    expect(verifyModule(ex, 65536)).toBeNull();
+  });
+
   it("a wrong gradient, or a kernel that traps, fails it too", () => {
     const ex = wasmExports("xent.simd.wasm");
     ex.memory.grow(64);
     const wrongGrad = {
-      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
+      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd, verify_battery: undefined,
       kl_grad_f64: (x, y, rows, classes, invT, scale, grad) => {
         ex.kl_grad_f64(x, y, rows, classes, invT, scale, grad);
         new Float64Array(ex.memory.buffer, grad, rows * classes)[5] += 1e-9;
       },
     } as ModuleExports;
     expect(verifyModule(wrongGrad, 65536)).toMatch(/klDivergenceWithGrad \(float64, 7 classes, gradient 5\)/);
-    const traps = { ...ex, memory: ex.memory, evaluate_rows_f32: () => { throw new WebAssembly.RuntimeError("unreachable"); } } as ModuleExports;
+    // A trap inside the in-module run: the calls are then made one by one, which names the one that traps.
+    const trap = () => { throw new WebAssembly.RuntimeError("unreachable"); };
+    const traps = { ...ex, memory: ex.memory, verify_battery: trap, evaluate_rows_f32: trap } as ModuleExports;
     expect(verifyModule(traps, 65536)).toMatch(/evaluate \(float32, 2 classes\) threw: unreachable/);
+    // A trap in the runner alone, with kernels that compute right one by one: the battery passes.
+    expect(verifyModule({ ...ex, memory: ex.memory, verify_battery: trap } as ModuleExports, 65536)).toBeNull();
     expect(verifyModule(ex, 65536)).toBeNull();
   });
 

@@ -33,4 +33,6 @@ export interface ModuleExports {
   vexp_f32(ptr: number, n: number, outPtr: number): number;
   vlog_f32(ptr: number, n: number, outPtr: number): number;
   vexp_f64(ptr: number, n: number, outPtr: number): number;
+  /** Runs the verification battery's n planned calls (six i32 each at callsPtr); absent from modules built before it. */
+  verify_battery?(callsPtr: number, n: number, base: number): void;
 }

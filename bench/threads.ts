@@ -1,11 +1,14 @@
 // benny: one thread against two, for OP1 crossEntropy(labels, logits) and OP2
 // klDivergence(teacher, student, { from: "logits" }) at W2 (1024 x 1000), W3 (64 x 32000) and
 // W4 (8 x 128256), float32, the data already in the memory each case computes from (zero-copy):
-//   - "engine, 1 thread":  the synchronous SIMD engine (init(); allocate(); crossEntropy(...))
-//   - "pool, 1 worker":     createPool({ threads: 1 }), pool.allocate, await pool.crossEntropy(...)
-//   - "pool, 2 workers":    createPool({ threads: 2 }), the same
+//   - "engine, 1 thread":   the synchronous SIMD engine (init(); allocate(); crossEntropy(...))
+//   - "pool, 1 thread":     createPool({ threads: 1 }): the calling thread alone, over shared memory
+//   - "pool, 2 threads":    createPool({ threads: 2 }): the calling thread and one worker (the default)
+//   - "pool, 2 workers":    createPool({ threads: 2, useCallingThread: false }): two workers, the
+//                           calling thread free
 // Each suite runs --repeat times (the cases interleaved within a run); a case's figure is the median
-// over the runs of benny's median time per call. Ratios: engine / pool-2 and pool-1 / pool-2.
+// over the runs of benny's median time per call. Ratios: engine / pool-2 threads, engine / pool-2
+// workers and pool-1 / pool-2 threads.
 // Before each run a probe measures how much of two cores the machine gives at that moment: two
 // workers each running the same fixed pure-JavaScript loop, against one (2.0: two free cores; 1.0:
 // one, e.g. when other processes keep a core busy). It is recorded with each run: a ratio can only
@@ -35,7 +38,10 @@ const filtered = onlyW.length > 0 || onlyOp.length > 0;
 
 const load0 = loadavg();
 await init();
-const pools: Record<1 | 2, Pool> = { 1: await createPool({ threads: 1 }), 2: await createPool({ threads: 2 }) };
+type PoolKey = "1" | "2" | "2w";
+const pools: Record<PoolKey, Pool> = {
+  "1": await createPool({ threads: 1 }), "2": await createPool({ threads: 2 }), "2w": await createPool({ threads: 2, useCallingThread: false }),
+};
 for (const p of Object.values(pools)) if (p.info.threads < 1 || p.backend !== "wasm-simd-threads") throw new Error(`no threads here: ${p.info.reason}`);
 console.log(`node ${process.version}, ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores, load average ${load0.map((l) => l.toFixed(2)).join(" ")}`);
 
@@ -75,22 +81,26 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
     Y.view.set(y);
     return { X, Y };
   };
-  const mem = { engine: place((n) => allocate(Float32Array, n)), 1: place((n) => pools[1].allocate(Float32Array, n)), 2: place((n) => pools[2].allocate(Float32Array, n)) };
+  const mem = {
+    engine: place((n) => allocate(Float32Array, n)),
+    "1": place((n) => pools["1"].allocate(Float32Array, n)), "2": place((n) => pools["2"].allocate(Float32Array, n)), "2w": place((n) => pools["2w"].allocate(Float32Array, n)),
+  };
   for (const op of OPS) {
     if (onlyOp.length > 0 && !onlyOp.includes(op)) continue;
     const o = op === "OP1" ? { classes } : { classes, from: "logits" as const };
     const sync = op === "OP1" ? () => crossEntropy(t, mem.engine.X.view, o) : () => klDivergence(mem.engine.X.view, mem.engine.Y.view, o);
-    const viaPool = (n: 1 | 2) => (op === "OP1" ? () => pools[n].crossEntropy(t, mem[n].X, o) : () => pools[n].klDivergence(mem[n].X, mem[n].Y, o));
+    const viaPool = (n: PoolKey) => (op === "OP1" ? () => pools[n].crossEntropy(t, mem[n].X, o) : () => pools[n].klDivergence(mem[n].X, mem[n].Y, o));
     // Same bits on every path before anything is timed.
     const want = sync();
-    for (const n of [1, 2] as const) {
+    for (const n of ["1", "2", "2w"] as const) {
       const got = await viaPool(n)();
       if (!Object.is(got, want)) throw new Error(`${w} ${op}: pool of ${n} gave ${got}, the engine ${want}`);
     }
     const cases: Case[] = [
       { name: "engine, 1 thread", run: sync },
-      { name: "pool, 1 worker", run: viaPool(1) },
-      { name: "pool, 2 workers", run: viaPool(2) },
+      { name: "pool, 1 thread", run: viaPool("1") },
+      { name: "pool, 2 threads", run: viaPool("2") },
+      { name: "pool, 2 workers", run: viaPool("2w") },
     ];
     const times: Record<string, number[]> = Object.fromEntries(cases.map((c) => [c.name, []]));
     const probes: number[] = [];
@@ -105,10 +115,13 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
       for (const res of summary.results) times[res.name].push(res.details.median);
     }
     const med = Object.fromEntries(cases.map((c) => [c.name, median(times[c.name])]));
-    const vsEngine = med["engine, 1 thread"] / med["pool, 2 workers"];
-    const vsPool1 = med["pool, 1 worker"] / med["pool, 2 workers"];
-    console.log(`${op} ${w}: engine ${(med["engine, 1 thread"] * 1e3).toFixed(3)} ms, pool-1 ${(med["pool, 1 worker"] * 1e3).toFixed(3)} ms, ` +
-      `pool-2 ${(med["pool, 2 workers"] * 1e3).toFixed(3)} ms; 2 threads over 1: ${vsEngine.toFixed(2)}x (engine), ${vsPool1.toFixed(2)}x (pool of 1); ` +
+    const ms = (k: string) => `${(med[k] * 1e3).toFixed(3)} ms`;
+    const vsEngine = med["engine, 1 thread"] / med["pool, 2 threads"];
+    const workersVsEngine = med["engine, 1 thread"] / med["pool, 2 workers"];
+    const vsPool1 = med["pool, 1 thread"] / med["pool, 2 threads"];
+    console.log(`${op} ${w}: engine ${ms("engine, 1 thread")}, pool-1 ${ms("pool, 1 thread")}, pool-2 ${ms("pool, 2 threads")}, ` +
+      `pool 2 workers ${ms("pool, 2 workers")}; 2 threads over 1: ${vsEngine.toFixed(2)}x (engine), ${vsPool1.toFixed(2)}x (pool of 1); ` +
+      `2 workers over the engine ${workersVsEngine.toFixed(2)}x; ` +
       `probe (two cores free = 2.0) ${probes.map((p) => p.toFixed(2)).join(" ")}`);
     results.push({
       op, workload: w, rows, classes,
@@ -116,6 +129,7 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
       runsMs: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.map((s) => s * 1e3)])),
       speedupOverEngine: vsEngine,
       speedupOverPool1: vsPool1,
+      twoWorkersOverEngine: workersVsEngine,
       probe: probes,
     });
   }

@@ -83,18 +83,21 @@ function cases(rows: number, classes: number, seed: number): Case[] {
 
 const SHAPES: Array<[number, number]> = [[37, 33], [1, 7], [2, 1001], [5, 2], [129, 257]];
 
-for (const threads of [1, 2, 3]) {
-  describe(`pool of ${threads} thread${threads > 1 ? "s" : ""}: the same bits as the single-thread SIMD engine`, () => {
+// The calling thread computes a share by default (threads - 1 workers); useCallingThread: false
+// leaves it all to `threads` workers. Both must give the single-thread engine's bits.
+for (const [threads, useCallingThread] of [[1, true], [2, true], [3, true], [1, false], [2, false]] as const) {
+  const workers = useCallingThread ? threads - 1 : threads;
+  describe(`pool of ${threads} thread${threads > 1 ? "s" : ""} (${workers} worker${workers === 1 ? "" : "s"}${useCallingThread ? " and the calling thread" : ""}): the same bits as the single-thread SIMD engine`, () => {
     let pool: Pool;
     beforeAll(async () => {
-      pool = await xent.createPool({ threads });
+      pool = await xent.createPool({ threads, useCallingThread });
     });
     afterAll(async () => {
       await pool.close();
     });
 
     it("starts the workers", () => {
-      expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads, requested: threads, shared: true, verified: true });
+      expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads, workers, callingThread: useCallingThread, requested: threads, shared: true, verified: true });
       expect(pool.backend).toBe("wasm-simd-threads");
     });
 
@@ -109,7 +112,7 @@ for (const threads of [1, 2, 3]) {
     }
 
     it("large calls, copied in several chunks (double-buffered) and rows over the staging size", async () => {
-      const u = rng(threads);
+      const u = rng(threads + (useCallingThread ? 0 : 10));
       const R = 700, K = 1500; // 4.2 MB of float32: three chunks of 2 MiB
       const x = logits(u, R * K, Float32Array), y = logits(u, R * K, Float32Array), t = labels(u, R, K);
       expect(bits(await pool.crossEntropy(t, x, { classes: K, reduction: "none" }))).toEqual(bits(simd.crossEntropy(t, x, { classes: K, reduction: "none" })));
@@ -196,6 +199,7 @@ describe("pool: memory, lifecycle, concurrency", () => {
     await expect(xent.createPool({ threads: 1.5 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
     await expect(xent.createPool({ thread: 2 } as never)).rejects.toMatchObject({ code: "UNKNOWN_OPTION" });
     await expect(xent.createPool({ maxMemory: 1000 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
+    await expect(xent.createPool({ useCallingThread: 1 as never })).rejects.toMatchObject({ code: "INVALID_OPTION", message: expect.stringMatching(/useCallingThread/) });
   });
 
   it("close(): calls already made finish, later calls reject with BACKEND_UNAVAILABLE", async () => {
@@ -249,6 +253,63 @@ describe("pool: memory, lifecycle, concurrency", () => {
   });
 });
 
+/** Creates a pool while recording the Node workers it starts, so a test can kill them from outside. */
+async function poolWithHandles(options: xent.PoolOptions): Promise<{ pool: Pool; workers: Array<{ terminate(): Promise<number> }> }> {
+  const wt = process.getBuiltinModule("node:worker_threads") as { Worker: new (...a: never[]) => { terminate(): Promise<number> } };
+  const Original = wt.Worker;
+  const workers: Array<{ terminate(): Promise<number> }> = [];
+  wt.Worker = class extends Original {
+    constructor(...a: never[]) {
+      super(...a);
+      workers.push(this);
+    }
+  };
+  try {
+    return { pool: await xent.createPool(options), workers };
+  } finally {
+    wt.Worker = Original;
+  }
+}
+
+describe("pool: a worker killed", () => {
+  it("mid-call: the call still returns the single-thread bits, and the pool goes on with the others", async () => {
+    const { pool, workers } = await poolWithHandles({ threads: 2, useCallingThread: false });
+    expect(workers).toHaveLength(2);
+    const u = rng(21);
+    const R = 400, K = 32000; // about 50 ms of KL per call on one thread here
+    const X = pool.allocate(Float32Array, R * K), Y = pool.allocate(Float32Array, R * K);
+    X.view.set(logits(u, R * K, Float32Array));
+    Y.view.set(logits(u, R * K, Float32Array));
+    const want = bits(simd.klDivergence(X.view, Y.view, { classes: K, from: "logits", reduction: "none" }));
+    const inFlight = pool.klDivergence(X, Y, { classes: K, from: "logits", reduction: "none" });
+    await workers[0].terminate(); // the workers are computing: the call was made, not awaited
+    expect(bits(await inFlight)).toEqual(want);
+    expect(pool.info).toMatchObject({ backend: "wasm-simd-threads", threads: 1, workers: 1, requested: 2 });
+    expect(pool.info.reason).toMatch(/1 of the pool's workers died/);
+    // Later calls run on the worker left, with the same bits.
+    const t = labels(u, R, K);
+    expect(bits(await pool.crossEntropy(t, X, { classes: K }))).toEqual(bits(simd.crossEntropy(t, X.view, { classes: K })));
+    // Every worker gone: the calling thread computes.
+    await workers[1].terminate();
+    await new Promise((r) => setTimeout(r, 20)); // lets the exit event arrive
+    expect(bits(await pool.evaluate(t, X, { classes: K, topK: [1, 5] }))).toEqual(bits(simd.evaluate(t, X.view, { classes: K, topK: [1, 5] })));
+    expect(pool.info).toMatchObject({ threads: 1, workers: 0 });
+    X.free();
+    Y.free();
+    await pool.close();
+  });
+
+  it("between calls, with the calling thread computing: later calls are right", async () => {
+    const { pool, workers } = await poolWithHandles({ threads: 3 });
+    expect(workers).toHaveLength(2);
+    await workers[1].terminate();
+    await new Promise((r) => setTimeout(r, 20));
+    for (const c of cases(129, 257, 99)) expect(bits(await c.run(pool as unknown as M)), c.name).toEqual(bits(c.run(simd as unknown as M)));
+    expect(pool.info).toMatchObject({ threads: 2, workers: 1, callingThread: true });
+    await pool.close();
+  });
+});
+
 describe("pool: fallback to one thread", () => {
   it("without SharedArrayBuffer (a page that is not cross-origin isolated): reports why, still computes", async () => {
     vi.stubGlobal("SharedArrayBuffer", undefined);
@@ -283,7 +344,7 @@ describe("pool: fallback to one thread", () => {
   it("accepts the threads build as a compiled module and a smaller maximum memory", async () => {
     const module = new WebAssembly.Module(readFileSync(new URL("../wasm/xent.threads.wasm", import.meta.url)));
     const pool = await xent.createPool({ threads: 2, module, maxMemory: 64 << 20, verify: false });
-    expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads: 2, requested: 2, shared: true, verified: false });
+    expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads: 2, workers: 1, callingThread: true, requested: 2, shared: true, verified: false });
     const u = rng(3);
     const x = logits(u, 9 * 17, Float32Array), t = labels(u, 9, 17);
     expect(bits(await pool.crossEntropy(t, x, { classes: 17 }))).toEqual(bits(simd.crossEntropy(t, x, { classes: 17 })));

@@ -25,8 +25,19 @@ import { compileThreads, defaultThreads, threadFactory, type Thread } from "./lo
 
 /** Options of {@link createPool}. */
 export interface PoolOptions {
-  /** Workers to start (default: the number of cores, os.availableParallelism() / navigator.hardwareConcurrency). */
+  /**
+   * Threads that compute (default: the number of cores, os.availableParallelism() /
+   * navigator.hardwareConcurrency): the calling thread and threads - 1 workers, or, with
+   * `useCallingThread: false`, `threads` workers.
+   */
   threads?: number;
+  /**
+   * Whether the calling thread computes its share of each call (default true): it wakes the
+   * workers, then takes pieces of rows itself, so it is busy for about 1/threads of the call's
+   * work (the call still returns a promise). false keeps it free (a browser's main thread with an
+   * animation to run): every piece then goes to the workers.
+   */
+  useCallingThread?: boolean;
   /** The threads build to use instead of the packaged wasm/xent.threads.wasm (a compiled module, bytes or a URL). */
   module?: ModuleSource;
   /** Most bytes the shared memory may grow to (default 4 GiB, the wasm32 limit); rounded up to 64 KiB pages. */
@@ -41,15 +52,19 @@ export type PoolBackend = "wasm-simd-threads" | Backend;
 /** What a pool runs on: its engine, threads, and why it fell back to one thread, when it did. */
 export interface PoolInfo {
   backend: PoolBackend;
-  /** Threads that compute: the workers, or 1 on the fallback. */
+  /** Threads that compute: the live workers and the calling thread when it computes; 1 on the fallback. */
   threads: number;
+  /** Workers alive (0 on the fallback). */
+  workers: number;
+  /** Whether the calling thread computes its share (false on the fallback, where it computes everything). */
+  callingThread: boolean;
   /** Threads asked for (or the default). */
   requested: number;
   /** Whether pool.allocate() returns shared memory that the workers read in place. */
   shared: boolean;
   /** Whether the engine computing was checked against the reference (the battery of init()). */
   verified: boolean;
-  /** Why the pool runs on one thread, when it does. */
+  /** Why the pool runs on one thread, when it does; or why it has fewer workers than it started with. */
   reason?: string;
 }
 
@@ -149,7 +164,10 @@ class XentPool implements Pool {
   }
 
   get info(): PoolInfo {
-    return { ...this.#info };
+    const r = this.#runner;
+    if (r === null || r.lost === 0) return { ...this.#info };
+    // Workers died: the pool goes on with the others (and the calling thread).
+    return { ...this.#info, threads: r.size, workers: r.workers, reason: `${r.lost} of the pool's workers died (the last: ${r.lostReason}); it goes on with ${r.size} computing thread${r.size === 1 ? "" : "s"}` };
   }
 
   get closed(): boolean {
@@ -232,7 +250,7 @@ const START_TIMEOUT_MS = 30_000;
  * await pool.close();
  */
 export async function createPool(options: PoolOptions = {}): Promise<Pool> {
-  const o = checkOptions("createPool", options, ["threads", "module", "maxMemory", "verify"]);
+  const o = checkOptions("createPool", options, ["threads", "module", "maxMemory", "verify", "useCallingThread"]);
   let requested: number;
   if (o.threads === undefined) requested = defaultThreads();
   else if (typeof o.threads === "number" && Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= 1024) requested = o.threads;
@@ -248,10 +266,14 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   if (o.verify !== undefined && typeof o.verify !== "boolean") {
     throw new XentError("INVALID_OPTION", `verify must be true or false, got ${describe(o.verify)}`);
   }
-  const started = await start(requested, pages, o.module as ModuleSource | undefined, o.verify !== false);
+  if (o.useCallingThread !== undefined && typeof o.useCallingThread !== "boolean") {
+    throw new XentError("INVALID_OPTION", `useCallingThread must be true or false, got ${describe(o.useCallingThread)}`);
+  }
+  const caller = o.useCallingThread !== false;
+  const started = await start(caller ? requested - 1 : requested, caller, pages, o.module as ModuleSource | undefined, o.verify !== false);
   if ("runner" in started) {
     return new XentPool(started.runner, started.memory, {
-      backend: "wasm-simd-threads", threads: requested, requested, shared: true, verified: started.verified,
+      backend: "wasm-simd-threads", threads: requested, workers: started.runner.workers, callingThread: caller, requested, shared: true, verified: started.verified,
     });
   }
   // The fallback: the ordinary engine (init() with default options if nothing was initialised yet).
@@ -262,14 +284,14 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   }
   const e = engineInfo();
   return new XentPool(null, null, {
-    backend: e.backend, threads: 1, requested, shared: false, verified: e.verified,
+    backend: e.backend, threads: 1, workers: 0, callingThread: false, requested, shared: false, verified: e.verified,
     reason: started.reason + (e.reason === undefined ? "" : `; the single-thread engine is ${e.backend}: ${e.reason}`),
   });
 }
 
 type Started = { runner: Runner; memory: SharedMemory; verified: boolean } | { reason: string };
 
-async function start(threads: number, pages: number, source: ModuleSource | undefined, verify: boolean): Promise<Started> {
+async function start(threads: number, caller: boolean, pages: number, source: ModuleSource | undefined, verify: boolean): Promise<Started> {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; document?: unknown };
   const isolation = "a page must be cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
   if (typeof g.SharedArrayBuffer !== "function") {
@@ -322,7 +344,7 @@ async function start(threads: number, pages: number, source: ModuleSource | unde
   } finally {
     factory.dispose();
   }
-  return { runner: new Runner(mem, spawned, ctl, notify), memory: mem, verified: verify };
+  return { runner: new Runner(mem, spawned, ctl, notify, exports as unknown as Record<string, unknown>, caller), memory: mem, verified: verify };
 }
 
 /** Sends the worker its start message; resolves when it has instantiated the module. */

@@ -1,5 +1,9 @@
 // Runs kernels of the threads build over contiguous pieces of rows (about PIECES_PER_THREAD per
-// worker; a free worker takes the next piece, see worker-source.ts), on one shared memory. The
+// computing thread; a free one takes the next piece, see worker-source.ts), on one shared memory.
+// The calling thread is one of the computing threads unless the pool was made without it: having
+// woken the workers it takes pieces too, through its own instance of the threads build, so a call
+// on two cores wakes one worker, not two, and the calling thread does not sit idle meanwhile. A
+// call of a single piece is computed on the calling thread alone. The
 // TypeScript side owns that memory (src/engine/memory.ts): it lays out the job and control blocks,
 // the staging area and the user's zero-copy blocks; the workers only compute.
 //
@@ -82,6 +86,11 @@ interface Waiter {
 
 export class Runner {
   readonly #threads: Thread[];
+  /** Workers that died (killed, or an uncaught error): never woken again. */
+  readonly #dead: boolean[];
+  /** The kernels of the calling thread's instance: it computes pieces when `#callerComputes`, and redoes a chunk a dying worker left. */
+  readonly #local: Array<(...a: number[]) => void>;
+  readonly #callerComputes: boolean;
   readonly #job: number;
   readonly #ctl: number[];
   readonly #seq: number[];
@@ -92,9 +101,15 @@ export class Runner {
   readonly #onBroken = new Set<(e: Error) => void>();
   #stage = { ptr: 0, bytes: 0 };
   #inflight = 0;
+  #lostWhy = "";
+  /** Per worker: called when it dies while a job waits for it. */
+  readonly #lostListeners: Array<(() => void) | null> = [];
 
-  constructor(readonly mem: SharedMemory, threads: Thread[], ctl: number, notify: boolean) {
+  constructor(readonly mem: SharedMemory, threads: Thread[], ctl: number, notify: boolean, local: Record<string, unknown>, callerComputes: boolean) {
     this.#threads = threads;
+    this.#dead = threads.map(() => false);
+    this.#local = KERNELS.map((name) => local[name] as (...a: number[]) => void);
+    this.#callerComputes = callerComputes;
     this.#job = ctl;
     this.#ctl = threads.map((_, i) => ctl + JOB_BYTES + i * WORKER_BYTES);
     this.#seq = threads.map(() => 0);
@@ -112,13 +127,47 @@ export class Runner {
           }
         }
       });
-      t.onFailure((e) => this.#break(new XentError("BACKEND_UNAVAILABLE", `pool worker ${i} failed: ${e.message}`)));
+      t.onFailure((e) => this.#lose(i, e));
       t.unref();
     });
   }
 
+  /** Workers alive. */
+  get workers(): number {
+    return this.#dead.filter((d) => !d).length;
+  }
+
+  /** Threads that compute: the live workers, and the calling thread when it computes. */
   get size(): number {
-    return this.#threads.length;
+    const workers = this.workers;
+    return workers + (this.#callerComputes || workers === 0 ? 1 : 0);
+  }
+
+  /** Why the last worker lost died ("" if none did). */
+  get lostReason(): string {
+    return this.#lostWhy;
+  }
+
+  /** Workers lost so far. */
+  get lost(): number {
+    return this.#dead.filter((d) => d).length;
+  }
+
+  /**
+   * Worker i died. It is never woken again; a job it was part of ends (its waiter resolves) and the
+   * job's rows are then computed again by the calling thread (#dispatch). Later calls run on the
+   * workers left (and the calling thread), so the pool stays usable.
+   */
+  #lose(i: number, e: Error): void {
+    if (this.#dead[i]) return;
+    this.#dead[i] = true;
+    this.#lostWhy = `pool worker ${i} died: ${e.message}`;
+    const w = this.#waiters[i];
+    this.#waiters[i] = null;
+    w?.resolve();
+    const l = this.#lostListeners[i];
+    this.#lostListeners[i] = null;
+    l?.();
   }
 
   #break(e: Error): void {
@@ -212,9 +261,12 @@ export class Runner {
 
   /**
    * Runs the kernel over n rows: the job block holds its arguments for row 0 and how each moves per
-   * row; the workers take contiguous pieces of rows until none is left. Resolves when all are done.
+   * row; the workers (and the calling thread) take contiguous pieces of rows until none is left.
+   * Resolves when all are done. If a worker died meanwhile, the calling thread computes all n rows
+   * again once the others are done (each row's results depend on that row alone, so redoing rows
+   * changes nothing but the time).
    */
-  #dispatch(job: KernelJob, ptrs: number[], once: number[], idxPtr: number, outPtr: number, n: number, rowBytes: number): Promise<void> {
+  async #dispatch(job: KernelJob, ptrs: number[], once: number[], idxPtr: number, outPtr: number, n: number, rowBytes: number): Promise<void> {
     const at = (r: number) => ({
       ptrs: ptrs.map((p) => (p === 0 ? 0 : p + r * rowBytes)), idx: idxPtr === 0 ? 0 : idxPtr + r * 4, out: outPtr + r * job.perRow * 8,
     });
@@ -224,9 +276,13 @@ export class Runner {
     const two = job.args(r0.ptrs, once, r0.idx, 2, r0.out);
     const count = two.findIndex((v, j) => v !== args[j]); // where the row count goes
     if (args.length > MAX_ARGS || count < 0) throw new Error(`xent pool: cannot describe the arguments of ${job.kernel}`);
-    const threads = this.#threads.length;
-    const piece = Math.max(1, Math.ceil(n / (threads * PIECES_PER_THREAD)));
-    const used = Math.min(threads, Math.ceil(n / piece));
+    const live: number[] = [];
+    this.#dead.forEach((d, i) => { if (!d) live.push(i); });
+    const caller = this.#callerComputes || live.length === 0 ? 1 : 0;
+    const computing = live.length + caller;
+    const piece = Math.max(1, Math.ceil(n / (computing * PIECES_PER_THREAD)));
+    const pieces = Math.ceil(n / piece);
+    const used = Math.min(live.length, pieces - caller); // a call of one piece runs on the calling thread alone
     const buffer = this.mem.buffer;
     const head = new Int32Array(buffer, this.#job, 5);
     const a = new Float64Array(buffer, this.#job + 64, MAX_ARGS), stride = new Float64Array(buffer, this.#job + 176, MAX_ARGS);
@@ -234,32 +290,96 @@ export class Runner {
       a[j] = j < args.length ? args[j] : 0;
       stride[j] = j < args.length && j !== count ? next[j] - args[j] : 0;
     }
-    head[0] = KERNELS.indexOf(job.kernel);
+    const kernel = KERNELS.indexOf(job.kernel);
+    head[0] = kernel;
     head[1] = count;
     head[2] = n;
     head[3] = piece;
     Atomics.store(head, 4, 0);
-    const waits: Promise<void>[] = [];
-    for (let i = 0; i < used; i++) waits.push(this.#start(buffer, i));
-    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
+    const lostBefore = this.lost;
+    const woken: Woken[] = [];
+    for (let k = 0; k < used; k++) woken.push(this.#wake(buffer, live[k]));
+    let fault: unknown = null;
+    if (caller === 1) {
+      try {
+        this.#pieces(this.#local[kernel], head, a, stride, count, n, piece, true);
+      } catch (e) {
+        fault = e;
+      }
+    }
+    // The calling thread has taken the last piece: the workers are finishing theirs, so it waits for
+    // them briefly in place (where it may block) rather than through the event loop.
+    const waits = woken.map((w) => this.#finished(w, caller === 1));
+    // Every worker woken must have finished before this job's memory is reused, even when the
+    // calling thread's part failed.
+    const settled = await Promise.allSettled(waits);
+    if (fault !== null) throw new XentError("BACKEND_UNAVAILABLE", `the pool's calling thread failed in a kernel: ${(fault as Error)?.message ?? fault}`);
+    for (const s of settled) if (s.status === "rejected") throw s.reason;
+    if (this.lost !== lostBefore) {
+      // A worker died during the job: whatever it had taken is redone, with everything else, here.
+      try {
+        Atomics.store(head, 4, 0);
+        this.#pieces(this.#local[kernel], head, a, stride, count, n, piece, false);
+      } catch (e) {
+        throw new XentError("BACKEND_UNAVAILABLE", `the pool's calling thread failed in a kernel: ${(e as Error)?.message ?? e}`);
+      }
+    }
   }
 
+  /** The piece loop of worker-source.ts, on the calling thread: takes pieces (shared: from the job block's counter) until none is left. */
+  #pieces(f: (...a: number[]) => void, head: Int32Array, a: Float64Array, stride: Float64Array, count: number, n: number, piece: number, shared: boolean): void {
+    const b = this.#args;
+    for (let p = 0; ; p++) {
+      const r = (shared ? Atomics.add(head, 4, 1) : p) * piece;
+      if (r >= n) break;
+      for (let j = 0; j < MAX_ARGS; j++) b[j] = a[j] + r * stride[j];
+      b[count] = Math.min(piece, n - r);
+      f(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13]);
+    }
+  }
+  readonly #args = new Float64Array(MAX_ARGS);
+
   /** Wakes worker i for the job in the job block (the store of seq publishes it). */
-  #start(buffer: ArrayBuffer, i: number): Promise<void> {
+  #wake(buffer: ArrayBuffer, i: number): Woken {
     const i32 = new Int32Array(buffer, this.#ctl[i], 2);
     const before = Atomics.load(i32, 1); // the worker is idle: its previous job on this pool has ended
     const seq = (this.#seq[i] = this.#seq[i] >= 0x3fffffff ? 1 : this.#seq[i] + 1);
-    const done = this.#notify ? this.#doneMessage(i, seq) : this.#doneAtomic(i32, before);
+    const w: Woken = { i, i32, before, seq, message: null };
+    if (this.#notify) w.message = this.#doneMessage(i, seq); // before the worker can answer
     Atomics.store(i32, 0, seq);
     Atomics.notify(i32, 0);
-    return done.then(() => this.#status(i, i32, seq));
+    return w;
   }
 
-  /** Resolves when done (i32[1]) has moved on from `before`. */
-  #doneAtomic(i32: Int32Array, before: number): Promise<void> {
+  /**
+   * Resolves when worker w.i has finished the job (rejects if it failed in a kernel); at once if it
+   * died. With `block`, first waits for it in place for up to BLOCK_MS where this thread may block
+   * (Node, Deno, Bun, workers; not a browser's main thread), then through the event loop.
+   */
+  #finished(w: Woken, block: boolean): Promise<void> {
+    const { i, i32, before, seq } = w;
+    if (this.#dead[i]) return Promise.resolve();
+    if (Atomics.load(i32, 1) === before && block && canBlock()) Atomics.wait(i32, 1, before, BLOCK_MS);
+    if (Atomics.load(i32, 1) !== before) {
+      if (w.message !== null) { // its "done" message is not needed: settle what waits for it
+        const waiter = this.#waiters[i];
+        this.#waiters[i] = null;
+        waiter?.resolve();
+      }
+      return Atomics.load(i32, 1) === seq ? Promise.resolve() : this.#status(i, i32, seq);
+    }
+    const done = w.message ?? this.#doneAtomic(i, i32, before);
+    return done.then(() => (this.#dead[i] ? undefined : this.#status(i, i32, seq)));
+  }
+
+  /** Resolves when done (i32[1]) has moved on from `before`, or worker i died. */
+  #doneAtomic(i: number, i32: Int32Array, before: number): Promise<void> {
     const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, 1, before);
     if (!r.async) return Promise.resolve();
-    return this.#orBroken(r.value);
+    const lost = new Promise<void>((resolve) => (this.#lostListeners[i] = resolve));
+    return this.#orBroken(Promise.race([r.value, lost]).then(() => {
+      this.#lostListeners[i] = null;
+    }));
   }
 
   #doneMessage(i: number, seq: number): Promise<void> {
@@ -327,6 +447,32 @@ export class Runner {
     this.#break(new XentError("BACKEND_UNAVAILABLE", "this pool is closed"));
     await Promise.all(this.#threads.map((t) => t.terminate()));
   }
+}
+
+/** A worker woken for a job: where it reports, what it held before, and (without waitAsync) its "done" message. */
+interface Woken {
+  i: number;
+  i32: Int32Array;
+  before: number;
+  seq: number;
+  message: Promise<void> | null;
+}
+
+/** Longest the calling thread blocks in place for a worker finishing its last piece (ms); then it waits asynchronously. */
+const BLOCK_MS = 2;
+
+let blocking: boolean | null = null;
+/** Whether Atomics.wait may block this thread (not on a browser's main thread). */
+function canBlock(): boolean {
+  if (blocking === null) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); // "not-equal" where allowed
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
 }
 
 /** Atomics.waitAsync (ES2024; Node 16+, Chrome 87+, Safari 16.4+), missing from the ES2023 lib. */

@@ -1,4 +1,4 @@
-// createPool(): every measure and evaluate on 1, 2 and 3 worker threads give the same bits as the
+// createPool(): every measure (binaryCrossEntropy included) and evaluate on 1, 2 and 3 threads give the same bits as the
 // single-thread SIMD engine (odd row counts, tails, chunked copies, every option path); zero-copy
 // inputs are read in place; close(); the single-thread fallback; concurrent calls on one pool.
 import { describe, expect, it, beforeAll, afterAll, vi } from "vitest";
@@ -34,6 +34,7 @@ type M = {
   jensenShannon(...a: unknown[]): unknown;
   entropy(...a: unknown[]): unknown;
   evaluate(...a: unknown[]): unknown;
+  binaryCrossEntropy(...a: unknown[]): unknown;
 };
 
 interface Case {
@@ -78,6 +79,9 @@ function cases(rows: number, classes: number, seed: number): Case[] {
     { name: "entropy probs f64", run: (m) => m.entropy(p64, { ...o, reduction: "sum" }) },
     { name: "evaluate f32, topK, ignoreIndex, weight", run: (m) => m.evaluate(tIgnore, x32, { ...o, topK: [1, 5], weight: w }) },
     { name: "evaluate f64", run: (m) => m.evaluate(t, x64, o) },
+    { name: "binaryCrossEntropy probs f32, posWeight per class, none", run: (m) => m.binaryCrossEntropy(p32, q32, { posWeight: w, reduction: "none" }) },
+    { name: "binaryCrossEntropy logits f32, weight per class, 0/1 labels as Int32Array", run: (m) => m.binaryCrossEntropy(Int32Array.from(p32, (v) => (v > 0.02 ? 1 : 0)), x32, { classes, from: "logits", weight: w }) },
+    { name: "binaryCrossEntropy logits f64, weight per element, posWeight number, sum", run: (m) => m.binaryCrossEntropy(p64, x64, { from: "logits", weight: Array.from(p64, (_, i) => 1 + (i % 3)), posWeight: 2, reduction: "sum" }) },
   ];
 }
 

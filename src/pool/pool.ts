@@ -5,7 +5,7 @@
 // are unavailable, the pool runs the ordinary single-thread engine and says why (pool.info.reason).
 import { XentError, describe } from "../errors.js";
 import type {
-  Backend, CrossEntropyOptions, DivergenceOptions, EntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult,
+  Backend, BinaryCrossEntropyOptions, CrossEntropyOptions, DivergenceOptions, EntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult,
 } from "../types.js";
 import type { Engine } from "../engine/engine.js";
 import type { ModuleExports } from "../engine/abi.js";
@@ -17,6 +17,7 @@ import { makeCrossEntropy } from "../measures/crossEntropy.js";
 import { makeKlDivergence, makeJensenShannon } from "../measures/divergence.js";
 import { makeEntropy } from "../measures/entropy.js";
 import { makeEvaluation, type EvaluateOptions, type EvaluateResult } from "../measures/evaluate.js";
+import { makeBinaryCrossEntropy } from "../measures/binaryCrossEntropy.js";
 import { checkOptions } from "../measures/validate.js";
 import { Recorder, Replayer, Zeros, jobOut } from "./record.js";
 import { Runner, SharedMemory, KERNELS } from "./runner.js";
@@ -92,6 +93,8 @@ export interface Pool {
   entropy<O extends EntropyOptions = {}>(p: FloatInput, options?: O): Promise<MeasureResult<O>>;
   /** As evaluate(), on the pool's threads. */
   evaluate(labels: IndexInput, logits: FloatInput, options?: EvaluateOptions): Promise<EvaluateResult>;
+  /** As binaryCrossEntropy(), on the pool's threads. */
+  binaryCrossEntropy<O extends BinaryCrossEntropyOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O): Promise<MeasureResult<O>>;
   /**
    * A typed array of `length` elements in the pool's shared memory: pass it (or its `.view`) to the
    * pool's measures and the workers read it in place, with no copy. Views never detach (shared
@@ -126,6 +129,7 @@ function measures(engine: () => Engine, reference: Engine) {
     jensenShannon: makeJensenShannon(engine, reference) as (p: unknown, q: unknown, o?: unknown) => unknown,
     entropy: makeEntropy(engine, reference) as (p: unknown, o?: unknown) => unknown,
     evaluate: makeEvaluation(engine).evaluate as (t: unknown, x: unknown, o?: unknown) => unknown,
+    binaryCrossEntropy: makeBinaryCrossEntropy(engine, reference) as (t: unknown, x: unknown, o?: unknown) => unknown,
   };
 }
 type Measures = ReturnType<typeof measures>;
@@ -216,6 +220,9 @@ class XentPool implements Pool {
 
   evaluate = (labels: IndexInput, logits: FloatInput, options?: EvaluateOptions) =>
     this.#call<EvaluateResult>("evaluate", (m) => m.evaluate(labels, logits, options));
+
+  binaryCrossEntropy = <O extends BinaryCrossEntropyOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O) =>
+    this.#call<MeasureResult<O>>("binaryCrossEntropy", (m) => m.binaryCrossEntropy(target, prediction, options));
 
   allocate<T extends FloatArray | Int32Array>(ctor: ArrayCtor<T>, length: number): WasmArray<T> {
     this.#open("allocate");

@@ -87,8 +87,17 @@ export class Recorder implements Engine {
     unsupported("klDivergenceWithGrad");
   }
 
-  bce(): void {
-    unsupported("binaryCrossEntropy");
+  bce(y: FloatArray, x: FloatArray, w: FloatArray | null, pw: FloatArray | null, n: number, classes: number, mode: Mode, out: Float64Array): void {
+    const result = new Float64Array(out.length);
+    out.fill(0);
+    // As WasmEngine.bce, with the elements taken as n / classes rows of `classes` (n is a multiple of
+    // classes): pieces then start at a row, so each element's column (for posWeight) is its index in
+    // the row. The per-element weight w is applied by the Replayer, as WasmEngine applies it after the kernel.
+    const f32 = x instanceof Float32Array && y instanceof Float32Array && (w === null || w instanceof Float32Array);
+    this.jobs.push({ kernel: {
+      kernel: f32 ? "bce_f32" : "bce_f64", rows: n / classes, classes, f32, inputs: [y, x], once: [pw], idx: null, perRow: classes, out: result,
+      args: (ptrs, pwp, _i, m, outPtr) => [ptrs[0], ptrs[1], 0, pwp[0], m * classes, classes, 0, mode, outPtr],
+    } });
   }
 }
 
@@ -101,7 +110,7 @@ export class Zeros implements Engine {
   evaluate(...a: Parameters<Engine["evaluate"]>): void { a[4].fill(0); }
   ceGrad(): void { unsupported("crossEntropyWithGrad"); }
   klGrad(): void { unsupported("klDivergenceWithGrad"); }
-  bce(): void { unsupported("binaryCrossEntropy"); }
+  bce(...a: Parameters<Engine["bce"]>): void { a[7].fill(0); }
 }
 
 /** Engine of pass 3: hands back the results of pass 2, in call order. */
@@ -124,5 +133,9 @@ export class Replayer implements Engine {
   evaluate(...a: Parameters<Engine["evaluate"]>): void { this.#next(a[4]); }
   ceGrad(): void { unsupported("crossEntropyWithGrad"); }
   klGrad(): void { unsupported("klDivergenceWithGrad"); }
-  bce(): void { unsupported("binaryCrossEntropy"); }
+  bce(...a: Parameters<Engine["bce"]>): void {
+    const w = a[2], out = a[7];
+    this.#next(out);
+    if (w !== null) for (let i = 0; i < out.length; i++) out[i] *= w[i]; // as WasmEngine.bce
+  }
 }

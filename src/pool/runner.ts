@@ -36,6 +36,7 @@ export const poolStats = { copiedBytes: 0 };
 export const KERNELS = [
   "ce_index_logits_f32", "ce_index_logits_f64", "pair_rows_f32", "pair_rows_f64",
   "entropy_rows_f32", "entropy_rows_f64", "evaluate_rows_f32", "evaluate_rows_f64",
+  "bce_f32", "bce_f64",
 ] as const;
 export type KernelName = (typeof KERNELS)[number];
 
@@ -275,7 +276,8 @@ export class Runner {
     const next = job.args(r1.ptrs, once, r1.idx, 1, r1.out);
     const two = job.args(r0.ptrs, once, r0.idx, 2, r0.out);
     const count = two.findIndex((v, j) => v !== args[j]); // where the row count goes
-    if (args.length > MAX_ARGS || count < 0) throw new Error(`xent pool: cannot describe the arguments of ${job.kernel}`);
+    const scale = count < 0 ? 0 : two[count] - args[count]; // 1, or elements per row (per-element kernels)
+    if (args.length > MAX_ARGS || count < 0 || args[count] !== scale) throw new Error(`xent pool: cannot describe the arguments of ${job.kernel}`);
     const live: number[] = [];
     this.#dead.forEach((d, i) => { if (!d) live.push(i); });
     const caller = this.#callerComputes || live.length === 0 ? 1 : 0;
@@ -284,7 +286,7 @@ export class Runner {
     const pieces = Math.ceil(n / piece);
     const used = Math.min(live.length, pieces - caller); // a call of one piece runs on the calling thread alone
     const buffer = this.mem.buffer;
-    const head = new Int32Array(buffer, this.#job, 5);
+    const head = new Int32Array(buffer, this.#job, 6);
     const a = new Float64Array(buffer, this.#job + 64, MAX_ARGS), stride = new Float64Array(buffer, this.#job + 176, MAX_ARGS);
     for (let j = 0; j < MAX_ARGS; j++) {
       a[j] = j < args.length ? args[j] : 0;
@@ -295,6 +297,7 @@ export class Runner {
     head[1] = count;
     head[2] = n;
     head[3] = piece;
+    head[5] = scale;
     Atomics.store(head, 4, 0);
     const lostBefore = this.lost;
     const woken: Woken[] = [];
@@ -302,7 +305,7 @@ export class Runner {
     let fault: unknown = null;
     if (caller === 1) {
       try {
-        this.#pieces(this.#local[kernel], head, a, stride, count, n, piece, true);
+        this.#pieces(this.#local[kernel], head, a, stride, count, scale, n, piece, true);
       } catch (e) {
         fault = e;
       }
@@ -319,7 +322,7 @@ export class Runner {
       // A worker died during the job: whatever it had taken is redone, with everything else, here.
       try {
         Atomics.store(head, 4, 0);
-        this.#pieces(this.#local[kernel], head, a, stride, count, n, piece, false);
+        this.#pieces(this.#local[kernel], head, a, stride, count, scale, n, piece, false);
       } catch (e) {
         throw new XentError("BACKEND_UNAVAILABLE", `the pool's calling thread failed in a kernel: ${(e as Error)?.message ?? e}`);
       }
@@ -327,13 +330,13 @@ export class Runner {
   }
 
   /** The piece loop of worker-source.ts, on the calling thread: takes pieces (shared: from the job block's counter) until none is left. */
-  #pieces(f: (...a: number[]) => void, head: Int32Array, a: Float64Array, stride: Float64Array, count: number, n: number, piece: number, shared: boolean): void {
+  #pieces(f: (...a: number[]) => void, head: Int32Array, a: Float64Array, stride: Float64Array, count: number, scale: number, n: number, piece: number, shared: boolean): void {
     const b = this.#args;
     for (let p = 0; ; p++) {
       const r = (shared ? Atomics.add(head, 4, 1) : p) * piece;
       if (r >= n) break;
       for (let j = 0; j < MAX_ARGS; j++) b[j] = a[j] + r * stride[j];
-      b[count] = Math.min(piece, n - r);
+      b[count] = Math.min(piece, n - r) * scale;
       f(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13]);
     }
   }

@@ -11,7 +11,9 @@
 // jobs through shared memory only, blocked in Atomics.wait between jobs.
 //
 //   job block (JOB_BYTES)        i32[0] kernel (-1: stop), i32[1] index of the row-count argument,
-//                                i32[2] rows, i32[3] rows per piece, i32[4] next piece (Atomics.add);
+//                                i32[2] rows, i32[3] rows per piece, i32[4] next piece (Atomics.add),
+//                                i32[5] what that argument holds per row (1, or the elements of a
+//                                row for per-element kernels);
 //                                f64 arguments for row 0 at byte 64, f64 per-row strides at byte 176
 //   control block (WORKER_BYTES) i32[0] seq: written by the host (Atomics.store + notify) to start;
 //                                i32[1] done: written by the worker when it has finished: seq, or
@@ -43,7 +45,7 @@ function serve(m) {
   }
   const fns = m.kernels.map((name) => exports[name]);
   const me = new Int32Array(m.memory.buffer, m.ctl, 2);
-  const job = new Int32Array(m.memory.buffer, m.job, 5);
+  const job = new Int32Array(m.memory.buffer, m.job, 6);
   const args = new Float64Array(m.memory.buffer, m.job + 64, ${MAX_ARGS});
   const strides = new Float64Array(m.memory.buffer, m.job + 176, ${MAX_ARGS});
   const b = new Float64Array(${MAX_ARGS});
@@ -56,14 +58,14 @@ function serve(m) {
     seen = seq;
     const k = job[0];
     if (k < 0) break;
-    const f = fns[k], at = job[1], rows = job[2], piece = job[3];
+    const f = fns[k], at = job[1], rows = job[2], piece = job[3], scale = job[5];
     let status = seq;
     try {
       for (;;) {
         const r = Atomics.add(job, 4, 1) * piece;
         if (r >= rows) break;
         for (let j = 0; j < ${MAX_ARGS}; j++) b[j] = args[j] + r * strides[j];
-        b[at] = Math.min(piece, rows - r);
+        b[at] = Math.min(piece, rows - r) * scale;
         f(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13]);
       }
     } catch (e) {

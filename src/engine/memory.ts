@@ -13,7 +13,7 @@
 // typed array on the old buffer (its length becomes 0 and writes to it are silently lost), so
 // WasmArray.view re-creates its view whenever the buffer has changed, and this file re-reads
 // `memory.buffer` before every use.
-import { XentError } from "../errors.js";
+import { XentError, describe } from "../errors.js";
 import type { FloatArray } from "../types.js";
 
 const PAGE = 65536;
@@ -26,6 +26,9 @@ export const CHUNK_ROWS = 1 << 14;
 const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
 
 type TypedArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+
+/** The array types allocate() hands out: what the kernels read (floats) and class indices. */
+const ARRAY_TYPES: readonly unknown[] = [Float32Array, Float64Array, Int32Array];
 
 /** A typed array that lives in the module's memory: the measures use it without copying. */
 export class WasmArray<T extends FloatArray | Int32Array = FloatArray> {
@@ -170,7 +173,13 @@ export class Memory {
   }
 
   allocate<T extends FloatArray | Int32Array>(ctor: TypedArrayCtor<T>, length: number): WasmArray<T> {
-    if (!Number.isInteger(length) || length < 0) throw new XentError("INVALID_TYPE", `allocate: length must be an integer >= 0, got ${length}`);
+    // Checked before any arithmetic: anything else (null, Uint8Array, BigInt64Array, a string) would
+    // give a TypeError or a NaN size that corrupts the free list.
+    if (!ARRAY_TYPES.includes(ctor)) {
+      const what = typeof ctor === "function" ? ctor.name || "an anonymous function" : describe(ctor);
+      throw new XentError("INVALID_TYPE", `allocate: the array type must be Float32Array, Float64Array or Int32Array, got ${what}`);
+    }
+    if (!Number.isInteger(length) || length < 0) throw new XentError("INVALID_TYPE", `allocate: length must be an integer >= 0, got ${describe(length)}`);
     const bytes = length * ctor.BYTES_PER_ELEMENT;
     if (bytes > MAX_BYTES) throw new XentError("OUT_OF_MEMORY", `allocate: ${bytes} bytes do not fit in WebAssembly memory`);
     return new WasmArray(this, ctor, this.alloc(bytes), length);

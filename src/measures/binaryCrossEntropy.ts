@@ -3,7 +3,7 @@ import type { Engine } from "../engine/engine.js";
 import { LOGITS, LOGPROBS } from "../engine/abi.js";
 import type { BinaryCrossEntropyOptions, FloatArray, FloatInput, MeasureResult } from "../types.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, isIndexArray, outOption,
+  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, classesOption, floatArray, fromOption, isIndexArray, outOption,
   reductionOption, sameLength, unwrap, weightOption,
 } from "./validate.js";
 import { checked, finish, rowBuffer } from "./finish.js";
@@ -27,6 +27,7 @@ export function makeBinaryCrossEntropy(engine: () => Engine, reference: Engine) 
     const o = checkOptions("binaryCrossEntropy", options, OPTIONS);
     const x = floatArray("prediction", prediction);
     const t0 = unwrap(target);
+    if (isIndexArray(t0)) checkAttached("target", t0);
     // 0/1 labels may come as integers: read them as floats of the prediction's type.
     const y: FloatArray = isIndexArray(t0) ? (x instanceof Float32Array ? Float32Array.from(t0) : Float64Array.from(t0)) : floatArray("target", t0);
     sameLength("target", y, "prediction", x);
@@ -41,6 +42,7 @@ export function makeBinaryCrossEntropy(engine: () => Engine, reference: Engine) 
       posWeight = new Float64Array(classes ?? 1).fill(o.posWeight);
     } else if (o.posWeight !== undefined) {
       const pw = floatArray("posWeight", o.posWeight, "INVALID_WEIGHT");
+      if (pw.length === 0) throw new XentError("INVALID_WEIGHT", `posWeight is empty: give a number, or one value per class`);
       classes ??= pw.length;
       if (pw.length !== classes) throw new XentError("INVALID_WEIGHT", `posWeight must have one value per class (${classes}), got ${describe(pw)}`);
       posWeight = pw;

@@ -83,6 +83,65 @@ export interface EvaluatorState {
   hits: number[];
 }
 
+/** Every Evaluator class (xent's, xent/reference's, another copy of the package) carries this, so they merge with each other. */
+const BRAND = Symbol.for("xent.Evaluator");
+const FORMAT = "xent.Evaluator/1";
+const STATE_KEYS = ["classes", "topK", "ignoreIndex", "weight", "rows", "seen", "ce", "weights", "entropy", "hits"] as const;
+
+function malformed(what: string, fn = "Evaluator.fromJSON"): XentError {
+  return new XentError("INVALID_TYPE", `${fn}: malformed state: ${what}`);
+}
+
+/** A compensated sum as the state stores it: [sum, compensation], each a finite number or "NaN", "Infinity", "-Infinity". */
+function sumOf(key: string, v: unknown, fn?: string): Sum {
+  const ok = (x: unknown) => (typeof x === "number" && Number.isFinite(x)) || x === "NaN" || x === "Infinity" || x === "-Infinity";
+  if (!Array.isArray(v) || v.length !== 2 || !ok(v[0]) || !ok(v[1])) {
+    throw malformed(`${key} must be [sum, compensation], each a finite number or "NaN", "Infinity", "-Infinity"; got ${JSON.stringify(v)}`, fn);
+  }
+  return new Sum(fromNum(v[0] as number | string), fromNum(v[1] as number | string));
+}
+
+/**
+ * Checks everything in an Evaluator state but the options (classes, topK, ignoreIndex, weight),
+ * which the constructor checks: the format tag, that every field is there, the counters and the sums.
+ */
+function checkState(s: unknown, fn = "Evaluator.fromJSON"): EvaluatorState {
+  if (s === null || typeof s !== "object" || Array.isArray(s) || (s as { format?: unknown }).format !== FORMAT) {
+    const format = s !== null && typeof s === "object" ? (s as { format?: unknown }).format : undefined;
+    throw new XentError("INVALID_TYPE", `${fn}: not an xent Evaluator state (format "${FORMAT}"), got ` +
+      (format === undefined ? describe(s) : `format ${JSON.stringify(format)}`));
+  }
+  const o = s as Record<string, unknown>;
+  for (const key of STATE_KEYS) if (!(key in o)) throw malformed(`no "${key}"`, fn);
+  const count = (key: string, v: unknown) => {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw malformed(`${key} must be an integer >= 0, got ${describe(v)}`, fn);
+    return v;
+  };
+  const rows = count("rows", o.rows), seen = count("seen", o.seen);
+  if (rows > seen) throw malformed(`rows (${rows}) is more than seen (${seen})`, fn);
+  if (!Array.isArray(o.hits)) throw malformed(`hits must be an array, got ${describe(o.hits)}`, fn);
+  if (!Array.isArray(o.topK) || o.hits.length !== o.topK.length) {
+    throw malformed(`hits must have one count per topK rank (${Array.isArray(o.topK) ? o.topK.length : describe(o.topK)}), got ${o.hits.length}`, fn);
+  }
+  for (let i = 0; i < o.hits.length; i++) {
+    if (count(`hits[${i}]`, o.hits[i]) > rows) throw malformed(`hits[${i}] (${o.hits[i]}) is more than rows (${rows})`, fn);
+  }
+  for (const key of ["ce", "weights", "entropy"]) sumOf(key, o[key], fn);
+  if (o.weight !== null && !Array.isArray(o.weight)) throw malformed(`weight must be null or an array of numbers, got ${describe(o.weight)}`, fn);
+  return s as EvaluatorState;
+}
+
+/** Class-index labels: an index typed array (not detached) or a number[]. */
+function labelsInput(value: unknown): ArrayLike<unknown> {
+  const t = unwrap(value);
+  if (isIndexArray(t)) {
+    checkAttached("labels", t);
+    return t;
+  }
+  if (Array.isArray(t)) return t;
+  throw new XentError("INVALID_TYPE", `labels: expected class indices (Int32Array, Uint8Array, ..., number[]), got ${describe(t)}`);
+}
+
 export function makeEvaluation(engine: () => Engine) {
   /**
    * Accumulates evaluation figures over batches: `update(labels, logits)` with any batch size,
@@ -118,7 +177,8 @@ export function makeEvaluation(engine: () => Engine) {
       this.classes = classes;
       this.topK = topKOption(o.topK, classes);
       this.ignoreIndex = numberOption("ignoreIndex", o.ignoreIndex, -100, Number.isInteger, "an integer");
-      this.weight = weightOption("weight", o.weight, classes, "one per class");
+      // A copy: changing (or detaching) the caller's array later must not change this Evaluator.
+      this.weight = weightOption("weight", o.weight, classes, "one per class")?.slice() ?? null;
       this.#hits = this.topK.map(() => 0);
     }
 
@@ -133,16 +193,14 @@ export function makeEvaluation(engine: () => Engine) {
     update(labels: IndexInput, logits: FloatInput): this {
       checkOrder(labels, logits);
       const x = floatArray("logits", logits);
-      const t0 = unwrap(labels);
-      if (!isIndexArray(t0) && !Array.isArray(t0)) throw new XentError("INVALID_TYPE", `labels: expected class indices, got ${describe(t0)}`);
-      if (isIndexArray(t0)) checkAttached("labels", t0);
+      const t0 = labelsInput(labels);
       const rows = t0.length, K = this.classes;
       if (rows * K !== x.length) {
         throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not ${rows} rows (one per label) x classes = ${K}`);
       }
       const t = new Int32Array(rows);
       for (let r = 0; r < rows; r++) {
-        const v = (t0 as ArrayLike<unknown>)[r];
+        const v = t0[r];
         if (typeof v !== "number") throw new XentError("INVALID_TYPE", `labels: element ${r} is ${describe(v)}, not a class index`);
         if (v === this.ignoreIndex) t[r] = -1;
         else if (Number.isInteger(v) && v >= 0 && v < K) t[r] = v;
@@ -169,7 +227,10 @@ export function makeEvaluation(engine: () => Engine) {
 
     /**
      * Adds another Evaluator's figures (same classes, topK, ignoreIndex and weight). Returns this.
+     * An Evaluator of another copy of xent, or of xent/reference, merges too (through its state).
      *
+     * @throws {@link XentError} `INVALID_TYPE` for anything but an Evaluator (a state object: use
+     *   `Evaluator.fromJSON`), `INVALID_OPTION` for an Evaluator of other classes, topK, ignoreIndex or weight
      * @example
      * ```ts
      * const total = new Evaluator({ classes: 10 });
@@ -177,11 +238,16 @@ export function makeEvaluation(engine: () => Engine) {
      * ```
      */
     merge(other: Evaluator): this {
-      if (!(other instanceof Evaluator)) throw new XentError("INVALID_TYPE", `merge: expected an Evaluator, got ${describe(other)}`);
-      const same = other.classes === this.classes && other.ignoreIndex === this.ignoreIndex &&
-        other.topK.join() === this.topK.join() && String(other.weight && Array.from(other.weight)) === String(this.weight && Array.from(this.weight));
+      const ours = other instanceof Evaluator;
+      if (!ours && (other === null || typeof other !== "object" || (other as { [BRAND]?: unknown })[BRAND] !== true)) {
+        throw new XentError("INVALID_TYPE", `merge: expected an Evaluator, got ${describe(other)}`);
+      }
+      // An Evaluator of another copy of xent (or of xent/reference) is read through its state, checked.
+      const s = ours ? other.toJSON() : checkState((other as { toJSON(): unknown }).toJSON(), "merge");
+      const same = s.classes === this.classes && s.ignoreIndex === this.ignoreIndex && Array.isArray(s.topK) &&
+        s.topK.join() === this.topK.join() && String(s.weight) === String(this.weight && Array.from(this.weight));
       if (!same) throw new XentError("INVALID_OPTION", "merge: the Evaluators differ in classes, topK, ignoreIndex or weight");
-      const s = other.toJSON();
+      if (s.hits.length !== this.topK.length) throw new XentError("INVALID_TYPE", "merge: the other Evaluator's state is malformed (hits)");
       this.#rows += s.rows;
       this.#seen += s.seen;
       this.#ce.merge(new Sum(fromNum(s.ce[0]), fromNum(s.ce[1])));
@@ -243,6 +309,9 @@ export function makeEvaluation(engine: () => Engine) {
     /**
      * An Evaluator from the state `toJSON()` returned (the object or its JSON text).
      *
+     * @throws {@link XentError} `INVALID_TYPE` for anything but a complete, well-typed state: text
+     *   that is not JSON, another format tag, a missing field, a field of the wrong type or out of
+     *   its domain (counts that do not add up, sums that are not numbers); fields it does not know are ignored
      * @example
      * ```ts
      * const shard = new Evaluator({ classes: 3 }).update(new Int32Array([2]), new Float32Array([1, 2, 3]));
@@ -250,23 +319,36 @@ export function makeEvaluation(engine: () => Engine) {
      * ```
      */
     static fromJSON(json: EvaluatorState | string): Evaluator {
-      const s: EvaluatorState = typeof json === "string" ? JSON.parse(json) : json;
-      if (s === null || typeof s !== "object" || s.format !== "xent.Evaluator/1") {
-        throw new XentError("INVALID_TYPE", `Evaluator.fromJSON: not an xent Evaluator state (format "xent.Evaluator/1")`);
+      let parsed: unknown = json;
+      if (typeof json === "string") {
+        try {
+          parsed = JSON.parse(json);
+        } catch (e) {
+          throw new XentError("INVALID_TYPE", `Evaluator.fromJSON: the text is not JSON (${(e as Error).message})`);
+        }
       }
-      const e = new Evaluator({ classes: s.classes, topK: s.topK, ignoreIndex: s.ignoreIndex, ...(s.weight ? { weight: s.weight } : {}) });
-      if (!Array.isArray(s.hits) || s.hits.length !== e.topK.length || !Number.isInteger(s.rows) || !Number.isInteger(s.seen)) {
-        throw new XentError("INVALID_TYPE", "Evaluator.fromJSON: malformed state (rows, seen, hits)");
+      const s = checkState(parsed);
+      let e: Evaluator;
+      try {
+        e = new Evaluator({ classes: s.classes, topK: s.topK, ignoreIndex: s.ignoreIndex, ...(s.weight === null ? {} : { weight: s.weight }) });
+      } catch (err) {
+        // The options inside a state are part of the state: a bad one makes the state malformed.
+        if (err instanceof XentError) throw malformed(err.message);
+        throw err;
       }
+      if (e.topK.join() !== s.topK.join()) throw malformed(`topK must be ascending without repeats, as toJSON writes it; got ${JSON.stringify(s.topK)}`);
       e.#rows = s.rows;
       e.#seen = s.seen;
-      e.#ce = new Sum(fromNum(s.ce[0]), fromNum(s.ce[1]));
-      e.#weights = new Sum(fromNum(s.weights[0]), fromNum(s.weights[1]));
-      e.#entropy = new Sum(fromNum(s.entropy[0]), fromNum(s.entropy[1]));
+      e.#ce = sumOf("ce", s.ce);
+      e.#weights = sumOf("weights", s.weights);
+      e.#entropy = sumOf("entropy", s.entropy);
       e.#hits = [...s.hits];
       return e;
     }
   }
+
+  // Marks xent Evaluators of any copy of the package (see merge); not part of the declared type.
+  Object.defineProperty(Evaluator.prototype, BRAND, { value: true });
 
   /**
    * Cross-entropy (nats), perplexity, top-1 and top-k accuracy and the mean entropy of the
@@ -295,9 +377,9 @@ export function makeEvaluation(engine: () => Engine) {
   function evaluate(labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): EvaluateResult {
     checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);
     checkOrder(labels, logits);
-    const n = (unwrap(labels) as { length?: number })?.length;
+    const n = labelsInput(labels).length;
     const x = floatArray("logits", logits);
-    const classes = options.classes ?? (typeof n === "number" && n > 0 ? x.length / n : undefined);
+    const classes = classesOption(options.classes) ?? (n > 0 ? x.length / n : undefined);
     if (classes === undefined || !Number.isInteger(classes)) {
       throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not a whole number of classes per label (${n} labels)`);
     }

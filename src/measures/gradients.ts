@@ -6,7 +6,7 @@ import { LOGITS } from "../engine/abi.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput } from "../types.js";
 import { OPTIONS as CE_OPTIONS, prepareCrossEntropy } from "./crossEntropy.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, sameLength, shapeOf,
+  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, classesOption, floatArray, fromOption, sameLength, shapeOf,
   temperatureOption, unwrap,
 } from "./validate.js";
 import { agrees, compensatedSum } from "./finish.js";
@@ -33,8 +33,27 @@ function gradArray(v: unknown, like: FloatArray): FloatArray {
   if (v === undefined) return like instanceof Float32Array ? new Float32Array(like.length) : new Float64Array(like.length);
   const g = unwrap(v);
   if (!(g instanceof Float32Array || g instanceof Float64Array)) throw new XentError("INVALID_TYPE", `grad must be a Float32Array or Float64Array, got ${describe(g)}`);
+  checkAttached("grad", g);
   if (g.length !== like.length) throw new XentError("SHAPE_MISMATCH", `grad must have the logits' length ${like.length}, got ${g.length}`);
   return g;
+}
+
+/** Whether two views share bytes. */
+function overlap(a: ArrayBufferView, b: ArrayBufferView | null): boolean {
+  return b !== null && a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * Runs `compute` with the gradient array. A gradient written over an input (`grad: logits`, in
+ * place, to save memory) is computed into a fresh array first and copied after, so that nothing
+ * reads an input the gradient has overwritten (with check: true the reference recomputes from them).
+ */
+function inPlace(grad: FloatArray, inputs: ReadonlyArray<ArrayBufferView | null>, compute: (g: FloatArray) => number): number {
+  if (!inputs.some((a) => overlap(grad, a))) return compute(grad);
+  const g = grad instanceof Float32Array ? new Float32Array(grad.length) : new Float64Array(grad.length);
+  const loss = compute(g);
+  grad.set(g);
+  return loss;
 }
 
 /** With check: true, recompute on the reference and compare loss and every gradient element. */
@@ -99,7 +118,7 @@ export function makeGradients(engine: () => Engine, reference: Engine) {
       for (let r = 0; r < rows; r++) out[r] = share[r] === 0 ? 0 : out[r] * share[r];
       return compensatedSum(out, rows) / divisor;
     };
-    const loss = c.check ? compare("crossEntropyWithGrad", engine(), reference, f32, run, grad) : run(engine(), grad);
+    const loss = inPlace(grad, [c.q, c.dense, w, sw], (g) => (c.check ? compare("crossEntropyWithGrad", engine(), reference, f32, run, g) : run(engine(), g)));
     return { loss, grad: grad as G };
   }
 
@@ -131,7 +150,8 @@ export function makeGradients(engine: () => Engine, reference: Engine) {
     const x = floatArray("p", p), y = floatArray("q", q);
     sameLength("p", x, "q", y);
     const { rows, classes } = shapeOf("p", x.length, classesOption(o.classes));
-    const from = fromOption(o.from ?? "logits", "logits", "logits", "both");
+    // (Only an absent from means logits: from: null is a bad value here as everywhere.)
+    const from = fromOption(o.from === undefined ? "logits" : o.from, "logits", "logits", "both");
     if (from.p !== LOGITS || from.q !== LOGITS) throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: from must be "logits"`);
     if (o.reduction !== undefined && o.reduction !== "mean" && o.reduction !== "sum") {
       throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: reduction must be "mean" or "sum", got ${describe(o.reduction)}`);
@@ -146,7 +166,8 @@ export function makeGradients(engine: () => Engine, reference: Engine) {
       eng.klGrad(x, y, rows, classes, invT, scale, g, out);
       return compensatedSum(out, rows) / divisor;
     };
-    const loss = boolOption("check", o.check) ? compare("klDivergenceWithGrad", engine(), reference, f32, run, grad) : run(engine(), grad);
+    const check = boolOption("check", o.check);
+    const loss = inPlace(grad, [x, y], (g) => (check ? compare("klDivergenceWithGrad", engine(), reference, f32, run, g) : run(engine(), g)));
     return { loss, grad: grad as G };
   }
 

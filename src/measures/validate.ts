@@ -39,6 +39,9 @@ export function checkAttached(name: string, a: ArrayBufferView): void {
   }
 }
 
+/** number[] inputs longer than this are type-checked before their float64 copy is allocated. */
+const LONG_NUMBER_ARRAY = 1 << 20;
+
 /** A float input as a typed array: Float32Array / Float64Array as given, number[] as Float64Array. */
 export function floatArray(name: string, value: unknown, code: "INVALID_TYPE" | "INVALID_WEIGHT" = "INVALID_TYPE"): FloatArray {
   const v = unwrap(value);
@@ -47,8 +50,19 @@ export function floatArray(name: string, value: unknown, code: "INVALID_TYPE" | 
     return v;
   }
   if (Array.isArray(v)) {
-    const a = new Float64Array(v.length);
-    for (let i = 0; i < v.length; i++) {
+    const n = v.length;
+    // A long array is checked before the copy is allocated: a sparse one (its length can be up to
+    // 2^32 - 1 with almost nothing in it) is a type error, not gigabytes of zeros.
+    if (n > LONG_NUMBER_ARRAY) {
+      for (let i = 0; i < n; i++) if (typeof v[i] !== "number") throw new XentError(code, `${name}: element ${i} is ${describe(v[i])}, not a number`);
+    }
+    let a: Float64Array;
+    try {
+      a = new Float64Array(n);
+    } catch (e) {
+      throw new XentError("OUT_OF_MEMORY", `${name}: a number[] of ${n} elements cannot be copied into a Float64Array (${n * 8} bytes): ${(e as Error).message}`);
+    }
+    for (let i = 0; i < n; i++) {
       const x = v[i];
       if (typeof x !== "number") throw new XentError(code, `${name}: element ${i} is ${describe(x)}, not a number`);
       a[i] = x;
@@ -164,6 +178,7 @@ export function outOption(v: unknown, length: number, reduction: Reduction): Flo
   if (v === undefined) return null;
   const o = unwrap(v);
   if (!isFloatArray(o)) throw new XentError("INVALID_TYPE", `out must be a Float32Array or Float64Array, got ${describe(o)}`);
+  checkAttached("out", o);
   if (reduction !== "none") throw new XentError("INVALID_OPTION", `out is only written with reduction "none" (reduction is "${reduction}")`);
   if (o.length !== length) throw new XentError("SHAPE_MISMATCH", `out must have length ${length}, got ${o.length}`);
   return o;

@@ -520,7 +520,8 @@ export function initSync(options: InitOptions = {}): EngineInfo {
  * @param ctor `Float32Array`, `Float64Array` or `Int32Array`
  * @param length number of elements
  * @returns a {@link WasmArray} whose `.view` is the typed array
- * @throws {@link XentError} `OUT_OF_MEMORY` when the module's memory cannot grow that far, `NOT_INITIALIZED`
+ * @throws {@link XentError} `INVALID_TYPE` for another array type or a length that is not an integer >= 0,
+ *   `OUT_OF_MEMORY` when the module's memory cannot grow that far, `NOT_INITIALIZED`
  * @example
  * ```ts
  * import { init, allocate, crossEntropy } from "xent";

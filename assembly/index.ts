@@ -45,8 +45,9 @@ export function pair_rows_f32(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, ro
                               pMode: i32, qMode: i32, invT: f64, normalize: i32, a: f64, b: f64, eps: f64, outPtr: usize): void {
   checkShape(rows, classes, qPtr, 4);
   if (ASC_FEATURE_SIMD) {
-    if (op == OP_CE && (pPtr == 0 || pMode == PROBS)) {
-      ceDenseF32(pPtr, qPtr, wPtr, rows, classes, qMode, <f32>a, <f32>b, <f32>eps, outPtr);
+    // (b = e/K of label smoothing: where it underflows float32, only the f64 path keeps c_k != 0.)
+    if (op == OP_CE && (pPtr == 0 || pMode == PROBS) && (b == 0 || <f32>b != 0)) {
+      ceDenseF32(pPtr, qPtr, wPtr, rows, classes, qMode, <f32>a, <f32>b, eps, outPtr);
       // float32 products can overflow where the f64 result is finite (targets or logits near 1e30):
       // rows that came out infinite or NaN are recomputed by the f64 path, which is right either way.
       for (let r = 0; r < rows; r++) {
@@ -57,11 +58,16 @@ export function pair_rows_f32(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, ro
       return;
     }
     if (op == OP_KL && pMode == LOGITS && qMode == LOGITS) {
-      klLogitsF32(pPtr, qPtr, rows, classes, <f32>invT, outPtr);
+      klLogitsF32(pPtr, qPtr, rows, classes, invT, outPtr);
       return;
     }
     if (op == OP_KL && pMode == PROBS && qMode == PROBS) {
       klProbsF32(pPtr, qPtr, rows, classes, normalize != 0, outPtr);
+      for (let r = 0; r < rows; r++) { // rows it could not vouch for (NaN), recomputed in f64
+        if (isFinite(load<f64>(outPtr + (<usize>r << 3)))) continue;
+        const off = <usize>r * <usize>classes << 2;
+        pairRowsScalar<f32>(op, pPtr + off, qPtr + off, 0, 1, classes, pMode, qMode, invT, normalize != 0, 0, 0, 0, outPtr + (<usize>r << 3));
+      }
       return;
     }
   }

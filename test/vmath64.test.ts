@@ -1,5 +1,5 @@
 // The float64 vector exp of the float64 kernels (assembly/math/vmath.ts, expf64x2Low) against
-// Math.exp, over a dense sweep of [-708, 0] and its special values.
+// Math.exp, over a dense sweep of [-708, 0], [0, 88] and its special values.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { ModuleExports } from "../src/engine/abi.js";
@@ -33,6 +33,14 @@ describe("expf64x2Low (SIMD module, vexp_f64)", () => {
     }
     console.log(`expf64x2Low: max relative error ${worst.toExponential(3)} at x = ${at}, over ${points} points`);
     expect(points).toBeGreaterThan(2e6);
+    expect(worst).toBeLessThanOrEqual(EXP64_MAX_REL);
+  });
+
+  it(`relative error <= ${EXP64_MAX_REL} over [0, 88] (klLogitsF32 takes e^(-t d_k) up to e^88)`, () => {
+    const xs = Float64Array.from({ length: n }, (_, i) => 88 * ((i + 0.5) / n));
+    const got = run(xs);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got[i] - Math.exp(xs[i])) / Math.exp(xs[i]));
     expect(worst).toBeLessThanOrEqual(EXP64_MAX_REL);
   });
 

@@ -144,7 +144,8 @@ export function evaluateRowsScalar<T>(xPtr: usize, tPtr: usize, rows: i32, class
  * A = sum_c c_c. Rows with t_r < 0 are ignored (loss 0, gradient 0). scalePtr holds one f64 per
  * row by which that row's gradient is multiplied (1/denominator for a mean); out[r] = the row's
  * loss (unscaled) is written over it. The gradient goes to gradPtr (rows x classes, type T), which
- * may be the logits themselves: each element is read before it is overwritten.
+ * may be the logits themselves: each element is read before it is overwritten (f64 rows keep e_k
+ * there between the passes; float32 rows, which would round it, take exp twice).
  */
 export function ceGradScalar<T>(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usize, rows: i32, classes: i32,
                                 alpha: f64, beta: f64, scalePtr: usize, gradPtr: usize): void {
@@ -159,6 +160,13 @@ export function ceGradScalar<T>(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usi
       continue;
     }
     const m = rowMax<T>(row, classes);
+    // The loss is sum_k c_k (m - x_k + log S) = L + A log S, L = sum_k c_k (m - x_k). Terms with an
+    // infinite (or NaN) c_k are kept apart, as the reference has them: c_k (m - x_k) where
+    // m - x_k > 0, and cTop log S at the maximum (m - x_k = 0), which is NaN when S = 1; the
+    // finite terms cannot change a non-finite sum. (A log S alone would give NaN for any
+    // infinite c_k once S rounds to 1.)
+    // A row whose c_k are all 0 is 0 whatever its logits hold (0 log 0 = 0), as in the reference.
+    let cInf = 0.0, cTop = 0.0, special = false, any = false;
     sumReset();
     for (let k = 0; k < classes; k++) {
       const x = ld<T>(row, k);
@@ -167,17 +175,29 @@ export function ceGradScalar<T>(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usi
       const e = Math.exp(x - m);
       add0(e);
       add1(c);
-      if (c != 0) add2(c * (m - x));
-      store<T>(g + (<usize>k << alignof<T>()), <T>e); // e_k over x_k: x_k is not read again
+      if (c != 0) {
+        any = true;
+        const d = m - x;
+        if (isFinite(c)) add2(c * d);
+        else {
+          special = true;
+          if (d == 0) cTop += c;
+          else cInf += c * d;
+        }
+      }
+      // f64: e_k over x_k (x_k is not read again). float32 would round e_k, and A e_k / S - c_k can
+      // cancel far below it (found by fuzzing): the second pass takes exp again from x_k instead.
+      if (alignof<T>() == 3) store<T>(g + (<usize>k << alignof<T>()), <T>e);
     }
     const S = sum0(), A = sum1(), L = sum2();
     const logS = Math.log(S);
     for (let k = 0; k < classes; k++) {
       const yk = tPtr != 0 ? (k == t ? 1.0 : 0.0) : (yPtr != 0 ? ld<T>(yPtr + off, k) : 0.0);
       const c = (wPtr != 0 ? ld<T>(wPtr, k) : 1.0) * (alpha * yk + beta);
-      store<T>(g + (<usize>k << alignof<T>()), <T>(s * (A * (ld<T>(g, k) / S) - c)));
+      const e = alignof<T>() == 3 ? ld<T>(g, k) : Math.exp(ld<T>(row, k) - m);
+      store<T>(g + (<usize>k << alignof<T>()), <T>(s * (A * (e / S) - c)));
     }
-    store<f64>(scalePtr + (<usize>r << 3), isFinite(m) ? L + A * logS : NaN);
+    store<f64>(scalePtr + (<usize>r << 3), !any ? 0 : !isFinite(m) ? NaN : special ? L + cInf + cTop * logS : L + A * logS);
   }
 }
 

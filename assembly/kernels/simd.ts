@@ -165,15 +165,24 @@ export function ceIndexLogitsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i
  * Dense cross-entropy of float32 rows: out[r] = -sum_k c_k log q_k, c_k = w_k (a t_k + b),
  * terms with c_k = 0 are 0. t absent when tPtr = 0, w = 1 when wPtr = 0.
  * qMode 0 (logits): -log q_k = (m - x_k) + log S, so out = sum c_k (m - x_k) + (sum c_k) log S;
- * 1 (logprobs): -log q_k = -x_k; 2 (probs): -log clip(x_k, eps).
+ * 1 (logprobs): -log q_k = -x_k; 2 (probs): -log clip(x_k, eps), where the upper clip
+ * -log(1 - eps) is taken in f64, as the reference does (1 - eps is 1 in float32 for eps < 6e-8:
+ * the terms c_k eps would be lost, which matters for large targets; found by fuzzing).
+ * Which terms are 0 is decided on the factors (w_k = 0, or t_k = 0 without smoothing), not on the
+ * float32 product c_k, which can underflow to 0 where the f64 one is not (a label smoothing of
+ * 1e-290, targets near 1e-45): such a term against q_k = 0 or NaN is infinite or NaN, as in the
+ * reference, and the row goes to the f64 path. (pair_rows_f32 sends calls whose b underflows in
+ * float32 to the f64 path.)
  * Sums run in float32 blocks of BLOCK/4 elements per accumulator lane (8 additions), flushed to f64;
  * the terms of S equal to 1 (at the maximum) are counted apart, as in rowSumExpShiftF32. A row whose
  * terms cancel is marked NaN, for pair_rows_f32 to recompute in f64.
  */
 export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, classes: i32,
-                           qMode: i32, a: f32, b: f32, eps: f32, outPtr: usize): void {
+                           qMode: i32, a: f32, b: f32, eps: f64, outPtr: usize): void {
   const aV = f32x4.splat(a), bV = f32x4.splat(b), z = f32x4.splat(0);
-  const loV = f32x4.splat(eps), hiV = f32x4.splat(1 - eps);
+  const loV = f32x4.splat(<f32>eps), hiV = f32x4.splat(<f32>(1 - eps)), gHiV = f32x4.splat(<f32>-Math.log(1 - eps));
+  // Lanes whose c_k is 0: t_k = 0 (when b = 0; a = 0 and b = 0: every lane) or w_k = 0.
+  const zeroT = b == 0, allZero = b == 0 && a == 0;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << 2;
     const row = xPtr + off, trow = tPtr + off;
@@ -193,8 +202,15 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
         const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
         const t = tPtr == 0 ? z : full ? v128.load(at(trow, i)) : loadTailF32(at(trow, i), classes - i, 0);
         let c = f32x4.add(f32x4.mul(aV, t), bV);
-        if (wPtr != 0) c = f32x4.mul(c, full ? v128.load(at(wPtr, i)) : loadTailF32(at(wPtr, i), classes - i, 0));
+        // c_k is 0 when the float32 product is and a factor is (not by underflow: 0 * inf is NaN).
+        let zf = allZero ? i32x4.splat(-1) : zeroT ? f32x4.eq(t, z) : f32x4.eq(c, z);
+        if (wPtr != 0) {
+          const w = full ? v128.load(at(wPtr, i)) : loadTailF32(at(wPtr, i), classes - i, 0);
+          c = f32x4.mul(c, w);
+          zf = v128.or(zf, f32x4.eq(w, z));
+        }
         if (!full) c = v128.and(c, tailMask(classes - i));
+        const cz = v128.and(f32x4.eq(c, z), full ? zf : v128.or(zf, v128.not(tailMask(classes - i))));
         // g_k = -log q_k up to the row constant (logits: m - x_k; log S is added below).
         let g: v128;
         if (qMode == 0) {
@@ -208,10 +224,10 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
         } else if (qMode == 1) {
           g = f32x4.neg(x);
         } else {
-          g = f32x4.neg(logf4(eps > 0 ? f32x4.min(f32x4.max(x, loV), hiV) : x));
+          g = eps > 0 ? v128.bitselect(gHiV, f32x4.neg(logf4(f32x4.max(x, loV))), f32x4.ge(x, hiV)) : f32x4.neg(logf4(x));
         }
         // c_k = 0 contributes 0 even where g_k is infinite or NaN (0 log 0 = 0).
-        const term = v128.bitselect(z, f32x4.mul(c, g), f32x4.eq(c, z));
+        const term = v128.bitselect(z, f32x4.mul(c, g), cz);
         bg = f32x4.add(bg, term);
         babs = f32x4.add(babs, f32x4.abs(term));
         bc = f32x4.add(bc, c);
@@ -233,15 +249,25 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
 }
 
 /**
- * KL(softmax(x/T) || softmax(y/T)) per float32 row: two exps per element, no log.
- *   KL = T D/Sx - log Sx + log Sy, with Sx = sum e_k, e_k = exp((x_k - mx)/T), Sy likewise, and
- *   D = sum e_k d_k, d_k = (x_k - y_k) - (mx - my) formed in f64: exact, so that nothing cancels
- *   in float32 however large the logits (a float32 difference of logits near 1e4 is off by 1e-3).
- * Sx and Sy run in float32 blocks flushed to f64, with the terms equal to the row maximum
- * (exactly 1) counted apart, as in rowSumExpShiftF32.
+ * KL(softmax(x/T) || softmax(y/T)) per float32 row, one float32 exp and one f64 exp per element:
+ *   KL = t D/Sx + log(Sy/Sx), t = 1/T, e_k = exp(t (x_k - mx)) (float32), d_k = (x_k - mx) - (y_k - my)
+ *   (f64), D = sum e_k d_k, Sx = sum e_k, Sy = sum e_k r_k with r_k = exp(-t d_k) (f64): the
+ *   student's e^(t (y_k - my)) built as e_k r_k, on the same e_k as P's.
+ * Why: P's weights e_k then enter only as a distribution, KL(P~ || Q~) with Q~ the same tilt of P~
+ * as Q of P, so their float32 errors change the result by about 2e-7 of itself, not by 2e-7
+ * absolute. Two float32 exps and log Sy - log Sx (the former kernel) were off by ~1e-7 absolute per
+ * row, beyond the contract wherever the KL is small (a student close to its teacher, a high
+ * temperature) and summed over rows (found by fuzzing). Those errors must stay near the exp's 1.9e-7
+ * where p_k is tiny and q_k is not (Q~ has them there too): e_k is corrected to the f64 argument
+ * a_k = t (x_k - mx), as e^(float32 a_k) (1 + a_k - float32 a_k); the float32 argument is off by up
+ * to 1.2e-7 |a_k| (6e-6 at a_k = -44). Cost: about 110 Melem/s where the former kernel gave 240.
+ * d_k as (x_k - mx) - (y_k - my), not (x_k - y_k) - (mx - my): where the logits are far larger than
+ * the result (mx = 4e29, KL 8e15) the latter rounds by more than the result's 1e-6 (found by fuzzing).
+ * Classes whose e_k underflows to 0 (t (x_k - mx) < -87.3: p_k = 0) add e^(t (y_k - my)) (f64) to Sy
+ * directly. r_k <= e^88 there, so e_k r_k never overflows; f64 sums.
  */
-export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f32, outPtr: usize): void {
-  const tV = f32x4.splat(invT), z = f32x4.splat(0), z64 = f64x2.splat(0);
+export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, outPtr: usize): void {
+  const tV = f32x4.splat(<f32>invT), t64 = f64x2.splat(invT), z64 = f64x2.splat(0), one64 = f64x2.splat(1);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << 2;
     const xr = xPtr + off, yr = yPtr + off;
@@ -250,40 +276,41 @@ export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
       store<f64>(outPtr + (<usize>r << 3), NaN); // a row of -inf, or a +inf logit: no softmax
       continue;
     }
-    const mxV = f32x4.splat(mx), myV = f32x4.splat(my);
-    const c64 = f64x2.splat(<f64>mx - <f64>my);
-    let sx = z64, sy = z64, d0 = z64, d1 = z64, onesX = i32x4.splat(0), onesY = onesX;
-    let i = 0;
-    while (i < classes) {
-      let bx = z, by = z;
-      const end = min(classes, i + BLOCK);
-      for (; i < end; i += 4) {
-        const full = i + 4 <= classes;
-        const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
-        const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
-        let ex = expf4Low(f32x4.mul(f32x4.sub(x, mxV), tV));
-        let ey = expf4Low(f32x4.mul(f32x4.sub(y, myV), tV));
-        let qx = f32x4.eq(x, mxV), qy = f32x4.eq(y, myV);
-        if (!full) {
-          const k = tailMask(classes - i);
-          ex = v128.and(ex, k); ey = v128.and(ey, k); qx = v128.and(qx, k); qy = v128.and(qy, k);
-        }
-        onesX = i32x4.sub(onesX, qx); onesY = i32x4.sub(onesY, qy);
-        bx = f32x4.add(bx, v128.andnot(ex, qx));
-        by = f32x4.add(by, v128.andnot(ey, qy));
-        const ex0 = promoteLow(ex), ex1 = promoteHigh(ex);
-        const dd0 = f64x2.sub(f64x2.sub(promoteLow(x), promoteLow(y)), c64);
-        const dd1 = f64x2.sub(f64x2.sub(promoteHigh(x), promoteHigh(y)), c64);
-        // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
-        d0 = f64x2.add(d0, v128.bitselect(z64, f64x2.mul(ex0, dd0), f64x2.eq(ex0, z64)));
-        d1 = f64x2.add(d1, v128.bitselect(z64, f64x2.mul(ex1, dd1), f64x2.eq(ex1, z64)));
-      }
-      sx = f64x2.add(sx, f64x2.add(promoteLow(bx), promoteHigh(bx)));
-      sy = f64x2.add(sy, f64x2.add(promoteLow(by), promoteHigh(by)));
+    const mxV = f32x4.splat(mx);
+    const mx64 = f64x2.splat(<f64>mx), my64 = f64x2.splat(<f64>my);
+    let sx = z64, sy = z64, d = z64;
+    for (let i = 0; i < classes; i += 4) {
+      const full = i + 4 <= classes;
+      const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
+      const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
+      const ax = f32x4.mul(f32x4.sub(x, mxV), tV);
+      const ex = expf4Low(ax); // 0 in tail lanes (x = -inf)
+      const dx0 = f64x2.sub(promoteLow(x), mx64), dx1 = f64x2.sub(promoteHigh(x), mx64);
+      const dy0 = f64x2.sub(promoteLow(y), my64), dy1 = f64x2.sub(promoteHigh(y), my64);
+      const dd0 = f64x2.sub(dx0, dy0), dd1 = f64x2.sub(dx1, dy1);
+      const nz0 = f64x2.ne(promoteLow(ex), z64), nz1 = f64x2.ne(promoteHigh(ex), z64);
+      // e_k at the f64 argument: e^(float32 a_k) (1 + a_k - float32 a_k). (Masked where e_k = 0: the
+      // correction is NaN for x_k = -inf.)
+      const e0 = v128.and(f64x2.mul(promoteLow(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx0, t64), promoteLow(ax)))), nz0);
+      const e1 = v128.and(f64x2.mul(promoteHigh(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx1, t64), promoteHigh(ax)))), nz1);
+      // r_k = e^(-t d_k) where e_k != 0; else e^(t (y_k - my)), weighted by 1 (tail lanes: y = -inf, 0).
+      const r0 = expf64x2Low(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd0), dy0, nz0)));
+      const r1 = expf64x2Low(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd1), dy1, nz1)));
+      sx = f64x2.add(sx, f64x2.add(e0, e1));
+      sy = f64x2.add(sy, f64x2.add(f64x2.mul(r0, v128.bitselect(e0, one64, nz0)), f64x2.mul(r1, v128.bitselect(e1, one64, nz1))));
+      // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
+      d = f64x2.add(d, f64x2.add(v128.and(f64x2.mul(e0, dd0), nz0), v128.and(f64x2.mul(e1, dd1), nz1)));
     }
-    const Sx = hsum64(sx) + <f64>lanes(onesX), Sy = hsum64(sy) + <f64>lanes(onesY);
-    store<f64>(outPtr + (<usize>r << 3), <f64>invT * hsum64(f64x2.add(d0, d1)) / Sx - Math.log(Sx) + Math.log(Sy));
+    const Sx = hsum64(sx), Sy = hsum64(sy);
+    store<f64>(outPtr + (<usize>r << 3), invT * hsum64(d) / Sx + Math.log(Sy / Sx));
   }
+}
+
+/** Sum of the four f32 lanes (in f64). */
+// @ts-ignore: decorator
+@inline
+function hsum32(v: v128): f64 {
+  return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
 }
 
 // @ts-ignore: decorator
@@ -296,7 +323,8 @@ function lanes(v: v128): i32 {
  * KL(p || q) per float32 row of probabilities; with normalize, of p/sum(p) and q/sum(q):
  *   KL = (1/Zp) sum_k p_k log(p_k s / q_k) + log((Zq/Zp)/s), s = (Zq/Zp) rounded to float32,
  * one log per element. Lanes where p s / q is not a normal float32 (q = 0, overflow, NaN) are
- * recomputed in f64 as p (log p + log s - log q).
+ * recomputed in f64 as p (log p + log s - log q). Rows whose result may be off by more than 5e-7
+ * of itself (close distributions) come out NaN, for the f64 path.
  */
 export function klProbsF32(pPtr: usize, qPtr: usize, rows: i32, classes: i32, normalize: bool, outPtr: usize): void {
   const zero = f32x4.splat(0);
@@ -307,7 +335,7 @@ export function klProbsF32(pPtr: usize, qPtr: usize, rows: i32, classes: i32, no
     if (normalize) { zp = sumF32(pr, classes); zq = sumF32(qr, classes); }
     const s = <f32>(zq / zp);
     const sV = f32x4.splat(s);
-    let a0 = f64x2.splat(0), a1 = a0;
+    let a0 = f64x2.splat(0), a1 = a0, sumP = zero, sumAbs = zero;
     for (let i = 0; i < classes; i += 4) {
       const full = i + 4 <= classes;
       const p = full ? v128.load(at(pr, i)) : loadTailF32(at(pr, i), classes - i, 0);
@@ -315,6 +343,8 @@ export function klProbsF32(pPtr: usize, qPtr: usize, rows: i32, classes: i32, no
       const ratio = f32x4.div(f32x4.mul(p, sV), q);
       const ok = v128.and(f32x4.ge(ratio, f32x4.splat(1.17549435e-38)), f32x4.lt(ratio, f32x4.splat(Infinity)));
       let term = v128.bitselect(zero, f32x4.mul(p, logf4(ratio)), f32x4.eq(p, zero));
+      sumP = f32x4.add(sumP, f32x4.abs(p));
+      sumAbs = f32x4.add(sumAbs, f32x4.abs(term));
       const bad = v128.andnot(v128.not(ok), f32x4.eq(p, zero));
       if (v128.any_true(bad)) {
         // Rare: recompute those lanes in f64 and drop them from the float32 terms.
@@ -328,7 +358,14 @@ export function klProbsF32(pPtr: usize, qPtr: usize, rows: i32, classes: i32, no
       a0 = f64x2.add(a0, promoteLow(term)); a1 = f64x2.add(a1, promoteHigh(term));
     }
     const sum = hsum64(f64x2.add(a0, a1));
-    store<f64>(outPtr + (<usize>r << 3), sum / zp + Math.log((zq / zp) / <f64>s));
+    let kl = sum / zp + Math.log((zq / zp) / <f64>s);
+    // Each float32 term is within p_k (1e-7 + 1.5e-7 |log ratio_k|) (the ratio's rounding, logf4's
+    // 4e-8 absolute near 1 and 8.3e-8 relative, the product): absolute, where the KL of close
+    // distributions is far smaller, and summed over rows beyond the contract (found by fuzzing).
+    // Rows not within 5e-7 of themselves are marked NaN, for pair_rows_f32 to recompute in f64.
+    const P = <f64>hsum32(sumP), A = <f64>hsum32(sumAbs);
+    if ((1.1e-7 * P + 1.6e-7 * A) / Math.abs(zp) > 5e-7 * Math.abs(kl)) kl = NaN;
+    store<f64>(outPtr + (<usize>r << 3), kl);
   }
 }
 
@@ -369,30 +406,66 @@ export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT
       const g = (1.0 / z) / <f64>inv;
       store<f64>(outPtr + (<usize>r << 3), -g * hsum64(f64x2.add(a0, a1)) - Math.log(g));
     } else {
-      const m = rowMaxF32(row, classes);
-      const mV = f32x4.splat(m);
-      for (let i = 0; i < classes; i += 4) {
-        const full = i + 4 <= classes;
-        const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
-        const g = f32x4.mul(f32x4.sub(mV, x), tV);
-        let e = expf4Low(f32x4.neg(g));
-        if (!full) e = v128.and(e, tailMask(classes - i));
-        const term = v128.bitselect(zero, f32x4.mul(e, g), f32x4.eq(e, zero));
-        s0 = f64x2.add(s0, promoteLow(e)); s1 = f64x2.add(s1, promoteHigh(e));
-        a0 = f64x2.add(a0, promoteLow(term)); a1 = f64x2.add(a1, promoteHigh(term));
-      }
-      const s = hsum64(f64x2.add(s0, s1));
-      store<f64>(outPtr + (<usize>r << 3), hsum64(f64x2.add(a0, a1)) / s + Math.log(s));
+      store<f64>(outPtr + (<usize>r << 3), entropyLogitsRowF32(row, classes, tV));
     }
   }
 }
 
 /**
+ * Entropy of softmax(x/T) of one float32 row: H = A/S + log S, S = sum e_k, A = sum e_k g_k,
+ * g_k = (m - x_k)/T, e_k = exp(-g_k). Both sums have only non-negative terms: float32 blocks of 64
+ * elements (8 additions per lane of each of two accumulators), flushed to f64, with the terms at
+ * the maximum (e_k = 1) counted apart from S, as in rowSumExpShiftF32. g_k = +inf (x_k = -inf,
+ * e_k = 0) is capped so that its term is 0, not NaN.
+ */
+function entropyLogitsRowF32(row: usize, classes: i32, tV: v128): f64 {
+  const z = f32x4.splat(0), big = f32x4.splat(3.0e38);
+  const m = rowMaxF32(row, classes);
+  const mV = f32x4.splat(m);
+  let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0);
+  let i = 0;
+  while (i + 8 <= classes) {
+    let bs0 = z, bs1 = z, ba0 = z, ba1 = z;
+    const end = min(classes - 7, i + 64);
+    for (; i < end; i += 8) {
+      const x0 = v128.load(at(row, i)), x1 = v128.load(at(row, i), 16);
+      const d0 = f32x4.mul(f32x4.sub(x0, mV), tV), d1 = f32x4.mul(f32x4.sub(x1, mV), tV);
+      const e0 = expf4Low(d0), e1 = expf4Low(d1);
+      const q0 = f32x4.eq(x0, mV), q1 = f32x4.eq(x1, mV);
+      ones = i32x4.sub(ones, i32x4.add(q0, q1));
+      bs0 = f32x4.add(bs0, v128.andnot(e0, q0));
+      bs1 = f32x4.add(bs1, v128.andnot(e1, q1));
+      ba0 = f32x4.add(ba0, f32x4.mul(e0, f32x4.pmin(f32x4.neg(d0), big)));
+      ba1 = f32x4.add(ba1, f32x4.mul(e1, f32x4.pmin(f32x4.neg(d1), big)));
+    }
+    const bs = f32x4.add(bs0, bs1), ba = f32x4.add(ba0, ba1);
+    sumS = f64x2.add(sumS, f64x2.add(promoteLow(bs), promoteHigh(bs)));
+    sumA = f64x2.add(sumA, f64x2.add(promoteLow(ba), promoteHigh(ba)));
+  }
+  for (; i < classes; i += 4) {
+    const k = tailMask(classes - i);
+    const x = i + 4 <= classes ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
+    const d = f32x4.mul(f32x4.sub(x, mV), tV);
+    const e = v128.and(expf4Low(d), k);
+    const q = v128.and(f32x4.eq(x, mV), k);
+    ones = i32x4.sub(ones, q);
+    const a = f32x4.mul(e, f32x4.pmin(f32x4.neg(d), big)), b = v128.andnot(e, q);
+    sumS = f64x2.add(sumS, f64x2.add(promoteLow(b), promoteHigh(b)));
+    sumA = f64x2.add(sumA, f64x2.add(promoteLow(a), promoteHigh(a)));
+  }
+  const S = hsum64(sumS) + <f64>lanes(ones);
+  return hsum64(sumA) / S + Math.log(S);
+}
+
+/**
  * evaluateRowsScalar for float32 rows, one pass after the row maximum: S, the entropy numerator
- * sum e_k (m - x_k) and the target's rank, in float32 blocks flushed to f64 as in the other kernels.
+ * A = sum e_k (m - x_k) and the target's rank. Two vectors per step; S and A in float32 blocks of 64
+ * elements (8 additions per lane of each of two accumulators) flushed to f64, the terms at the
+ * maximum counted apart from S (as rowSumExpShiftF32); m - x_k = +inf (x_k = -inf, e_k = 0) is
+ * capped so that its term of A is 0, not NaN.
  */
 export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
-  const z = f32x4.splat(0);
+  const z = f32x4.splat(0), big = f32x4.splat(3.0e38);
   for (let r = 0; r < rows; r++) {
     const row = xPtr + (<usize>r * <usize>classes << 2);
     const t = load<i32>(tPtr + (<usize>r << 2));
@@ -403,27 +476,38 @@ export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i3
     const mV = f32x4.splat(m), tV = f32x4.splat(xt);
     let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0), above = ones, ties = ones;
     let i = 0;
-    while (i < classes) {
-      let bs = z, ba = z;
-      const end = min(classes, i + (BLOCK >> 2));
-      for (; i < end; i += 4) {
-        const full = i + 4 <= classes;
-        const x = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
-        const g = f32x4.sub(mV, x);
-        let e = expf4Low(f32x4.neg(g));
-        let q = f32x4.eq(x, mV), gt = f32x4.gt(x, tV), eq = f32x4.eq(x, tV);
-        if (!full) {
-          const k = tailMask(classes - i);
-          e = v128.and(e, k); q = v128.and(q, k); gt = v128.and(gt, k); eq = v128.and(eq, k);
-        }
-        ones = i32x4.sub(ones, q);
-        above = i32x4.sub(above, gt);
-        ties = i32x4.sub(ties, eq);
-        bs = f32x4.add(bs, v128.andnot(e, q));
-        ba = f32x4.add(ba, v128.bitselect(z, f32x4.mul(e, g), f32x4.eq(e, z)));
+    while (i + 8 <= classes) {
+      let bs0 = z, bs1 = z, ba0 = z, ba1 = z;
+      const end = min(classes - 7, i + 64);
+      for (; i < end; i += 8) {
+        const x0 = v128.load(at(row, i)), x1 = v128.load(at(row, i), 16);
+        const d0 = f32x4.sub(x0, mV), d1 = f32x4.sub(x1, mV);
+        const e0 = expf4Low(d0), e1 = expf4Low(d1);
+        const q0 = f32x4.eq(x0, mV), q1 = f32x4.eq(x1, mV);
+        ones = i32x4.sub(ones, i32x4.add(q0, q1));
+        above = i32x4.sub(above, i32x4.add(f32x4.gt(x0, tV), f32x4.gt(x1, tV)));
+        ties = i32x4.sub(ties, i32x4.add(f32x4.eq(x0, tV), f32x4.eq(x1, tV)));
+        bs0 = f32x4.add(bs0, v128.andnot(e0, q0));
+        bs1 = f32x4.add(bs1, v128.andnot(e1, q1));
+        ba0 = f32x4.add(ba0, f32x4.mul(e0, f32x4.pmin(f32x4.neg(d0), big)));
+        ba1 = f32x4.add(ba1, f32x4.mul(e1, f32x4.pmin(f32x4.neg(d1), big)));
       }
+      const bs = f32x4.add(bs0, bs1), ba = f32x4.add(ba0, ba1);
       sumS = f64x2.add(sumS, f64x2.add(promoteLow(bs), promoteHigh(bs)));
       sumA = f64x2.add(sumA, f64x2.add(promoteLow(ba), promoteHigh(ba)));
+    }
+    for (; i < classes; i += 4) {
+      const k = tailMask(classes - i);
+      const x = i + 4 <= classes ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
+      const d = f32x4.sub(x, mV);
+      const e = v128.and(expf4Low(d), k);
+      const q = v128.and(f32x4.eq(x, mV), k);
+      ones = i32x4.sub(ones, q);
+      above = i32x4.sub(above, v128.and(f32x4.gt(x, tV), k));
+      ties = i32x4.sub(ties, v128.and(f32x4.eq(x, tV), k));
+      const a = f32x4.mul(e, f32x4.pmin(f32x4.neg(d), big)), b = v128.andnot(e, q);
+      sumS = f64x2.add(sumS, f64x2.add(promoteLow(b), promoteHigh(b)));
+      sumA = f64x2.add(sumA, f64x2.add(promoteLow(a), promoteHigh(a)));
     }
     // Rank: larger logits, plus equal ones at smaller indices (counted only when there are ties).
     let rank = lanes(above);
@@ -499,7 +583,7 @@ export function ceIndexLogitsF64(xPtr: usize, tPtr: usize, rows: i32, classes: i
 
 /**
  * OP2 for float64 rows: KL(softmax(x/T) || softmax(y/T)) = T D/Sx - log Sx + log Sy, as klLogitsF32,
- * with d_k = (x_k - y_k) - (mx - my) in float64.
+ * with d_k = (x_k - mx) - (y_k - my), the differences the exps take anyway.
  */
 export function klLogitsF64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, outPtr: usize): void {
   const tV = f64x2.splat(invT), z = f64x2.splat(0);
@@ -511,7 +595,7 @@ export function klLogitsF64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
       store<f64>(outPtr + (<usize>r << 3), NaN);
       continue;
     }
-    const mxV = f64x2.splat(mx), myV = f64x2.splat(my), cV = f64x2.splat(mx - my);
+    const mxV = f64x2.splat(mx), myV = f64x2.splat(my);
     sumReset();
     let i = 0;
     while (i < classes) {
@@ -522,11 +606,12 @@ export function klLogitsF64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
         const full = i + 2 <= classes;
         const x = full ? v128.load(at64(xr, i)) : f64x2(load<f64>(at64(xr, i)), -Infinity);
         const y = full ? v128.load(at64(yr, i)) : f64x2(load<f64>(at64(yr, i)), -Infinity);
-        const ex = expf64x2Low(f64x2.mul(f64x2.sub(x, mxV), tV));
-        const ey = expf64x2Low(f64x2.mul(f64x2.sub(y, myV), tV));
+        const dx = f64x2.sub(x, mxV), dy = f64x2.sub(y, myV);
+        const ex = expf64x2Low(f64x2.mul(dx, tV));
+        const ey = expf64x2Low(f64x2.mul(dy, tV));
         sx = f64x2.add(sx, ex);
         sy = f64x2.add(sy, ey);
-        const term = f64x2.mul(ex, f64x2.sub(f64x2.sub(x, y), cV));
+        const term = f64x2.mul(ex, f64x2.sub(dx, dy));
         d = f64x2.add(d, v128.bitselect(z, term, f64x2.eq(ex, z)));
       }
       add0(hsum64(sx)); add1(hsum64(sy)); add2(hsum64(d));

@@ -53,7 +53,9 @@ export class WasmEngine implements Engine {
     const Ctor = f32 ? Float32Array : Float64Array;
     const zero = inputs.map((a) => a !== null && a instanceof Ctor && mem.holds(a));
     const gradZero = grad !== null && grad instanceof Ctor && mem.holds(grad);
-    const allZero = zero.every((z, i) => z || inputs[i] === null);
+    // Chunks are sized to the scratch slots unless nothing goes through them (a gradient that is
+    // not zero-copy is written to a slot too: slots.g holds rowCapacity bytes).
+    const allZero = zero.every((z, i) => z || inputs[i] === null) && (grad === null || gradZero);
     let chunk = allZero ? CHUNK_ROWS : Math.max(1, Math.floor(CHUNK_BYTES / rowBytes));
     chunk = Math.max(1, Math.min(chunk, Math.floor(CHUNK_ROWS / perRow), allZero ? Infinity : Math.floor(mem.rowCapacity / rowBytes)));
     const oncePtrs = once.map((w, i) => {

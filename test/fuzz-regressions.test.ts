@@ -1,0 +1,154 @@
+// The cases the differential fuzzer (test/fuzz/differential.ts) found, as regular tests: each ran
+// differently on an engine and on the reference before the fix named beside it.
+import { describe, expect, it } from "vitest";
+import { ENGINES, simdEngine, scalarEngine } from "./helpers/engines.js";
+import { rng, normal, probs as randomProbs } from "./helpers/data.js";
+import { agrees } from "../src/measures/finish.js";
+
+const WASM = ["wasm-simd", "wasm"] as const;
+type Values = ArrayLike<number> | number;
+const list = (v: Values) => (typeof v === "number" ? [v] : Array.from(v));
+
+/** Every value of each engine within the contract of the reference's (float32 or float64 inputs). */
+function expectAgrees(f32: boolean, run: (m: (typeof ENGINES)["js"]) => Values) {
+  const want = list(run(ENGINES.js));
+  for (const e of WASM) {
+    const got = list(run(ENGINES[e]));
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) {
+      if (!agrees(got[i], want[i], f32)) expect.fail(`${e}, value ${i}: ${got[i]}, reference ${want[i]}`);
+    }
+  }
+}
+
+describe("klDivergence from logits (OP2 SIMD kernels)", () => {
+  it("float64 logits far larger than the result: d_k as (x_k - mx) - (y_k - my)", () => {
+    // mx = 4e29 and the KL 8e15 nats: (x_k - y_k) - (mx - my) rounded by 4e13 (1.5e-3 of the result).
+    const p = new Float64Array([4.08205890665968e+29, -9.317506168325542e-24, -0.02504994135811082, -362067957.7365372]);
+    const q = new Float64Array([-1.1901153100899428e-24, -3.8795356454830924e-26, -337979.6747361376, 8174995735955190]);
+    expectAgrees(false, (m) => m.klDivergence(p, q, { from: "logits", classes: 4, reduction: "none" }));
+  });
+
+  it("float32 logits, the KL carried by a class of tiny p with a huge log ratio", () => {
+    // p_4 = e^-37 against log q_4 = -1e26: the float32 exp argument of e_4 was off by 4e-6 of it.
+    const p = new Float32Array([-427945394176, 19.93663787841797, -829743808, -136141793634014990000, -0.12564924359321594]);
+    const q = new Float32Array([-3.2330561940822822e-25, 1.057518172437834e+26, -0.5942062735557556, 6.824573672305627e-21, -0.10851071774959564]);
+    expectAgrees(true, (m) => m.klDivergence(p, q, { from: "logits", classes: 5, temperature: 0.5407543229455808, reduction: "none" }));
+  });
+
+  it("float32 logits of scale 30: classes where p is tiny and q is not (a guard for the kernel above)", () => {
+    // The float32 e_k stand for both P and Q there: without the argument correction, 1.6e-6 off.
+    const u = rng(30), K = 28, R = 200;
+    const x = Float32Array.from({ length: K * R }, () => 30 * (2 * u() - 1)), y = Float32Array.from({ length: K * R }, () => 30 * (2 * u() - 1));
+    expectAgrees(true, (m) => m.klDivergence(x, y, { from: "logits", classes: K, temperature: 1.0139113857366795, reduction: "none" }));
+  });
+
+  it("float32 logits, a student close to its teacher: per row and summed over 2000 rows", () => {
+    // log Sy - log Sx of two float32 exps was off by ~1e-7 absolute per row, where the KL is 1e-5.
+    const u = rng(5), K = 10, R = 2000;
+    const x = Float32Array.from({ length: K * R }, () => 3 * normal(u));
+    for (const noise of [0.01, 0.1, 1]) {
+      const y = x.map((v) => v + noise * normal(u));
+      for (const T of [1, 2, 8]) {
+        expectAgrees(true, (m) => m.klDivergence(x, y, { from: "logits", classes: K, temperature: T, reduction: "none" }));
+        expectAgrees(true, (m) => m.klDivergence(x, y, { from: "logits", classes: K, temperature: T, reduction: "sum" }));
+      }
+    }
+  });
+});
+
+describe("klDivergence from float32 probabilities", () => {
+  it("close distributions, summed over rows: rows the float32 kernel cannot vouch for go to f64", () => {
+    const u = rng(7);
+    for (const [K, R] of [[10, 2000], [1000, 200]]) {
+      const p = randomProbs(u, R, K, Float32Array) as Float32Array;
+      for (const noise of [1e-2, 1e-4]) {
+        const q = new Float32Array(K * R);
+        for (let r = 0; r < R; r++) {
+          let z = 0;
+          for (let k = 0; k < K; k++) z += (q[r * K + k] = p[r * K + k] * Math.exp(noise * normal(u)));
+          for (let k = 0; k < K; k++) q[r * K + k] /= z;
+        }
+        for (const normalize of [false, true]) {
+          expectAgrees(true, (m) => m.klDivergence(p, q, { classes: K, normalize, reduction: "sum" }));
+        }
+      }
+    }
+  });
+});
+
+describe("crossEntropy with dense targets, float32 (ceDenseF32)", () => {
+  it("a label smoothing that underflows float32 still makes c_k != 0: NaN and 0 probabilities count", () => {
+    const t = new Float32Array([1, 0, 0]);
+    expect(ENGINES.js.crossEntropy(t, new Float32Array([0.5, NaN, 0.5]), { from: "probs", labelSmoothing: 1e-300 })).toBeNaN();
+    expect(ENGINES.js.crossEntropy(t, new Float32Array([0.5, 0, 0.5]), { from: "probs", labelSmoothing: 1e-300 })).toBe(Infinity);
+    for (const q of [[0.5, NaN, 0.5], [0.5, 0, 0.5], [0.5, 0.25, 0.25]]) {
+      expectAgrees(true, (m) => m.crossEntropy(t, new Float32Array(q), { from: "probs", labelSmoothing: 1e-300 }));
+      expectAgrees(true, (m) => m.crossEntropy(t, new Float32Array(q), { from: "probs", labelSmoothing: 1e-44 }));
+    }
+  });
+
+  it("an infinite target on a class of weight 0 is NaN (0 * inf), not a skipped term (a guard for the above)", () => {
+    const run = (m: (typeof ENGINES)["js"]) => m.crossEntropy(new Float32Array([0.5, Infinity]), new Float32Array([0.5, 0.5]),
+      { from: "probs", weight: new Float32Array([1, 0]) });
+    expect(run(ENGINES.js)).toBeNaN();
+    expectAgrees(true, run);
+  });
+
+  it("eps below float32's 1 - eps: the upper clip -log(1 - eps) is kept (large targets)", () => {
+    // Every q_k >= 1: the row is sum_k t_k (-log(1 - eps)), 3e15 (the float32 kernel gave 0).
+    const t = new Float32Array([1e30, 1e30, 1e30]), q = new Float32Array([1, 2, 1.5]);
+    for (const eps of [1e-15, 2.220446049250313e-16, 1e-3]) {
+      expectAgrees(true, (m) => m.crossEntropy(t, q, { from: "probs", eps, reduction: "none", classes: 3 }));
+    }
+  });
+});
+
+describe("crossEntropyWithGrad (ceGrad kernel)", () => {
+  it("an infinite target probability: Infinity, or NaN at the maximum where S rounds to 1, as the reference", () => {
+    for (const T of [Float32Array, Float64Array]) {
+      const x = new T([0, -1000]);
+      const run = (t: number[]) => (m: (typeof ENGINES)["js"]) => m.crossEntropyWithGrad(new T(t), x, { reduction: "sum" }).loss;
+      expect(run([0.5, Infinity])(ENGINES.js)).toBe(Infinity);
+      expect(run([Infinity, 0.5])(ENGINES.js)).toBeNaN();
+      expectAgrees(T === Float32Array, run([0.5, Infinity]));
+      expectAgrees(T === Float32Array, run([Infinity, 0.5]));
+    }
+  });
+
+  it("a row whose c_k are all 0 is 0 whatever its logits hold", () => {
+    const x = new Float64Array([1, 2, NaN, 1]), labels = new Int32Array([1, 0]), weight = new Float64Array([0, 1]);
+    expectAgrees(false, (m) => m.crossEntropyWithGrad(labels, x, { weight, reduction: "sum" }).loss);
+    expect(Number.isFinite(ENGINES["wasm-simd"].crossEntropyWithGrad(labels, x, { weight, reduction: "sum" }).loss)).toBe(true);
+  });
+
+  it("float32 gradients where A p_k - c_k cancels (unnormalised dense targets): e_k is not rounded to float32", () => {
+    const x = new Float32Array([0.3, -1.2, 2.5, 0.7]);
+    const e = Array.from(x, (v) => Math.exp(v)), s = e.reduce((a, b) => a + b);
+    const t = new Float32Array(e.map((v) => (1000 * v) / s)); // c_k = A p_k up to float32 rounding: the gradient is tiny
+    expectAgrees(true, (m) => {
+      const { loss, grad } = m.crossEntropyWithGrad(t, x, { reduction: "sum" });
+      return [loss, ...grad];
+    });
+  });
+});
+
+describe("zero-copy inputs with a gradient array outside wasm memory", () => {
+  it("chunks fit the gradient slot: no write past it into the inputs", () => {
+    // 3 rows of 86089 float64 logits are 2 MiB: all zero-copy, the rows came in one chunk whose
+    // gradient (written to the 1 MiB scratch slot) ran over the next slots and the inputs.
+    const K = 86089, R = 3, u = rng(3);
+    const x = Float64Array.from({ length: K * R }, () => 3 * normal(u)), t = new Int32Array([5, 70000, 86088]);
+    const want = ENGINES.js.crossEntropyWithGrad(t, x, { classes: K });
+    for (const [name, engine] of [["wasm-simd", simdEngine], ["wasm", scalarEngine]] as const) {
+      const logits = engine.memory.allocate(Float64Array, K * R);
+      logits.view.set(x);
+      const grad = new Float32Array(K * R);
+      const got = ENGINES[name].crossEntropyWithGrad(t, logits, { classes: K, grad });
+      expect(Buffer.from(logits.view.buffer, logits.view.byteOffset, logits.view.byteLength).equals(Buffer.from(x.buffer))).toBe(true);
+      expect(agrees(got.loss, want.loss, false)).toBe(true);
+      for (let i = 0; i < K * R; i += 997) expect(agrees(grad[i], want.grad[i], true)).toBe(true);
+      logits.free();
+    }
+  });
+});

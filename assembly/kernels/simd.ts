@@ -393,7 +393,7 @@ export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT
   const zero = f32x4.splat(0), tV = f32x4.splat(invT);
   for (let r = 0; r < rows; r++) {
     const row = pPtr + (<usize>r * <usize>classes << 2);
-    let a0 = f64x2.splat(0), a1 = a0, s0 = a0, s1 = a0;
+    let a0 = f64x2.splat(0), a1 = a0;
     if (mode == 2) {
       const z = normalize ? sumF32(row, classes) : 1.0;
       const inv = <f32>(1.0 / z);

@@ -152,3 +152,40 @@ describe("zero-copy inputs with a gradient array outside wasm memory", () => {
     }
   });
 });
+
+describe("found by the first 10^6-case run (seed 20261128)", () => {
+  it("float32 KL from logits: p_k flushed to 0 by the float32 exp (t (x_k - mx) < -87.3) where q_k = 0 is Infinity", () => {
+    for (const [x, T] of [[[0, -100], 1], [[0, -50], 0.5], [[3, -200, 1], 2]] as const) {
+      const p = new Float32Array(x), q = new Float32Array(x.map((v, i) => (i === 1 ? -Infinity : v)));
+      const run = (m: (typeof ENGINES)["js"]) => m.klDivergence(p, q, { from: "logits", temperature: T });
+      expect(run(ENGINES.js)).toBe(Infinity);
+      expectAgrees(true, run);
+    }
+  });
+
+  it("float32 KL from logits: a flushed p_k against a hugely negative student logit still counts", () => {
+    // p_1 = e^-90 = 8e-40 against log q_1 = -1e38: 0.08 of KL that the float32 exp dropped.
+    const p = new Float32Array([0, -90, -1]), q = new Float32Array([0, -1e38, -1]);
+    expectAgrees(true, (m) => m.klDivergence(p, q, { from: "logits" }));
+  });
+
+  it("float64 KL from logits: p_k = e^-720 (subnormal) where q_k = 0 is Infinity", () => {
+    const p = new Float64Array([0, -720]), q = new Float64Array([0, -Infinity]);
+    expect(ENGINES.js.klDivergence(p, q, { from: "logits" })).toBe(Infinity);
+    expectAgrees(false, (m) => m.klDivergence(p, q, { from: "logits" }));
+  });
+});
+
+describe("check: true with a Float32Array out", () => {
+  it("compares float32 results with the float32 contract (float64 results 1e-16 apart can round to neighbouring float32s)", async () => {
+    const { checked } = await import("../src/measures/finish.js");
+    const out = new Float32Array(1);
+    // The two float32 neighbours of a fuzzed binaryCrossEntropy element (float64 inputs, out float32).
+    const compute = (e: unknown) => {
+      out[0] = e === simdEngine ? 1.202269434928894 : 1.2022695541381836;
+      return out;
+    };
+    expect(() => checked("f", true, simdEngine, scalarEngine, false, compute)).not.toThrow();
+    expect(out[0]).toBe(Math.fround(1.202269434928894)); // the engine's result is kept
+  });
+});

@@ -248,6 +248,24 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
   }
 }
 
+// @ts-ignore: decorator
+@inline
+function negInf64(): v128 {
+  return f64x2.splat(-Infinity);
+}
+
+/**
+ * The larger of m and the arguments t dx of lanes whose e = e^(t dx) came out 0 although x is
+ * finite, where y = -inf (q = 0): the KL is infinite if the reference's e^a / S is not 0 there.
+ */
+// @ts-ignore: decorator
+@inline
+function maxFlushed(m: f64, e: v128, dx: v128, y: v128, t: v128): f64 {
+  const lanes = v128.and(v128.and(f64x2.eq(e, f64x2.splat(0)), f64x2.gt(dx, negInf64())), f64x2.eq(y, negInf64()));
+  const a = v128.bitselect(f64x2.mul(dx, t), negInf64(), lanes);
+  return max(m, max(f64x2.extract_lane(a, 0), f64x2.extract_lane(a, 1)));
+}
+
 /**
  * KL(softmax(x/T) || softmax(y/T)) per float32 row, one float32 exp and one f64 exp per element:
  *   KL = t D/Sx + log(Sy/Sx), t = 1/T, e_k = exp(t (x_k - mx)) (float32), d_k = (x_k - mx) - (y_k - my)
@@ -278,7 +296,7 @@ export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
     }
     const mxV = f32x4.splat(mx);
     const mx64 = f64x2.splat(<f64>mx), my64 = f64x2.splat(<f64>my);
-    let sx = z64, sy = z64, d = z64;
+    let sx = z64, sy = z64, d = z64, aInf = -Infinity;
     for (let i = 0; i < classes; i += 4) {
       const full = i + 4 <= classes;
       const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
@@ -291,18 +309,32 @@ export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
       const nz0 = f64x2.ne(promoteLow(ex), z64), nz1 = f64x2.ne(promoteHigh(ex), z64);
       // e_k at the f64 argument: e^(float32 a_k) (1 + a_k - float32 a_k). (Masked where e_k = 0: the
       // correction is NaN for x_k = -inf.)
-      const e0 = v128.and(f64x2.mul(promoteLow(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx0, t64), promoteLow(ax)))), nz0);
-      const e1 = v128.and(f64x2.mul(promoteHigh(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx1, t64), promoteHigh(ax)))), nz1);
+      let e0 = v128.and(f64x2.mul(promoteLow(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx0, t64), promoteLow(ax)))), nz0);
+      let e1 = v128.and(f64x2.mul(promoteHigh(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx1, t64), promoteHigh(ax)))), nz1);
+      // Finite x_k whose float32 e_k underflowed (a_k < -87.3): p_k is not 0 in f64, and p_k d_k
+      // counts where d_k is huge (infinite where q_k = 0, found by fuzzing): e_k in f64 there.
+      const u0 = v128.andnot(f64x2.gt(dx0, negInf64()), nz0), u1 = v128.andnot(f64x2.gt(dx1, negInf64()), nz1);
+      if (v128.any_true(v128.or(u0, u1))) {
+        const f0 = expf64x2Low(f64x2.mul(dx0, t64)), f1 = expf64x2Low(f64x2.mul(dx1, t64));
+        e0 = v128.bitselect(e0, f0, nz0);
+        e1 = v128.bitselect(e1, f1, nz1);
+        if (v128.any_true(f32x4.eq(y, f32x4.splat(-Infinity)))) {
+          aInf = maxFlushed(aInf, f0, dx0, promoteLow(y), t64);
+          aInf = maxFlushed(aInf, f1, dx1, promoteHigh(y), t64);
+        }
+      }
       // r_k = e^(-t d_k) where e_k != 0; else e^(t (y_k - my)), weighted by 1 (tail lanes: y = -inf, 0).
       const r0 = expf64x2Low(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd0), dy0, nz0)));
       const r1 = expf64x2Low(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd1), dy1, nz1)));
       sx = f64x2.add(sx, f64x2.add(e0, e1));
       sy = f64x2.add(sy, f64x2.add(f64x2.mul(r0, v128.bitselect(e0, one64, nz0)), f64x2.mul(r1, v128.bitselect(e1, one64, nz1))));
       // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
-      d = f64x2.add(d, f64x2.add(v128.and(f64x2.mul(e0, dd0), nz0), v128.and(f64x2.mul(e1, dd1), nz1)));
+      d = f64x2.add(d, f64x2.add(v128.and(f64x2.mul(e0, dd0), f64x2.ne(e0, z64)), v128.and(f64x2.mul(e1, dd1), f64x2.ne(e1, z64))));
     }
     const Sx = hsum64(sx), Sy = hsum64(sy);
-    store<f64>(outPtr + (<usize>r << 3), invT * hsum64(d) / Sx + Math.log(Sy / Sx));
+    let kl = invT * hsum64(d) / Sx + Math.log(Sy / Sx);
+    if (aInf > -Infinity && Math.exp(aInf) / Sx > 0) kl += Infinity; // as in klLogitsF64
+    store<f64>(outPtr + (<usize>r << 3), kl);
   }
 }
 
@@ -597,7 +629,7 @@ export function klLogitsF64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
     }
     const mxV = f64x2.splat(mx), myV = f64x2.splat(my);
     sumReset();
-    let i = 0;
+    let i = 0, aInf = -Infinity;
     while (i < classes) {
       // Blocks of 64 elements, each block's sums added compensated (common.ts).
       let sx = z, sy = z, d = z;
@@ -613,10 +645,15 @@ export function klLogitsF64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
         sy = f64x2.add(sy, ey);
         const term = f64x2.mul(ex, f64x2.sub(dx, dy));
         d = f64x2.add(d, v128.bitselect(z, term, f64x2.eq(ex, z)));
+        // q_k = 0 (y_k = -inf) where p_k's exp was flushed (t (x_k - mx) < -708.4) but e^a / Sx is
+        // not 0 in the reference (subnormal): the KL is infinite. The largest such a is kept.
+        if (v128.any_true(f64x2.eq(y, negInf64()))) aInf = maxFlushed(aInf, ex, dx, y, tV);
       }
       add0(hsum64(sx)); add1(hsum64(sy)); add2(hsum64(d));
     }
     const Sx = sum0(), Sy = sum1();
-    store<f64>(outPtr + (<usize>r << 3), invT * sum2() / Sx - Math.log(Sx) + Math.log(Sy));
+    let kl = invT * sum2() / Sx - Math.log(Sx) + Math.log(Sy);
+    if (aInf > -Infinity && Math.exp(aInf) / Sx > 0) kl += Infinity;
+    store<f64>(outPtr + (<usize>r << 3), kl);
   }
 }

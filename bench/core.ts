@@ -79,7 +79,11 @@ for (const r of results) {
   if (ref !== undefined && !String(r.case).includes("evaluate") && !String(r.case).includes("separate")) r.vsReference = (r.opsPerSec as number) / ref.opsPerSec;
 }
 console.table(results.map((r) => ({ workload: r.workload, case: r.case, "Melem/s": (r.melemPerSec as number).toFixed(0), "x reference": r.vsReference === undefined ? "" : (r.vsReference as number).toFixed(1) })));
-mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/core.json", import.meta.url), JSON.stringify({
-  date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, engine: backend(), results,
-}, null, 2) + "\n");
+if (only.length > 0) {
+  console.log("(filtered run: bench/results/core.json not written)");
+} else {
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(new URL("./results/core.json", import.meta.url), JSON.stringify({
+    date: new Date().toISOString(), command: "npm run bench", node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, engine: backend(), results,
+  }, null, 2) + "\n");
+}

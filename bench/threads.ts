@@ -17,7 +17,7 @@
 //   npx tsx bench/threads.ts                      (everything, ~2 minutes)
 //   npx tsx bench/threads.ts W4 OP1 --repeat 3    (filter; --max-time S per case and run, default 0.5)
 import b from "benny";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { init, engineInfo, allocate, crossEntropy, klDivergence, createPool, type Pool, type WasmArray } from "../src/index.js";
@@ -59,6 +59,44 @@ async function probe(): Promise<number> {
   t = performance.now();
   await Promise.all(probeWorkers.map((w) => probeRun(w, n)));
   return (2 * one) / (performance.now() - t);
+}
+
+// The kernel's own ceiling: two workers, each with its own instance of the SIMD module and its own
+// memory (no pool, no sharing, nothing to wait for), running the operation's kernel over half the
+// rows of the workload, against one worker doing the same. What two cores give that kernel here:
+// the pool's speedup can only be read against it (on this machine's cores, float64-heavy kernels
+// scale less than float32 ones).
+const KERNEL_PROBE = `const { parentPort, workerData } = require("node:worker_threads");
+const { module, rows, classes, op } = workerData;
+const ex = new WebAssembly.Instance(module, { env: { abort() {} } }).exports;
+const n = rows * classes, base = ex.heap_base() + 64;
+const need = base + 8 * n + 16 * rows + 64;
+if (ex.memory.buffer.byteLength < need) ex.memory.grow(Math.ceil((need - ex.memory.buffer.byteLength) / 65536));
+const f = new Float32Array(ex.memory.buffer, base, 2 * n);
+let s = 1;
+for (let i = 0; i < 2 * n; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; f[i] = (s / 4294967296) * 12 - 6; }
+const t = base + 8 * n, out = t + 4 * rows + 8 - ((t + 4 * rows) % 8);
+const run = op === "OP1" ? () => ex.ce_index_logits_f32(base, t, rows, classes, out)
+  : () => ex.pair_rows_f32(1, base, base + 4 * n, 0, rows, classes, 0, 0, 1, 0, 0, 0, 0, out);
+parentPort.on("message", (k) => { for (let i = 0; i < k; i++) run(); parentPort.postMessage(0); });`;
+const simdModule = new WebAssembly.Module(readFileSync(new URL("../wasm/xent.simd.wasm", import.meta.url)));
+async function kernelProbe(op: string, rows: number, classes: number): Promise<number> {
+  const half = Math.max(1, rows >> 1);
+  const ws = [0, 1].map(() => new Worker(KERNEL_PROBE, { eval: true, workerData: { module: simdModule, rows: half, classes, op } }));
+  const go = (w: Worker, k: number) => new Promise((r) => { w.once("message", r); w.postMessage(k); });
+  const k = Math.max(4, Math.round(40e6 / (half * classes * (op === "OP1" ? 1 : 8)))); // ~40-80 ms
+  await Promise.all(ws.map((w) => go(w, 2)));
+  const ratios: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    let t = performance.now();
+    await go(ws[0], k);
+    const one = performance.now() - t;
+    t = performance.now();
+    await Promise.all(ws.map((w) => go(w, k)));
+    ratios.push((2 * one) / (performance.now() - t));
+  }
+  await Promise.all(ws.map((w) => w.terminate()));
+  return median(ratios);
 }
 
 const median = (a: number[]) => {
@@ -104,6 +142,7 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
     ];
     const times: Record<string, number[]> = Object.fromEntries(cases.map((c) => [c.name, []]));
     const probes: number[] = [];
+    const ceiling = await kernelProbe(op, rows, classes);
     for (let r = 0; r < repeat; r++) {
       probes.push(await probe());
       const order = r % 2 === 0 ? cases : [...cases].reverse();
@@ -121,7 +160,7 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
     const vsPool1 = med["pool, 1 thread"] / med["pool, 2 threads"];
     console.log(`${op} ${w}: engine ${ms("engine, 1 thread")}, pool-1 ${ms("pool, 1 thread")}, pool-2 ${ms("pool, 2 threads")}, ` +
       `pool 2 workers ${ms("pool, 2 workers")}; 2 threads over 1: ${vsEngine.toFixed(2)}x (engine), ${vsPool1.toFixed(2)}x (pool of 1); ` +
-      `2 workers over the engine ${workersVsEngine.toFixed(2)}x; ` +
+      `2 workers over the engine ${workersVsEngine.toFixed(2)}x; the kernel alone on 2 cores ${ceiling.toFixed(2)}x; ` +
       `probe (two cores free = 2.0) ${probes.map((p) => p.toFixed(2)).join(" ")}`);
     results.push({
       op, workload: w, rows, classes,
@@ -130,6 +169,7 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
       speedupOverEngine: vsEngine,
       speedupOverPool1: vsPool1,
       twoWorkersOverEngine: workersVsEngine,
+      kernelCeiling: ceiling,
       probe: probes,
     });
   }
@@ -155,6 +195,7 @@ const report = {
   loadAverage: { start: load0, end: load1 },
   statistic: "median over runs of benny's median time per call",
   probe: "before each run: parallel efficiency of 2 workers on a pure-JavaScript loop (2.0 = two free cores)",
+  kernelCeiling: "per case: the operation's kernel in 2 independent workers (own module instance and memory, half the rows each) against 1: what two cores give that kernel here",
   results,
 };
 if (filtered) {

@@ -275,6 +275,26 @@ async function poolWithHandles(options: xent.PoolOptions): Promise<{ pool: Pool;
   }
 }
 
+describe("pool: back-to-back calls", () => {
+  // A worker stores its done flag, then notifies; the calling thread can see the flag, finish the
+  // call and wake the worker for the next one before that notify lands. The late notify must not
+  // be taken for the end of the next job (it was, once: "failed in a kernel: status <previous seq>").
+  // Workers only (the calling thread free) made it likeliest: three threads on two cores here.
+  it("thousands of calls with workers only: every one right", async () => {
+    const pool = await xent.createPool({ threads: 2, useCallingThread: false });
+    const R = 256, K = 1000;
+    const X = pool.allocate(Float32Array, R * K);
+    X.view.set(logits(rng(31), R * K, Float32Array));
+    const t = labels(rng(32), R, K);
+    const want = bits(simd.crossEntropy(t, X.view, { classes: K }));
+    let wrong = 0;
+    for (let i = 0; i < 3000; i++) if (JSON.stringify(bits(await pool.crossEntropy(t, X, { classes: K }))) !== JSON.stringify(want)) wrong++;
+    expect(wrong).toBe(0);
+    X.free();
+    await pool.close();
+  }, 60_000);
+});
+
 describe("pool: a worker killed", () => {
   it("mid-call: the call still returns the single-thread bits, and the pool goes on with the others", async () => {
     const { pool, workers } = await poolWithHandles({ threads: 2, useCallingThread: false });

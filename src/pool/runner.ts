@@ -362,7 +362,11 @@ export class Runner {
   #finished(w: Woken, block: boolean): Promise<void> {
     const { i, i32, before, seq } = w;
     if (this.#dead[i]) return Promise.resolve();
-    if (Atomics.load(i32, 1) === before && block && canBlock()) Atomics.wait(i32, 1, before, BLOCK_MS);
+    if (block && canBlock()) {
+      // (A wake-up can be the worker's late notify of its previous job: check the flag, wait again.)
+      const end = performance.now() + BLOCK_MS;
+      for (let left = BLOCK_MS; left > 0 && Atomics.load(i32, 1) === before; left = end - performance.now()) Atomics.wait(i32, 1, before, left);
+    }
     if (Atomics.load(i32, 1) !== before) {
       if (w.message !== null) { // its "done" message is not needed: settle what waits for it
         const waiter = this.#waiters[i];
@@ -375,14 +379,22 @@ export class Runner {
     return done.then(() => (this.#dead[i] ? undefined : this.#status(i, i32, seq)));
   }
 
-  /** Resolves when done (i32[1]) has moved on from `before`, or worker i died. */
+  /**
+   * Resolves when done (i32[1]) has moved on from `before`, or worker i died. A wake-up alone proves
+   * nothing: the worker's notify of its previous job can arrive after the calling thread has seen
+   * that job's done flag (it reads the flag before the worker notifies) and woken the worker again,
+   * so the flag is checked after every wake-up and the wait repeated until it has moved.
+   */
   #doneAtomic(i: number, i32: Int32Array, before: number): Promise<void> {
-    const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, 1, before);
-    if (!r.async) return Promise.resolve();
     const lost = new Promise<void>((resolve) => (this.#lostListeners[i] = resolve));
-    return this.#orBroken(Promise.race([r.value, lost]).then(() => {
+    const wait = async (): Promise<void> => {
+      while (!this.#dead[i] && Atomics.load(i32, 1) === before) {
+        const r = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(i32, 1, before);
+        if (r.async) await Promise.race([r.value, lost]);
+      }
       this.#lostListeners[i] = null;
-    }));
+    };
+    return this.#orBroken(wait());
   }
 
   #doneMessage(i: number, seq: number): Promise<void> {

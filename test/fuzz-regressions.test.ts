@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ENGINES, simdEngine, scalarEngine } from "./helpers/engines.js";
 import { rng, normal, probs as randomProbs } from "./helpers/data.js";
 import { agrees } from "../src/measures/finish.js";
+import { differs, type FuzzCase } from "./fuzz/differential.js";
 
 const WASM = ["wasm-simd", "wasm"] as const;
 type Values = ArrayLike<number> | number;
@@ -188,4 +189,23 @@ describe("check: true with a Float32Array out", () => {
     expect(() => checked("f", true, simdEngine, scalarEngine, false, compute)).not.toThrow();
     expect(out[0]).toBe(Math.fround(1.202269434928894)); // the engine's result is kept
   });
+});
+
+// Cases of the second 10^6-case run (seed 20261128, test/fuzz/RESULTS.md), replayed as the fuzzer
+// does (the same inputs to the reference and to both modules).
+const RUN2: Array<[string, string]> = [
+  ["float32 binaryCrossEntropy, posWeight not a float32 number: the float64 kernel (bceInFloat32)", "{\"measure\":\"binaryCrossEntropy\",\"f32\":true,\"mixed\":false,\"seed\":-2147483618,\"scale\":4.456562483975024e-11,\"wide\":false,\"specials\":0.2,\"options\":{\"reduction\":\"none\",\"out\":\"f32\",\"base\":1.5,\"labelSmoothing\":0.1,\"weighted\":false,\"from\":\"logprobs\",\"fromP\":\"probs\",\"normalize\":false,\"near\":0.0001,\"ignoreIndex\":\"default\",\"ignoreRate\":0.1,\"sampleWeight\":false,\"eps\":1.1920929e-7,\"topK\":[3,1,11],\"bceClasses\":false,\"bceWeight\":\"element\",\"posWeight\":\"number\",\"dense\":true,\"grad\":\"other\",\"check\":false,\"zeroCopy\":false},\"rows\":4,\"classes\":4589}"],
+  ["float32 entropy of probabilities, nearly one-hot or one class with normalize: the row redone in f64 (entropy below 0.2)", "{\"measure\":\"entropy\",\"f32\":true,\"mixed\":false,\"seed\":-2026241705,\"scale\":1e-30,\"wide\":false,\"specials\":0.2,\"options\":{\"reduction\":\"sum\",\"out\":null,\"base\":1.5,\"labelSmoothing\":0,\"weighted\":false,\"from\":\"probs\",\"fromP\":\"logprobs\",\"normalize\":true,\"near\":0.01,\"ignoreIndex\":1000000,\"ignoreRate\":0,\"sampleWeight\":true,\"topK\":[3],\"bceClasses\":false,\"bceWeight\":\"element\",\"posWeight\":\"number\",\"dense\":true,\"grad\":\"other\",\"check\":false,\"zeroCopy\":true},\"rows\":4,\"classes\":1}"],
+  ["float32 entropy of probabilities, nearly one-hot or one class with normalize: the row redone in f64 (entropy below 0.2)", "{\"measure\":\"entropy\",\"f32\":true,\"mixed\":false,\"seed\":11749223,\"scale\":7.046930689671453e+22,\"wide\":false,\"specials\":0,\"options\":{\"reduction\":\"sum\",\"out\":\"f64\",\"base\":0.5,\"weighted\":true,\"from\":\"probs\",\"fromP\":\"logprobs\",\"normalize\":true,\"near\":0.0001,\"ignoreIndex\":1000000,\"ignoreRate\":1,\"sampleWeight\":false,\"topK\":[7,10,8],\"bceClasses\":false,\"bceWeight\":\"class\",\"posWeight\":\"none\",\"dense\":false,\"grad\":\"other\",\"check\":false,\"zeroCopy\":false},\"rows\":44,\"classes\":1}"],
+  ["float32 entropy of probabilities, nearly one-hot or one class with normalize: the row redone in f64 (entropy below 0.2)", "{\"measure\":\"entropy\",\"f32\":true,\"mixed\":true,\"seed\":1154924173,\"scale\":0.9840111057611337,\"wide\":false,\"specials\":0,\"options\":{\"reduction\":\"sum\",\"out\":null,\"base\":10,\"weighted\":true,\"from\":\"probs\",\"fromP\":null,\"normalize\":true,\"near\":null,\"ignoreIndex\":-5,\"ignoreRate\":0.1,\"sampleWeight\":true,\"eps\":2.220446049250313e-16,\"topK\":[2,12,4],\"bceClasses\":true,\"bceWeight\":\"element\",\"posWeight\":\"class\",\"dense\":false,\"grad\":\"other\",\"check\":false,\"zeroCopy\":false},\"rows\":19997,\"classes\":1}"],
+  ["float32 entropy of probabilities, nearly one-hot or one class with normalize: the row redone in f64 (entropy below 0.2)", "{\"measure\":\"entropy\",\"f32\":true,\"mixed\":true,\"seed\":259267528,\"scale\":30,\"wide\":true,\"specials\":0.2,\"options\":{\"reduction\":\"none\",\"out\":null,\"base\":1.5,\"labelSmoothing\":1.885658006631325e-140,\"weighted\":false,\"from\":\"probs\",\"fromP\":\"logprobs\",\"normalize\":true,\"near\":null,\"ignoreIndex\":\"default\",\"ignoreRate\":0.5,\"sampleWeight\":true,\"topK\":[6,11],\"bceClasses\":true,\"bceWeight\":\"class\",\"posWeight\":\"number\",\"dense\":false,\"grad\":\"none\",\"check\":false,\"zeroCopy\":false},\"rows\":9228,\"classes\":8}"],
+];
+
+describe("second 10^6-case fuzz run", () => {
+  for (const [why, json] of RUN2) {
+    it(why, () => {
+      const c = JSON.parse(json) as FuzzCase;
+      for (const e of WASM) expect(differs(e, c), e).toBeNull();
+    });
+  }
 });

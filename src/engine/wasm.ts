@@ -152,7 +152,7 @@ export class WasmEngine implements Engine {
   bce(y: FloatArray, x: FloatArray, w: FloatArray | null, pw: FloatArray | null, n: number, classes: number,
     mode: Mode, out: Float64Array): void {
     // Elements are chunked as rows of one element; posWeight's column follows the element index.
-    const f32 = x instanceof Float32Array && y instanceof Float32Array && (w === null || w instanceof Float32Array);
+    const f32 = bceInFloat32(y, x, w, pw);
     const k = f32 ? this.exports.bce_f32 : this.exports.bce_f64;
     this.run(n, 1, f32, [y, x], [pw], null, 1, out, (ptrs, pwp, _i, r0, m, outPtr) => {
       // The per-element weight goes through the result: out is scaled after, in the same chunk.
@@ -160,4 +160,17 @@ export class WasmEngine implements Engine {
     });
     if (w !== null) for (let i = 0; i < n; i++) out[i] *= w[i];
   }
+}
+
+/**
+ * Whether binaryCrossEntropy takes the float32 kernel: float32 targets, predictions and weights, and
+ * posWeight values that are float32 numbers (the float32 kernel reads posWeight as float32: a
+ * float64 2.1 would be rounded, by 4.8e-8 of itself, beyond the float32 contract where terms
+ * cancel). The pool makes the same choice (src/pool/record.ts), so that its bits are the engine's.
+ */
+export function bceInFloat32(y: FloatArray, x: FloatArray, w: FloatArray | null, pw: FloatArray | null): boolean {
+  if (!(x instanceof Float32Array && y instanceof Float32Array && (w === null || w instanceof Float32Array))) return false;
+  if (pw === null || pw instanceof Float32Array) return true;
+  for (let i = 0; i < pw.length; i++) if (Math.fround(pw[i]) !== pw[i] && pw[i] === pw[i]) return false;
+  return true;
 }

@@ -14,6 +14,7 @@ import type { Engine } from "../engine/engine.js";
 import { LOGITS, type Mode, type PairOp } from "../engine/abi.js";
 import { referenceEngine } from "../reference/rows.js";
 import type { KernelJob } from "./runner.js";
+import { bceInFloat32 } from "../engine/wasm.js";
 
 /** A recorded engine call: a kernel job for the workers, or a little work done on the calling thread. */
 export type Job = { kernel: KernelJob } | { local: () => void; out: Float64Array };
@@ -93,7 +94,7 @@ export class Recorder implements Engine {
     // As WasmEngine.bce, with the elements taken as n / classes rows of `classes` (n is a multiple of
     // classes): pieces then start at a row, so each element's column (for posWeight) is its index in
     // the row. The per-element weight w is applied by the Replayer, as WasmEngine applies it after the kernel.
-    const f32 = x instanceof Float32Array && y instanceof Float32Array && (w === null || w instanceof Float32Array);
+    const f32 = bceInFloat32(y, x, w, pw);
     this.jobs.push({ kernel: {
       kernel: f32 ? "bce_f32" : "bce_f64", rows: n / classes, classes, f32, inputs: [y, x], once: [pw], idx: null, perRow: classes, out: result,
       args: (ptrs, pwp, _i, m, outPtr) => [ptrs[0], ptrs[1], 0, pwp[0], m * classes, classes, 0, mode, outPtr],

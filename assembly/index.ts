@@ -6,7 +6,6 @@
 import { OP_CE, OP_KL, OP_JS, LOGITS, PROBS } from "./kernels/common";
 import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar, ceGradScalar, klGradScalar } from "./kernels/generic";
 import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32, evaluateRowsF32, ceIndexLogitsF64, klLogitsF64 } from "./kernels/simd";
-import { expf4, logf4, expf64x2Low } from "./math/vmath";
 
 /** First free byte after the module's static data: the TypeScript side lays out memory from here. */
 export function heap_base(): usize {
@@ -165,26 +164,6 @@ export function kl_grad_f32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
 export function kl_grad_f64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, scalePtr: usize, gradPtr: usize): void {
   checkShape(rows, classes, xPtr, 8);
   klGradScalar<f64>(xPtr, yPtr, rows, classes, invT, scalePtr, gradPtr);
-}
-
-/** The vector exp / log applied to n float32 values (for their accuracy tests); SIMD build only. */
-export function vexp_f32(ptr: usize, n: i32, outPtr: usize): i32 {
-  if (!ASC_FEATURE_SIMD) return 0;
-  for (let i = 0; i < n; i += 4) v128.store(outPtr + (<usize>i << 2), expf4(v128.load(ptr + (<usize>i << 2))));
-  return 1;
-}
-
-export function vlog_f32(ptr: usize, n: i32, outPtr: usize): i32 {
-  if (!ASC_FEATURE_SIMD) return 0;
-  for (let i = 0; i < n; i += 4) v128.store(outPtr + (<usize>i << 2), logf4(v128.load(ptr + (<usize>i << 2))));
-  return 1;
-}
-
-/** The float64 vector exp (x <= 0) applied to n float64 values (n even); SIMD build only. */
-export function vexp_f64(ptr: usize, n: i32, outPtr: usize): i32 {
-  if (!ASC_FEATURE_SIMD) return 0;
-  for (let i = 0; i < n; i += 2) v128.store(outPtr + (<usize>i << 3), expf64x2Low(v128.load(ptr + (<usize>i << 3))));
-  return 1;
 }
 
 /**

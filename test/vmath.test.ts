@@ -6,7 +6,6 @@
 // and this file change together.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ModuleExports } from "../src/engine/abi.js";
 
 // Stated in assembly/math/vmath.ts beside expf4 and logf4.
 const EXP_MAX_REL = 1.9e-7;
@@ -34,9 +33,17 @@ const u32 = new Uint32Array(f32.buffer);
 const bitsOf = (x: number) => ((f32[0] = x), u32[0]);
 const hex = (x: number) => "0x" + bitsOf(x).toString(16).padStart(8, "0");
 
-function instantiate(file: "xent.simd.wasm" | "xent.wasm"): ModuleExports {
-  const bytes = readFileSync(new URL(`../wasm/${file}`, import.meta.url));
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as ModuleExports;
+/** The test module (assembly/vmath-exports.ts, wasm/test/xent.vmath.wasm): expf4 and logf4 over arrays. */
+interface VmathExports {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  vexp_f32(ptr: number, n: number, outPtr: number): number;
+  vlog_f32(ptr: number, n: number, outPtr: number): number;
+}
+
+function instantiate(): VmathExports {
+  const bytes = readFileSync(new URL("../wasm/test/xent.vmath.wasm", import.meta.url));
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as VmathExports;
 }
 
 type Kernel = "vexp_f32" | "vlog_f32";
@@ -53,7 +60,7 @@ class Lanes {
   /** What the export returned, per call: 1 means it really ran the vector code. */
   readonly returned = new Set<number>();
 
-  constructor(private readonly wasm: ModuleExports, private readonly kernel: Kernel, private readonly onBlock: OnBlock) {
+  constructor(private readonly wasm: VmathExports, private readonly kernel: Kernel, private readonly onBlock: OnBlock) {
     this.inPtr = (wasm.heap_base() + 63) & ~63;
     this.outPtr = this.inPtr + 4 * BLOCK;
     const end = this.outPtr + 4 * BLOCK;
@@ -143,9 +150,9 @@ const EXP_SPECIALS = [
   88.72, -88.72, 87.33, -87.33, -103.97, -104, 89, FLT_MAX, -FLT_MAX, 3.4e38, -3.4e38,
 ];
 
-const simd = instantiate("xent.simd.wasm");
+const simd = instantiate();
 
-describe("expf4 (SIMD module, vexp_f32)", () => {
+describe("expf4 (vexp_f32 of the test module)", () => {
   const rel = new MaxError(); // true result a normal float32
   const abs = new MaxError(); // true result subnormal (or rounding to 0)
   const zero = new Rule(); // x < EXP_ZERO_BELOW gives +0
@@ -232,7 +239,7 @@ describe("expf4 (SIMD module, vexp_f32)", () => {
   });
 });
 
-describe("logf4 (SIMD module, vlog_f32)", () => {
+describe("logf4 (vlog_f32 of the test module)", () => {
   const abs = new MaxError(); // x in [0.5, 2], where ln x is near 0
   const rel = new MaxError(); // every other positive finite x, subnormals included
   const nan = new Rule(); // negative inputs give NaN
@@ -295,28 +302,5 @@ describe("logf4 (SIMD module, vlog_f32)", () => {
     for (const x of [-1, -MIN_SUBNORMAL, -FLT_MAX, -Infinity]) expect(log(x)).toBeNaN();
     expect(nan.checked).toBeGreaterThan(100_000);
     expect(nan.failures, nan.report).toBe(0);
-  });
-});
-
-describe("scalar module (no SIMD)", () => {
-  // expf4 / logf4 are compiled only into the SIMD module; the scalar build's kernels compute in
-  // float64 with Math.exp / Math.log, so these exports are stubs there and say so by returning 0.
-  it("vexp_f32 and vlog_f32 return 0 and leave the output alone", () => {
-    const scalar = instantiate("xent.wasm");
-    expect(scalar.simd()).toBe(0);
-    const ptr = (scalar.heap_base() + 63) & ~63;
-    const end = ptr + 32;
-    if (end > scalar.memory.buffer.byteLength) scalar.memory.grow(1);
-    const x = new Float32Array(scalar.memory.buffer, ptr, 4);
-    const y = new Float32Array(scalar.memory.buffer, ptr + 16, 4);
-    x.set([0, 1, -1, 2]);
-    y.fill(-7);
-    expect(scalar.vexp_f32(ptr, 4, ptr + 16)).toBe(0);
-    expect(scalar.vlog_f32(ptr, 4, ptr + 16)).toBe(0);
-    expect([...y]).toEqual([-7, -7, -7, -7]);
-  });
-
-  it("while the SIMD module reports SIMD", () => {
-    expect(simd.simd()).toBe(1);
   });
 });

@@ -2,13 +2,15 @@
 // Math.exp, over a dense sweep of [-708, 0], [0, 88] and its special values.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { ModuleExports } from "../src/engine/abi.js";
+
+/** The test module's exports (wasm/test/xent.vmath.wasm). */
+interface VmathExports { memory: WebAssembly.Memory; vexp_f64(ptr: number, n: number, outPtr: number): number }
 
 const EXP64_MAX_REL = 2.5e-16; // stated beside expf64x2Low
 
-describe("expf64x2Low (SIMD module, vexp_f64)", () => {
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL("../wasm/xent.simd.wasm", import.meta.url))), {})
-    .exports as unknown as ModuleExports;
+describe("expf64x2Low (the test module's vexp_f64: assembly/vmath-exports.ts)", () => {
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL("../wasm/test/xent.vmath.wasm", import.meta.url))), {})
+    .exports as unknown as VmathExports;
   ex.memory.grow(64);
   const base = 1 << 16, n = 1 << 16;
 

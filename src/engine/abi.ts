@@ -30,9 +30,6 @@ export interface ModuleExports {
   ce_grad_f64(xPtr: number, tPtr: number, yPtr: number, wPtr: number, rows: number, classes: number, alpha: number, beta: number, scalePtr: number, gradPtr: number): void;
   kl_grad_f32(xPtr: number, yPtr: number, rows: number, classes: number, invT: number, scalePtr: number, gradPtr: number): void;
   kl_grad_f64(xPtr: number, yPtr: number, rows: number, classes: number, invT: number, scalePtr: number, gradPtr: number): void;
-  vexp_f32(ptr: number, n: number, outPtr: number): number;
-  vlog_f32(ptr: number, n: number, outPtr: number): number;
-  vexp_f64(ptr: number, n: number, outPtr: number): number;
   /** Runs the verification battery's n planned calls (six i32 each at callsPtr); absent from modules built before it. */
   verify_battery?(callsPtr: number, n: number, base: number): void;
 }

@@ -443,28 +443,38 @@ export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT
   }
 }
 
+// What softmaxSumsF32 found in a row (one call per row; read right after it).
+let rowS: f64 = 0, rowA: f64 = 0, rowAbove: i32 = 0, rowTies: i32 = 0;
+
 /**
- * Entropy of softmax(x/T) of one float32 row: H = A/S + log S, S = sum e_k, A = sum e_k g_k,
- * g_k = (m - x_k)/T, e_k = exp(-g_k). Both sums have only non-negative terms: float32 blocks of 64
- * elements (8 additions per lane of each of two accumulators), flushed to f64, with the terms at
- * the maximum (e_k = 1) counted apart from S, as in rowSumExpShiftF32. g_k = +inf (x_k = -inf,
- * e_k = 0) is capped so that its term is 0, not NaN.
+ * The one pass of the entropy and evaluate kernels over a float32 row with maximum m (mV):
+ * S = sum e_k and A = sum e_k g_k, g_k = (m - x_k) t (t = tV when `scaled`, else 1), e_k = e^(-g_k);
+ * with `rank`, also how many x_k exceed xt (tV) and equal it. Both sums have only non-negative
+ * terms: float32 blocks of 64 elements (8 additions per lane of each of two accumulators), flushed
+ * to f64, with the terms at the maximum (e_k = 1) counted apart from S, as in rowSumExpShiftF32;
+ * g_k = +inf (x_k = -inf, e_k = 0) is capped so that its term is 0, not NaN. Inlined with constant
+ * flags, so each kernel keeps only its own arithmetic.
  */
-function entropyLogitsRowF32(row: usize, classes: i32, tV: v128): f64 {
+// @ts-ignore: decorator
+@inline
+function softmaxSumsF32(row: usize, classes: i32, mV: v128, tV: v128, scaled: bool, rank: bool): void {
   const z = f32x4.splat(0), big = f32x4.splat(3.0e38);
-  const m = rowMaxF32(row, classes);
-  const mV = f32x4.splat(m);
-  let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0);
+  let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0), above = ones, ties = ones;
   let i = 0;
   while (i + 8 <= classes) {
     let bs0 = z, bs1 = z, ba0 = z, ba1 = z;
     const end = min(classes - 7, i + 64);
     for (; i < end; i += 8) {
       const x0 = v128.load(at(row, i)), x1 = v128.load(at(row, i), 16);
-      const d0 = f32x4.mul(f32x4.sub(x0, mV), tV), d1 = f32x4.mul(f32x4.sub(x1, mV), tV);
+      let d0 = f32x4.sub(x0, mV), d1 = f32x4.sub(x1, mV);
+      if (scaled) { d0 = f32x4.mul(d0, tV); d1 = f32x4.mul(d1, tV); }
       const e0 = expf4Low(d0), e1 = expf4Low(d1);
       const q0 = f32x4.eq(x0, mV), q1 = f32x4.eq(x1, mV);
       ones = i32x4.sub(ones, i32x4.add(q0, q1));
+      if (rank) {
+        above = i32x4.sub(above, i32x4.add(f32x4.gt(x0, tV), f32x4.gt(x1, tV)));
+        ties = i32x4.sub(ties, i32x4.add(f32x4.eq(x0, tV), f32x4.eq(x1, tV)));
+      }
       bs0 = f32x4.add(bs0, v128.andnot(e0, q0));
       bs1 = f32x4.add(bs1, v128.andnot(e1, q1));
       ba0 = f32x4.add(ba0, f32x4.mul(e0, f32x4.pmin(f32x4.neg(d0), big)));
@@ -477,27 +487,36 @@ function entropyLogitsRowF32(row: usize, classes: i32, tV: v128): f64 {
   for (; i < classes; i += 4) {
     const k = tailMask(classes - i);
     const x = i + 4 <= classes ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
-    const d = f32x4.mul(f32x4.sub(x, mV), tV);
+    let d = f32x4.sub(x, mV);
+    if (scaled) d = f32x4.mul(d, tV);
     const e = v128.and(expf4Low(d), k);
     const q = v128.and(f32x4.eq(x, mV), k);
     ones = i32x4.sub(ones, q);
+    if (rank) {
+      above = i32x4.sub(above, v128.and(f32x4.gt(x, tV), k));
+      ties = i32x4.sub(ties, v128.and(f32x4.eq(x, tV), k));
+    }
     const a = f32x4.mul(e, f32x4.pmin(f32x4.neg(d), big)), b = v128.andnot(e, q);
     sumS = f64x2.add(sumS, f64x2.add(promoteLow(b), promoteHigh(b)));
     sumA = f64x2.add(sumA, f64x2.add(promoteLow(a), promoteHigh(a)));
   }
-  const S = hsum64(sumS) + <f64>lanes(ones);
-  return hsum64(sumA) / S + Math.log(S);
+  rowS = hsum64(sumS) + <f64>lanes(ones);
+  rowA = hsum64(sumA);
+  rowAbove = lanes(above);
+  rowTies = lanes(ties);
+}
+
+/** Entropy of softmax(x/T) of one float32 row: H = A/S + log S (softmaxSumsF32). */
+function entropyLogitsRowF32(row: usize, classes: i32, tV: v128): f64 {
+  softmaxSumsF32(row, classes, f32x4.splat(rowMaxF32(row, classes)), tV, true, false);
+  return rowA / rowS + Math.log(rowS);
 }
 
 /**
- * evaluateRowsScalar for float32 rows, one pass after the row maximum: S, the entropy numerator
- * A = sum e_k (m - x_k) and the target's rank. Two vectors per step; S and A in float32 blocks of 64
- * elements (8 additions per lane of each of two accumulators) flushed to f64, the terms at the
- * maximum counted apart from S (as rowSumExpShiftF32); m - x_k = +inf (x_k = -inf, e_k = 0) is
- * capped so that its term of A is 0, not NaN.
+ * evaluateRowsScalar for float32 rows, one pass after the row maximum (softmaxSumsF32): S, the
+ * entropy numerator A = sum e_k (m - x_k) and the target's rank.
  */
 export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
-  const z = f32x4.splat(0), big = f32x4.splat(3.0e38);
   for (let r = 0; r < rows; r++) {
     const row = xPtr + (<usize>r * <usize>classes << 2);
     const t = load<i32>(tPtr + (<usize>r << 2));
@@ -505,49 +524,14 @@ export function evaluateRowsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i3
     if (t < 0) { store<f64>(o, 0); store<f64>(o, 0, 8); store<f64>(o, 0, 16); continue; }
     const m = rowMaxF32(row, classes);
     const xt = load<f32>(at(row, t));
-    const mV = f32x4.splat(m), tV = f32x4.splat(xt);
-    let sumS = f64x2.splat(0), sumA = sumS, ones = i32x4.splat(0), above = ones, ties = ones;
-    let i = 0;
-    while (i + 8 <= classes) {
-      let bs0 = z, bs1 = z, ba0 = z, ba1 = z;
-      const end = min(classes - 7, i + 64);
-      for (; i < end; i += 8) {
-        const x0 = v128.load(at(row, i)), x1 = v128.load(at(row, i), 16);
-        const d0 = f32x4.sub(x0, mV), d1 = f32x4.sub(x1, mV);
-        const e0 = expf4Low(d0), e1 = expf4Low(d1);
-        const q0 = f32x4.eq(x0, mV), q1 = f32x4.eq(x1, mV);
-        ones = i32x4.sub(ones, i32x4.add(q0, q1));
-        above = i32x4.sub(above, i32x4.add(f32x4.gt(x0, tV), f32x4.gt(x1, tV)));
-        ties = i32x4.sub(ties, i32x4.add(f32x4.eq(x0, tV), f32x4.eq(x1, tV)));
-        bs0 = f32x4.add(bs0, v128.andnot(e0, q0));
-        bs1 = f32x4.add(bs1, v128.andnot(e1, q1));
-        ba0 = f32x4.add(ba0, f32x4.mul(e0, f32x4.pmin(f32x4.neg(d0), big)));
-        ba1 = f32x4.add(ba1, f32x4.mul(e1, f32x4.pmin(f32x4.neg(d1), big)));
-      }
-      const bs = f32x4.add(bs0, bs1), ba = f32x4.add(ba0, ba1);
-      sumS = f64x2.add(sumS, f64x2.add(promoteLow(bs), promoteHigh(bs)));
-      sumA = f64x2.add(sumA, f64x2.add(promoteLow(ba), promoteHigh(ba)));
-    }
-    for (; i < classes; i += 4) {
-      const k = tailMask(classes - i);
-      const x = i + 4 <= classes ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, -Infinity);
-      const d = f32x4.sub(x, mV);
-      const e = v128.and(expf4Low(d), k);
-      const q = v128.and(f32x4.eq(x, mV), k);
-      ones = i32x4.sub(ones, q);
-      above = i32x4.sub(above, v128.and(f32x4.gt(x, tV), k));
-      ties = i32x4.sub(ties, v128.and(f32x4.eq(x, tV), k));
-      const a = f32x4.mul(e, f32x4.pmin(f32x4.neg(d), big)), b = v128.andnot(e, q);
-      sumS = f64x2.add(sumS, f64x2.add(promoteLow(b), promoteHigh(b)));
-      sumA = f64x2.add(sumA, f64x2.add(promoteLow(a), promoteHigh(a)));
-    }
+    softmaxSumsF32(row, classes, f32x4.splat(m), f32x4.splat(xt), false, true);
     // Rank: larger logits, plus equal ones at smaller indices (counted only when there are ties).
-    let rank = lanes(above);
-    if (lanes(ties) > 1) for (let k = 0; k < t; k++) if (load<f32>(at(row, k)) == xt) rank++;
-    const S = hsum64(sumS) + <f64>lanes(ones);
+    let rank = rowAbove;
+    if (rowTies > 1) for (let k = 0; k < t; k++) if (load<f32>(at(row, k)) == xt) rank++;
+    const S = rowS;
     const ok = isFinite(m);
     store<f64>(o, ok ? (<f64>m - <f64>xt) + Math.log(S) : NaN);
-    store<f64>(o, ok ? hsum64(sumA) / S + Math.log(S) : NaN, 8);
+    store<f64>(o, ok ? rowA / S + Math.log(S) : NaN, 8);
     store<f64>(o, <f64>rank, 16);
   }
 }

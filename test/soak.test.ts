@@ -85,8 +85,9 @@ describe("soak: the pool under interleaved async use", () => {
       ] as Call[];
     });
     const sync = (c: Call) => c(xent);
-    const same = (a: unknown, b: unknown) => JSON.stringify(a, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array, String) : typeof v === "number" ? String(v) : v)) ===
-      JSON.stringify(b, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array, String) : typeof v === "number" ? String(v) : v));
+    // Every number as its shortest exact decimal: equal strings, equal bits (NaN aside).
+    const exact = (v: unknown) => JSON.stringify(v, (_, x) => (ArrayBuffer.isView(x) ? Array.from(x as Float64Array, String) : typeof x === "number" ? String(x) : x));
+    const same = (a: unknown, b: unknown) => exact(a) === exact(b);
     const want = calls.map(sync);
     let checked = 0, wrong = 0, shared = 0;
     const round = async (n: number) => {

@@ -56,6 +56,25 @@ describe("klDivergence from logits (OP2 SIMD kernels)", () => {
       }
     }
   });
+  it("float32 logits on both sides of the fast path's error bound (KL from 1e-7 to tens of nats)", () => {
+    // klRowFastF32 keeps a row only where its first-order error bound is within 5e-7 of the KL;
+    // the rest go to the accurate path. Students from close to unrelated, every scale and temperature,
+    // per row and summed: each within the float32 contract either way.
+    const u = rng(11);
+    for (const [K, R] of [[2, 300], [10, 300], [1000, 12], [32000, 2]]) {
+      for (const scale of [1, 3, 10, 30]) {
+        const x = Float32Array.from({ length: K * R }, () => scale * normal(u));
+        for (const noise of [1e-3, 1e-2, 0.1, 0.3, 1, 3, -1]) {
+          // noise -1: an unrelated student
+          const y = x.map((v) => (noise < 0 ? scale * normal(u) : v + noise * scale * normal(u)));
+          for (const T of [0.5, 1, 3]) {
+            expectAgrees(true, (m) => m.klDivergence(x, y, { from: "logits", classes: K, temperature: T, reduction: "none" }));
+            expectAgrees(true, (m) => m.klDivergence(x, y, { from: "logits", classes: K, temperature: T, reduction: "sum" }));
+          }
+        }
+      }
+    }
+  });
 });
 
 describe("klDivergence from float32 probabilities", () => {

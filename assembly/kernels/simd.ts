@@ -267,7 +267,91 @@ function maxFlushed(m: f64, e: v128, dx: v128, y: v128, t: v128): f64 {
 }
 
 /**
- * KL(softmax(x/T) || softmax(y/T)) per float32 row, one float32 exp and one f64 exp per element:
+ * KL(softmax(x/T) || softmax(y/T)) per float32 row: the fast path first (klRowFastF32, two float32
+ * exps per element, no f64 exp); rows it cannot vouch for within 5e-7 of their KL (close
+ * distributions, huge logits, flushed terms, non-finite values) go to klRowAccurateF32.
+ */
+export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, outPtr: usize): void {
+  // The float32 arguments t (x_k - mx) are off by at most 1 rounding (t = 1: the subtraction) or 3
+  // (t rounded to float32, the subtraction, the product): theta of themselves.
+  const theta = invT == 1 ? 5.97e-8 : 1.79e-7;
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * <usize>classes << 2;
+    const xr = xPtr + off, yr = yPtr + off;
+    const mx = rowMaxF32(xr, classes), my = rowMaxF32(yr, classes);
+    let kl: f64 = NaN; // a row of -inf, or a +inf logit: no softmax
+    if (isFinite(mx) && isFinite(my)) {
+      kl = klRowFastF32(xr, yr, classes, <f32>invT, theta, mx, my);
+      if (isNaN(kl)) kl = klRowAccurateF32(xr, yr, classes, invT, mx, my);
+    }
+    store<f64>(outPtr + (<usize>r << 3), kl);
+  }
+}
+
+/** Relative error of expf4Low where its result is normal (test/vmath.test.ts: measured <= 1.9e-7). */
+// @ts-ignore: decorator
+@inline const EXPF_ERR: f64 = 1.9e-7;
+
+/**
+ * One row of KL(softmax(x/T) || softmax(y/T)), float32, two float32 exps per element, or NaN where
+ * it cannot vouch for the result within 5e-7 of itself.
+ *
+ * With a_k = t (x_k - mx) and b_k = t (y_k - my) in float32 (a, b below), e_k = e^(a_k), f_k = e^(b_k)
+ * (expf4Low), delta_k = a_k - b_k (f64: exact) and sums in f64:
+ *   KL = c + log(Sy / Sx),  c = D / Sx,  Sx = sum e_k, Sy = sum f_k, D = sum e_k delta_k,
+ * the exact KL of softmax(a) and softmax(b) but for the exps' errors. To first order the result is off by
+ *   - the exps' relative errors eta_k (e_k), zeta_k (f_k), |.| <= EXPF_ERR:
+ *       sum p_k eta_k (delta_k - c - 1) + sum q_k zeta_k
+ *     <= EXPF_ERR (sqrt(V + 1) + 1), V = E_p[(delta - c)^2] (Cauchy-Schwarz);
+ *   - the arguments' rounding (|a_k - exact| <= theta |a_k|, likewise b_k), through the KL's
+ *     derivatives p_k (delta_k - c) in a_k and q_k - p_k in b_k:
+ *       <= theta (sqrt(V) sqrt(E_p[a^2]) + E_p|b| + E_q|b|);
+ *   - the f64 sum of D: <= classes 1.2e-16 sqrt(E_p[delta^2]).
+ * Their sum, with 2% to spare for the float32 sums of the bound's own terms, must be within 5e-7 of
+ * the KL (the contract is 1e-6 relative); it is for logits of unrelated distributions (KL of a few
+ * nats or more). A student close to its teacher is not (the first term alone is >= 3.8e-7
+ * absolute): those rows, and rows where a finite x_k's e_k flushed to 0 (p_k is not 0 in f64),
+ * or with a non-finite delta, return NaN for klRowAccurateF32.
+ */
+function klRowFastF32(xr: usize, yr: usize, classes: i32, invT: f32, theta: f64, mx: f32, my: f32): f64 {
+  const mxV = f32x4.splat(mx), myV = f32x4.splat(my), tV = f32x4.splat(invT), lo = f32x4.splat(-88);
+  const z64 = f64x2.splat(0), z = f32x4.splat(0);
+  let sx = z64, sy = z64, d = z64, m2 = z64;
+  let ea2 = z, epb = z, eqb = z, flushed = z;
+  for (let i = 0; i < classes; i += 4) {
+    const full = i + 4 <= classes;
+    const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
+    const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
+    const a = f32x4.mul(f32x4.sub(x, mxV), tV), b = f32x4.mul(f32x4.sub(y, myV), tV);
+    const ex = expf4Low(a), ey = expf4Low(b); // 0 in tail lanes (-inf)
+    flushed = v128.or(flushed, v128.andnot(f32x4.gt(x, f32x4.splat(-Infinity)), f32x4.ne(ex, z)));
+    const e0 = promoteLow(ex), e1 = promoteHigh(ex);
+    // delta_k, 0 where e_k = 0 (p_k = 0 counts 0, even against q_k = 0)
+    const dl0 = v128.and(f64x2.sub(promoteLow(a), promoteLow(b)), f64x2.ne(e0, z64));
+    const dl1 = v128.and(f64x2.sub(promoteHigh(a), promoteHigh(b)), f64x2.ne(e1, z64));
+    const w0 = f64x2.mul(e0, dl0), w1 = f64x2.mul(e1, dl1);
+    sx = f64x2.add(sx, f64x2.add(e0, e1));
+    sy = f64x2.add(sy, f64x2.add(promoteLow(ey), promoteHigh(ey)));
+    d = f64x2.add(d, f64x2.add(w0, w1));
+    m2 = f64x2.add(m2, f64x2.add(f64x2.mul(w0, dl0), f64x2.mul(w1, dl1)));
+    const ac = f32x4.pmax(a, lo), bc = f32x4.pmax(b, lo); // -inf (masked classes, tails) -> -88
+    ea2 = f32x4.add(ea2, f32x4.mul(ex, f32x4.mul(ac, ac)));
+    epb = f32x4.sub(epb, f32x4.mul(ex, bc));
+    eqb = f32x4.sub(eqb, f32x4.mul(ey, bc));
+  }
+  if (v128.any_true(flushed)) return NaN;
+  const Sx = hsum64(sx), Sy = hsum64(sy), M2 = hsum64(m2) / Sx;
+  const c = hsum64(d) / Sx;
+  const kl = c + Math.log(Sy / Sx);
+  const V = max(0, M2 - c * c);
+  const bound = 1.02 * (EXPF_ERR * (Math.sqrt(V + 1) + 1)
+    + theta * (Math.sqrt(V) * Math.sqrt(hsum32(ea2) / Sx) + hsum32(epb) / Sx + hsum32(eqb) / Sy)
+    + <f64>classes * 1.2e-16 * Math.sqrt(M2));
+  return bound <= 5e-7 * kl ? kl : NaN; // (NaN anywhere: NaN)
+}
+
+/**
+ * The accurate path of klLogitsF32, one float32 exp and one f64 exp per element:
  *   KL = t D/Sx + log(Sy/Sx), t = 1/T, e_k = exp(t (x_k - mx)) (float32), d_k = (x_k - mx) - (y_k - my)
  *   (f64), D = sum e_k d_k, Sx = sum e_k, Sy = sum e_k r_k with r_k = exp(-t d_k) (f64): the
  *   student's e^(t (y_k - my)) built as e_k r_k, on the same e_k as P's.
@@ -284,16 +368,9 @@ function maxFlushed(m: f64, e: v128, dx: v128, y: v128, t: v128): f64 {
  * Classes whose e_k underflows to 0 (t (x_k - mx) < -87.3: p_k = 0) add e^(t (y_k - my)) (f64) to Sy
  * directly. r_k <= e^88 there, so e_k r_k never overflows; f64 sums.
  */
-export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, outPtr: usize): void {
+function klRowAccurateF32(xr: usize, yr: usize, classes: i32, invT: f64, mx: f32, my: f32): f64 {
   const tV = f32x4.splat(<f32>invT), t64 = f64x2.splat(invT), z64 = f64x2.splat(0), one64 = f64x2.splat(1);
-  for (let r = 0; r < rows; r++) {
-    const off = <usize>r * <usize>classes << 2;
-    const xr = xPtr + off, yr = yPtr + off;
-    const mx = rowMaxF32(xr, classes), my = rowMaxF32(yr, classes);
-    if (!isFinite(mx) || !isFinite(my)) {
-      store<f64>(outPtr + (<usize>r << 3), NaN); // a row of -inf, or a +inf logit: no softmax
-      continue;
-    }
+  {
     const mxV = f32x4.splat(mx);
     const mx64 = f64x2.splat(<f64>mx), my64 = f64x2.splat(<f64>my);
     let sx = z64, sy = z64, d = z64, aInf = -Infinity;
@@ -334,7 +411,7 @@ export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
     const Sx = hsum64(sx), Sy = hsum64(sy);
     let kl = invT * hsum64(d) / Sx + Math.log(Sy / Sx);
     if (aInf > -Infinity && Math.exp(aInf) / Sx > 0) kl += Infinity; // as in klLogitsF64
-    store<f64>(outPtr + (<usize>r << 3), kl);
+    return kl;
   }
 }
 

@@ -77,6 +77,32 @@ describe("klDivergence from logits (OP2 SIMD kernels)", () => {
   });
 });
 
+describe("crossEntropy from float32 logits, rows longer than a chunk (4096 classes)", () => {
+  it("chunks combined as an online log-sum-exp: maxima, -inf, NaN and +inf in any chunk", () => {
+    const K = 4096 * 3 + 5, u = rng(13);
+    const base = () => Float32Array.from({ length: K }, () => 3 * normal(u));
+    const rows: Float32Array[] = [];
+    const edit = (f: (x: Float32Array) => void) => { const x = base(); f(x); rows.push(x); };
+    edit(() => {});
+    edit((x) => { x[K - 1] = 1e4; }); // the maximum in the short last chunk: every earlier sum rescaled to ~0
+    edit((x) => { x[0] = 60; x[5000] = 61; x[9000] = 62; }); // a larger maximum in each chunk
+    edit((x) => { for (let k = 4096; k < 8192; k++) x[k] = -Infinity; }); // a chunk of -inf
+    edit((x) => { for (let k = 0; k < 4096; k++) x[k] = -Infinity; }); // the first chunk all -inf
+    edit((x) => { x.fill(-Infinity); x[3] = 0; x[10000] = 2; }); // two finite logits in the row
+    edit((x) => { x[6000] = NaN; }); // NaN in a chunk
+    edit((x) => { for (let k = 4096; k < 8192; k++) x[k] = k % 2 ? NaN : -Infinity; }); // a chunk of NaN and -inf
+    edit((x) => { x[9000] = Infinity; }); // +inf in a later chunk: no softmax
+    edit((x) => x.fill(-Infinity)); // a row of -inf
+    edit((x) => { for (let k = 0; k < K; k++) x[k] = 1e-3 * x[k]; }); // nearly uniform: S near K
+    const x = new Float32Array(rows.length * K);
+    rows.forEach((r, i) => x.set(r, i * K));
+    for (const target of [3, 4100, K - 1]) {
+      const t = Int32Array.from(rows, () => target);
+      expectAgrees(true, (m) => m.crossEntropy(t, x, { classes: K, reduction: "none" }));
+    }
+  });
+});
+
 describe("klDivergence from float32 probabilities", () => {
   it("close distributions, summed over rows: rows the float32 kernel cannot vouch for go to f64", () => {
     const u = rng(7);

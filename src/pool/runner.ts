@@ -356,16 +356,17 @@ export class Runner {
 
   /**
    * Resolves when worker w.i has finished the job (rejects if it failed in a kernel); at once if it
-   * died. With `block`, first waits for it in place for up to BLOCK_MS where this thread may block
+   * died. With `block`, first polls its done flag for up to BLOCK_MS where this thread may block
    * (Node, Deno, Bun, workers; not a browser's main thread), then through the event loop.
    */
   #finished(w: Woken, block: boolean): Promise<void> {
     const { i, i32, before, seq } = w;
     if (this.#dead[i]) return Promise.resolve();
     if (block && canBlock()) {
-      // (A wake-up can be the worker's late notify of its previous job: check the flag, wait again.)
+      // Polled, not slept on (Atomics.wait): the worker's last piece ends within a piece's time,
+      // and a wake-up from a wait would add its latency to every call.
       const end = performance.now() + BLOCK_MS;
-      for (let left = BLOCK_MS; left > 0 && Atomics.load(i32, 1) === before; left = end - performance.now()) Atomics.wait(i32, 1, before, left);
+      while (Atomics.load(i32, 1) === before && performance.now() < end);
     }
     if (Atomics.load(i32, 1) !== before) {
       if (w.message !== null) { // its "done" message is not needed: settle what waits for it

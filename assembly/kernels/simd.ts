@@ -384,6 +384,11 @@ function klRowFastF32(xr: usize, yr: usize, classes: i32, invT: f32, theta: f64,
   return bound <= 5e-7 * kl ? kl : NaN; // (NaN anywhere: NaN)
 }
 
+/** expf64x2Low, called rather than inlined: the accurate path of klLogitsF32 is the rare one (module size). */
+function expf64x2Call(x: v128): v128 {
+  return expf64x2Low(x);
+}
+
 /**
  * The accurate path of klLogitsF32, one float32 exp and one f64 exp per element:
  *   KL = t D/Sx + log(Sy/Sx), t = 1/T, e_k = exp(t (x_k - mx)) (float32), d_k = (x_k - mx) - (y_k - my)
@@ -426,7 +431,7 @@ function klRowAccurateF32(xr: usize, yr: usize, classes: i32, invT: f64, mx: f32
       // counts where d_k is huge (infinite where q_k = 0, found by fuzzing): e_k in f64 there.
       const u0 = v128.andnot(f64x2.gt(dx0, negInf64()), nz0), u1 = v128.andnot(f64x2.gt(dx1, negInf64()), nz1);
       if (v128.any_true(v128.or(u0, u1))) {
-        const f0 = expf64x2Low(f64x2.mul(dx0, t64)), f1 = expf64x2Low(f64x2.mul(dx1, t64));
+        const f0 = expf64x2Call(f64x2.mul(dx0, t64)), f1 = expf64x2Call(f64x2.mul(dx1, t64));
         e0 = v128.bitselect(e0, f0, nz0);
         e1 = v128.bitselect(e1, f1, nz1);
         if (v128.any_true(f32x4.eq(y, f32x4.splat(-Infinity)))) {
@@ -435,8 +440,8 @@ function klRowAccurateF32(xr: usize, yr: usize, classes: i32, invT: f64, mx: f32
         }
       }
       // r_k = e^(-t d_k) where e_k != 0; else e^(t (y_k - my)), weighted by 1 (tail lanes: y = -inf, 0).
-      const r0 = expf64x2Low(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd0), dy0, nz0)));
-      const r1 = expf64x2Low(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd1), dy1, nz1)));
+      const r0 = expf64x2Call(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd0), dy0, nz0)));
+      const r1 = expf64x2Call(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd1), dy1, nz1)));
       sx = f64x2.add(sx, f64x2.add(e0, e1));
       sy = f64x2.add(sy, f64x2.add(f64x2.mul(r0, v128.bitselect(e0, one64, nz0)), f64x2.mul(r1, v128.bitselect(e1, one64, nz1))));
       // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.

@@ -410,49 +410,47 @@ function expf64x2Call(x: v128): v128 {
  */
 function klRowAccurateF32(xr: usize, yr: usize, classes: i32, invT: f64, mx: f32, my: f32): f64 {
   const tV = f32x4.splat(<f32>invT), t64 = f64x2.splat(invT), z64 = f64x2.splat(0), one64 = f64x2.splat(1);
-  {
-    const mxV = f32x4.splat(mx);
-    const mx64 = f64x2.splat(<f64>mx), my64 = f64x2.splat(<f64>my);
-    let sx = z64, sy = z64, d = z64, aInf = -Infinity;
-    for (let i = 0; i < classes; i += 4) {
-      const full = i + 4 <= classes;
-      const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
-      const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
-      const ax = f32x4.mul(f32x4.sub(x, mxV), tV);
-      const ex = expf4Low(ax); // 0 in tail lanes (x = -inf)
-      const dx0 = f64x2.sub(promoteLow(x), mx64), dx1 = f64x2.sub(promoteHigh(x), mx64);
-      const dy0 = f64x2.sub(promoteLow(y), my64), dy1 = f64x2.sub(promoteHigh(y), my64);
-      const dd0 = f64x2.sub(dx0, dy0), dd1 = f64x2.sub(dx1, dy1);
-      const nz0 = f64x2.ne(promoteLow(ex), z64), nz1 = f64x2.ne(promoteHigh(ex), z64);
-      // e_k at the f64 argument: e^(float32 a_k) (1 + a_k - float32 a_k). (Masked where e_k = 0: the
-      // correction is NaN for x_k = -inf.)
-      let e0 = v128.and(f64x2.mul(promoteLow(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx0, t64), promoteLow(ax)))), nz0);
-      let e1 = v128.and(f64x2.mul(promoteHigh(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx1, t64), promoteHigh(ax)))), nz1);
-      // Finite x_k whose float32 e_k underflowed (a_k < -87.3): p_k is not 0 in f64, and p_k d_k
-      // counts where d_k is huge (infinite where q_k = 0, found by fuzzing): e_k in f64 there.
-      const u0 = v128.andnot(f64x2.gt(dx0, negInf64()), nz0), u1 = v128.andnot(f64x2.gt(dx1, negInf64()), nz1);
-      if (v128.any_true(v128.or(u0, u1))) {
-        const f0 = expf64x2Call(f64x2.mul(dx0, t64)), f1 = expf64x2Call(f64x2.mul(dx1, t64));
-        e0 = v128.bitselect(e0, f0, nz0);
-        e1 = v128.bitselect(e1, f1, nz1);
-        if (v128.any_true(f32x4.eq(y, f32x4.splat(-Infinity)))) {
-          aInf = maxFlushed(aInf, f0, dx0, promoteLow(y), t64);
-          aInf = maxFlushed(aInf, f1, dx1, promoteHigh(y), t64);
-        }
+  const mxV = f32x4.splat(mx);
+  const mx64 = f64x2.splat(<f64>mx), my64 = f64x2.splat(<f64>my);
+  let sx = z64, sy = z64, d = z64, aInf = -Infinity;
+  for (let i = 0; i < classes; i += 4) {
+    const full = i + 4 <= classes;
+    const x = full ? v128.load(at(xr, i)) : loadTailF32(at(xr, i), classes - i, -Infinity);
+    const y = full ? v128.load(at(yr, i)) : loadTailF32(at(yr, i), classes - i, -Infinity);
+    const ax = f32x4.mul(f32x4.sub(x, mxV), tV);
+    const ex = expf4Low(ax); // 0 in tail lanes (x = -inf)
+    const dx0 = f64x2.sub(promoteLow(x), mx64), dx1 = f64x2.sub(promoteHigh(x), mx64);
+    const dy0 = f64x2.sub(promoteLow(y), my64), dy1 = f64x2.sub(promoteHigh(y), my64);
+    const dd0 = f64x2.sub(dx0, dy0), dd1 = f64x2.sub(dx1, dy1);
+    const nz0 = f64x2.ne(promoteLow(ex), z64), nz1 = f64x2.ne(promoteHigh(ex), z64);
+    // e_k at the f64 argument: e^(float32 a_k) (1 + a_k - float32 a_k). (Masked where e_k = 0: the
+    // correction is NaN for x_k = -inf.)
+    let e0 = v128.and(f64x2.mul(promoteLow(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx0, t64), promoteLow(ax)))), nz0);
+    let e1 = v128.and(f64x2.mul(promoteHigh(ex), f64x2.add(one64, f64x2.sub(f64x2.mul(dx1, t64), promoteHigh(ax)))), nz1);
+    // Finite x_k whose float32 e_k underflowed (a_k < -87.3): p_k is not 0 in f64, and p_k d_k
+    // counts where d_k is huge (infinite where q_k = 0, found by fuzzing): e_k in f64 there.
+    const u0 = v128.andnot(f64x2.gt(dx0, negInf64()), nz0), u1 = v128.andnot(f64x2.gt(dx1, negInf64()), nz1);
+    if (v128.any_true(v128.or(u0, u1))) {
+      const f0 = expf64x2Call(f64x2.mul(dx0, t64)), f1 = expf64x2Call(f64x2.mul(dx1, t64));
+      e0 = v128.bitselect(e0, f0, nz0);
+      e1 = v128.bitselect(e1, f1, nz1);
+      if (v128.any_true(f32x4.eq(y, f32x4.splat(-Infinity)))) {
+        aInf = maxFlushed(aInf, f0, dx0, promoteLow(y), t64);
+        aInf = maxFlushed(aInf, f1, dx1, promoteHigh(y), t64);
       }
-      // r_k = e^(-t d_k) where e_k != 0; else e^(t (y_k - my)), weighted by 1 (tail lanes: y = -inf, 0).
-      const r0 = expf64x2Call(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd0), dy0, nz0)));
-      const r1 = expf64x2Call(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd1), dy1, nz1)));
-      sx = f64x2.add(sx, f64x2.add(e0, e1));
-      sy = f64x2.add(sy, f64x2.add(f64x2.mul(r0, v128.bitselect(e0, one64, nz0)), f64x2.mul(r1, v128.bitselect(e1, one64, nz1))));
-      // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
-      d = f64x2.add(d, f64x2.add(v128.and(f64x2.mul(e0, dd0), f64x2.ne(e0, z64)), v128.and(f64x2.mul(e1, dd1), f64x2.ne(e1, z64))));
     }
-    const Sx = hsum64(sx), Sy = hsum64(sy);
-    let kl = invT * hsum64(d) / Sx + Math.log(Sy / Sx);
-    if (aInf > -Infinity && Math.exp(aInf) / Sx > 0) kl += Infinity; // as in klLogitsF64
-    return kl;
+    // r_k = e^(-t d_k) where e_k != 0; else e^(t (y_k - my)), weighted by 1 (tail lanes: y = -inf, 0).
+    const r0 = expf64x2Call(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd0), dy0, nz0)));
+    const r1 = expf64x2Call(f64x2.mul(t64, v128.bitselect(f64x2.neg(dd1), dy1, nz1)));
+    sx = f64x2.add(sx, f64x2.add(e0, e1));
+    sy = f64x2.add(sy, f64x2.add(f64x2.mul(r0, v128.bitselect(e0, one64, nz0)), f64x2.mul(r1, v128.bitselect(e1, one64, nz1))));
+    // p_k = 0 contributes 0 (a masked teacher class), even against a masked student class.
+    d = f64x2.add(d, f64x2.add(v128.and(f64x2.mul(e0, dd0), f64x2.ne(e0, z64)), v128.and(f64x2.mul(e1, dd1), f64x2.ne(e1, z64))));
   }
+  const Sx = hsum64(sx), Sy = hsum64(sy);
+  let kl = invT * hsum64(d) / Sx + Math.log(Sy / Sx);
+  if (aInf > -Infinity && Math.exp(aInf) / Sx > 0) kl += Infinity; // as in klLogitsF64
+  return kl;
 }
 
 /** Sum of the four f32 lanes (in f64). */

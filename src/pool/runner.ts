@@ -474,7 +474,7 @@ interface Woken {
   message: Promise<void> | null;
 }
 
-/** Longest the calling thread blocks in place for a worker finishing its last piece (ms); then it waits asynchronously. */
+/** Longest the calling thread polls in place for a worker finishing its last piece (ms); then it waits asynchronously. */
 const BLOCK_MS = 2;
 
 let blocking: boolean | null = null;

@@ -8,7 +8,7 @@
 // workers) and of this worker's control block, and the names of the kernels (jobs carry an index
 // into this list). The worker instantiates the module on the memory (its own instance: its own
 // globals, the same memory), answers { type: "ready" } (or { type: "error", message }), then serves
-// jobs through shared memory only, blocked in Atomics.wait between jobs.
+// jobs through shared memory only: between jobs it polls for SPIN_MS, then blocks in Atomics.wait.
 //
 //   job block (JOB_BYTES)        i32[0] kernel (-1: stop), i32[1] index of the row-count argument,
 //                                i32[2] rows, i32[3] rows per piece, i32[4] next piece (Atomics.add),
@@ -30,7 +30,7 @@ export const JOB_BYTES = 320;
 export const WORKER_BYTES = 64;
 export const MAX_ARGS = 14;
 /** How long a worker polls for its next job before it blocks (ms). */
-export const SPIN_MS = 1;
+const SPIN_MS = 1;
 
 export const WORKER_SOURCE: string = `"use strict";
 const wt = typeof require === "function" ? require("node:worker_threads") : null;

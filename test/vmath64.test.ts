@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 /** The test module's exports (wasm/test/xent.vmath.wasm). */
 interface VmathExports { memory: WebAssembly.Memory; vexp_f64(ptr: number, n: number, outPtr: number): number }
 
-const EXP64_MAX_REL = 2.5e-16; // stated beside expf64x2Low
+const EXP64_MAX_REL = 7e-16; // stated beside expf64x2Low (a degree-10 minimax polynomial: 4.2e-16 of its own, plus rounding)
 
 describe("expf64x2Low (the test module's vexp_f64: assembly/vmath-exports.ts)", () => {
   const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL("../wasm/test/xent.vmath.wasm", import.meta.url))), {})
@@ -43,6 +43,7 @@ describe("expf64x2Low (the test module's vexp_f64: assembly/vmath-exports.ts)", 
     const got = run(xs);
     let worst = 0;
     for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got[i] - Math.exp(xs[i])) / Math.exp(xs[i]));
+    console.log(`expf64x2Low: max relative error ${worst.toExponential(3)} over [0, 88]`);
     expect(worst).toBeLessThanOrEqual(EXP64_MAX_REL);
   });
 

@@ -107,7 +107,7 @@ export function expf4Low(x: v128): v128 {
 // Results below 2^-1022 (x < -708.4) are flushed to 0: beside a largest term of 1 they weigh nothing.
 //
 // Worst case, measured by test/vmath64.test.ts against Math.exp over [-708, 0] and [0, 88]: relative
-// error <= 7e-16 (measured 6.39e-16, 2.9 ulp, over 2 million points; the polynomial's 4.2e-16 plus
+// error <= 7e-16 (measured 6.43e-16, 2.9 ulp, over 2 million points; the polynomial's 4.2e-16 plus
 // rounding), 1,500x inside the float64 kernels' 1e-12 contract; exact: e^0 = 1, e^-inf = 0,
 // NaN -> NaN.
 // ---------------------------------------------------------------------------------------------
@@ -129,18 +129,17 @@ export function expf64x2Low(x: v128): v128 {
   const nf = f64x2.sub(t, f64x2.splat(MAGIC64));
   let r = f64x2.sub(x, f64x2.mul(nf, f64x2.splat(LN2_HI_D)));
   r = f64x2.sub(r, f64x2.mul(nf, f64x2.splat(LN2_LO_D)));
-  // Horner on the minimax coefficients c10, ..., c1, then 1 (p = 1 + r (c1 + c2 r + ... + c10 r^9)).
-  let p = f64x2.splat(2.7482175202801696e-07);
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.763223960553091e-06));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.4801893276907872e-05));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.00019841191613487188));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.001388888858301469));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.008333333366584952));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.041666666667734914));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.16666666666617394));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.4999999999999902));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.000000000000001));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  // Estrin's scheme on the minimax coefficients, p = 1 + r (c1 + c2 r + ... + c10 r^9): the same
+  // operations as Horner's within three, in a dependency chain half as long.
+  const r2 = f64x2.mul(r, r), r4 = f64x2.mul(r2, r2), r8 = f64x2.mul(r4, r4);
+  const a0 = f64x2.add(f64x2.mul(r, f64x2.splat(0.4999999999999902)), f64x2.splat(1.000000000000001));
+  const a1 = f64x2.add(f64x2.mul(r, f64x2.splat(0.041666666667734914)), f64x2.splat(0.16666666666617394));
+  const a2 = f64x2.add(f64x2.mul(r, f64x2.splat(0.001388888858301469)), f64x2.splat(0.008333333366584952));
+  const a3 = f64x2.add(f64x2.mul(r, f64x2.splat(2.4801893276907872e-05)), f64x2.splat(0.00019841191613487188));
+  const a4 = f64x2.add(f64x2.mul(r, f64x2.splat(2.7482175202801696e-07)), f64x2.splat(2.763223960553091e-06));
+  const b0 = f64x2.add(f64x2.mul(r2, a1), a0), b1 = f64x2.add(f64x2.mul(r2, a3), a2);
+  const q = f64x2.add(f64x2.mul(r8, a4), f64x2.add(f64x2.mul(r4, b1), b0));
+  const p = f64x2.add(f64x2.mul(r, q), f64x2.splat(1.0));
   const scale = i64x2.add(i64x2.shl(t, 52), i64x2.splat(SCALE_BIAS64));
   return f64x2.mul(p, scale);
 }

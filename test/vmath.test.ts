@@ -39,6 +39,7 @@ interface VmathExports {
   heap_base(): number;
   vexp_f32(ptr: number, n: number, outPtr: number): number;
   vlog_f32(ptr: number, n: number, outPtr: number): number;
+  vlog_normal_f32(ptr: number, n: number, outPtr: number): number;
 }
 
 function instantiate(): VmathExports {
@@ -302,5 +303,32 @@ describe("logf4 (vlog_f32 of the test module)", () => {
     for (const x of [-1, -MIN_SUBNORMAL, -FLT_MAX, -Infinity]) expect(log(x)).toBeNaN();
     expect(nan.checked).toBeGreaterThan(100_000);
     expect(nan.failures, nan.report).toBe(0);
+  });
+});
+
+describe("logf4Normal (vlog_normal_f32): logf4 bit for bit on positive normal floats", () => {
+  it("equals logf4 on every 61st positive normal float32, [2^-126, FLT_MAX], and on both ends", () => {
+    const n = 1 << 16;
+    const inPtr = (simd.heap_base() + 63) & ~63, aPtr = inPtr + 4 * n, bPtr = aPtr + 4 * n;
+    const have = simd.memory.buffer.byteLength;
+    if (bPtr + 4 * n > have) simd.memory.grow(Math.ceil((bPtr + 4 * n - have) / 65536));
+    const bits = new Uint32Array(simd.memory.buffer, inPtr, n);
+    const a = new Uint32Array(simd.memory.buffer, aPtr, n), b = new Uint32Array(simd.memory.buffer, bPtr, n);
+    let checked = 0, differ = 0, first = "";
+    const lo = 0x00800000, hi = 0x7f7fffff;
+    for (let start = lo; start <= hi; start += 61 * n) {
+      let m = 0;
+      for (let v = start; v <= hi && m < n; v += 61) bits[m++] = v;
+      if (start === lo) bits[m - 1] = hi; // the largest float32 too
+      while (m % 4) bits[m++] = 0x3f800000;
+      expect(simd.vlog_f32(inPtr, m, aPtr)).toBe(1);
+      expect(simd.vlog_normal_f32(inPtr, m, bPtr)).toBe(1);
+      for (let i = 0; i < m; i++) {
+        checked++;
+        if (a[i] !== b[i]) { if (differ++ === 0) first = `at bits 0x${bits[i].toString(16)}: 0x${a[i].toString(16)} vs 0x${b[i].toString(16)}`; }
+      }
+    }
+    expect(checked).toBeGreaterThan(30_000_000);
+    expect(differ, first).toBe(0);
   });
 });

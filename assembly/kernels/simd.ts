@@ -4,7 +4,7 @@
 // (~2e-7 relative per term) and not the drift of float32 sums.
 // Every function handles any row length: full vectors, then one masked tail vector.
 import { sumReset, add0, add1, add2, sum0, sum1, sum2 } from "./common";
-import { expf4Low, expf64x2Low, logf4, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
+import { expf4Low, expf64x2Low, logf4, logf4Normal, loadTailF32, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
 
 /** Elements per float32 block before a flush to f64 (4 accumulators x 4 lanes x 8 additions). */
 // @ts-ignore: decorator
@@ -196,6 +196,52 @@ function ceChunkedF32(row: usize, classes: i32, t: i32): f64 {
 }
 
 /**
+ * OP3's common case, one row: sum_k t_k (-log q_k) for targets t and probabilities q with no
+ * weights, smoothing or clipping. Returns NaN (the caller then takes the general path of
+ * ceDenseF32 for the row) unless every t_k is a non-negative finite float (or +0) and every q_k a
+ * normal float in [2^-126, 1]: the unsigned bit patterns of those ranges are intervals, so three
+ * unsigned integer min/max per vector (one instruction each) check them, and the log needs neither
+ * the subnormal scaling nor the special-value selects of logf4. Every term is then >= 0: nothing
+ * cancels, and the float32 block sums (8 additions per lane, flushed to f64) keep the error bound of
+ * ceDenseF32 without its sum of |terms|.
+ */
+function ceProbsRowF32(trow: usize, row: usize, classes: i32): f64 {
+  const z = f32x4.splat(0);
+  let sum = f64x2.splat(0);
+  let tMax = i32x4.splat(0), qMin = i32x4.splat(0x3f800000), qMax = qMin;
+  let i = 0;
+  while (i + 8 <= classes) {
+    let b0 = z, b1 = z;
+    const end = min(classes - 7, i + 64);
+    for (; i < end; i += 8) {
+      const t0 = v128.load(at(trow, i)), t1 = v128.load(at(trow, i), 16);
+      const q0 = v128.load(at(row, i)), q1 = v128.load(at(row, i), 16);
+      tMax = i32x4.max_u(tMax, i32x4.max_u(t0, t1));
+      qMin = i32x4.min_u(qMin, i32x4.min_u(q0, q1));
+      qMax = i32x4.max_u(qMax, i32x4.max_u(q0, q1));
+      b0 = f32x4.sub(b0, f32x4.mul(t0, logf4Normal(q0)));
+      b1 = f32x4.sub(b1, f32x4.mul(t1, logf4Normal(q1)));
+    }
+    sum = f64x2.add(sum, f64x2.add(f64x2.add(promoteLow(b0), promoteHigh(b0)), f64x2.add(promoteLow(b1), promoteHigh(b1))));
+  }
+  // At most 7 elements left: one or two vectors, the last one padded with t = 0, q = 1 (log 1 = 0).
+  let b = z;
+  for (; i < classes; i += 4) {
+    const full = i + 4 <= classes;
+    const t = full ? v128.load(at(trow, i)) : loadTailF32(at(trow, i), classes - i, 0);
+    const q = full ? v128.load(at(row, i)) : loadTailF32(at(row, i), classes - i, 1);
+    tMax = i32x4.max_u(tMax, t);
+    qMin = i32x4.min_u(qMin, q);
+    qMax = i32x4.max_u(qMax, q);
+    b = f32x4.sub(b, f32x4.mul(t, logf4Normal(q)));
+  }
+  sum = f64x2.add(sum, f64x2.add(promoteLow(b), promoteHigh(b)));
+  const ok = i32x4.all_true(v128.and(v128.and(i32x4.le_u(tMax, i32x4.splat(0x7f7fffff)), i32x4.ge_u(qMin, i32x4.splat(0x00800000))),
+    i32x4.le_u(qMax, i32x4.splat(0x3f800000))));
+  return ok ? hsum64(sum) : NaN;
+}
+
+/**
  * Dense cross-entropy of float32 rows: out[r] = -sum_k c_k log q_k, c_k = w_k (a t_k + b),
  * terms with c_k = 0 are 0. t absent when tPtr = 0, w = 1 when wPtr = 0.
  * qMode 0 (logits): -log q_k = (m - x_k) + log S, so out = sum c_k (m - x_k) + (sum c_k) log S;
@@ -217,9 +263,15 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
   const loV = f32x4.splat(<f32>eps), hiV = f32x4.splat(<f32>(1 - eps)), gHiV = f32x4.splat(<f32>-Math.log(1 - eps));
   // Lanes whose c_k is 0: t_k = 0 (when b = 0; a = 0 and b = 0: every lane) or w_k = 0.
   const zeroT = b == 0, allZero = b == 0 && a == 0;
+  // Probabilities against dense targets, nothing else: ceProbsRowF32 first.
+  const plainProbs = qMode == 2 && tPtr != 0 && wPtr == 0 && eps == 0 && a == 1 && b == 0;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << 2;
     const row = xPtr + off, trow = tPtr + off;
+    if (plainProbs) {
+      const v = ceProbsRowF32(trow, row, classes);
+      if (!isNaN(v)) { store<f64>(outPtr + (<usize>r << 3), v); continue; }
+    }
     const m = qMode == 0 ? rowMaxF32(row, classes) : <f32>0;
     if (qMode == 0 && !isFinite(m)) {
       store<f64>(outPtr + (<usize>r << 3), NaN); // a row of -inf, or a +inf logit: no softmax

@@ -171,13 +171,10 @@ export function expf64x2Low(x: v128): v128 {
 // @ts-ignore: decorator
 @inline const LN2_LO_L: f32 = reinterpret<f32>(0x3717f7d1); // 9.0580006145e-06
 
+/** ln of lanes that are positive normal floats or +0 (musl's algorithm; see logf4), k added to each exponent. */
 // @ts-ignore: decorator
 @inline
-export function logf4(x: v128): v128 {
-  // Scale subnormals (and 0) up by 2^23 and remember it in k.
-  const sub = f32x4.lt(x, f32x4.splat(1.17549435e-38));
-  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(8388608.0)), x, sub);
-  let k = v128.and(sub, i32x4.splat(-23));
+function logf4Core(xs: v128, k: v128): v128 {
   // Move the mantissa into [sqrt(2)/2, sqrt(2)): musl's bit trick.
   let ix = i32x4.add(xs, i32x4.splat(0x3f800000 - 0x3f3504f3));
   k = i32x4.add(k, i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(0x7f)));
@@ -193,7 +190,27 @@ export function logf4(x: v128): v128 {
   const dk = f32x4.convert_i32x4_s(k);
   let y = f32x4.add(f32x4.mul(s, f32x4.add(hfsq, R)), f32x4.mul(dk, f32x4.splat(LN2_LO_L)));
   y = f32x4.add(f32x4.sub(y, hfsq), f);
-  y = f32x4.add(y, f32x4.mul(dk, f32x4.splat(LN2_HI_L)));
+  return f32x4.add(y, f32x4.mul(dk, f32x4.splat(LN2_HI_L)));
+}
+
+/**
+ * logf4 for lanes known to be positive normal floats (>= 2^-126, finite: no NaN, no sign): the
+ * same result, bit for bit, without the subnormal scaling and the special-value selects. Callers
+ * check the range themselves, once per row.
+ */
+// @ts-ignore: decorator
+@inline
+export function logf4Normal(x: v128): v128 {
+  return logf4Core(x, i32x4.splat(0));
+}
+
+// @ts-ignore: decorator
+@inline
+export function logf4(x: v128): v128 {
+  // Scale subnormals (and 0) up by 2^23 and remember it in k.
+  const sub = f32x4.lt(x, f32x4.splat(1.17549435e-38));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(8388608.0)), x, sub);
+  let y = logf4Core(xs, v128.and(sub, i32x4.splat(-23)));
   // Special values: 0 -> -inf, negative -> NaN, +inf -> +inf, NaN -> NaN.
   y = v128.bitselect(f32x4.splat(-Infinity), y, f32x4.eq(x, f32x4.splat(0.0)));
   y = v128.bitselect(f32x4.splat(NaN), y, f32x4.lt(x, f32x4.splat(0.0)));

@@ -38,4 +38,22 @@ describe("determinism", () => {
       expect(Array.from(part)).toEqual(Array.from(whole.subarray(a, b)));
     }
   });
+
+  it("short rows (the four-rows-per-vector kernels, classes <= 16) do not depend on their group of four", () => {
+    for (const k of [1, 2, 3, 5, 10, 16, 17]) {
+      const n = 11, u2 = rng(k);
+      const xs = logits(u2, n * k, Float32Array) as Float32Array, ys = logits(u2, n * k, Float32Array) as Float32Array;
+      const ts = labels(u2, n, k);
+      const o = { classes: k, reduction: "none" as const };
+      const ce = xent.crossEntropy(ts, xs, o), kl = xent.klDivergence(xs, ys, { ...o, from: "logits" });
+      expect(ce.every(Number.isFinite) && kl.every(Number.isFinite)).toBe(true);
+      // Every window of rows, so each row sits in each lane of a group, and alone in a last group.
+      for (let a = 0; a < n; a++) {
+        for (let b = a + 1; b <= n; b++) {
+          expect(Array.from(xent.crossEntropy(ts.subarray(a, b), xs.subarray(a * k, b * k), o)), `ce ${k} classes, rows ${a}..${b}`).toEqual(Array.from(ce.subarray(a, b)));
+          expect(Array.from(xent.klDivergence(xs.subarray(a * k, b * k), ys.subarray(a * k, b * k), { ...o, from: "logits" })), `kl ${k} classes, rows ${a}..${b}`).toEqual(Array.from(kl.subarray(a, b)));
+        }
+      }
+    }
+  });
 });

@@ -100,18 +100,19 @@ export function rowSumExpShiftF32(ptr: usize, n: i32, m: f32): f64 {
  * OP1 for short rows (classes <= 16), four rows at a time, one per lane: lane j holds row r + j, so
  * the maximum and the sum need no horizontal step and no tail mask. Terms equal to a row's maximum
  * are counted apart, the rest summed in float32 (at most 16 additions per lane, flushed to f64
- * every 8). Returns how many rows it did (a multiple of 4); the caller does the rest.
+ * every 8). Every row of the call goes through here (a last group of fewer than four repeats its
+ * last row in the spare lanes), so a row's value does not depend on which rows share its call.
  */
-function ceIndexSmallF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): i32 {
+function ceIndexSmallF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
   const stride = <usize>classes << 2;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const row0 = xPtr + <usize>r * stride;
+  for (let r = 0; r < rows; r += 4) {
+    const p0 = xPtr + <usize>r * stride, p1 = rowOf(xPtr, r, 1, rows, stride);
+    const p2 = rowOf(xPtr, r, 2, rows, stride), p3 = rowOf(xPtr, r, 3, rows, stride);
     let m = f32x4.splat(-Infinity);
-    for (let k = 0; k < classes; k++) m = f32x4.pmax(m, gather4(row0 + (<usize>k << 2), stride));
+    for (let k = 0; k < classes; k++) m = f32x4.pmax(m, gather4(p0, p1, p2, p3, <usize>k << 2));
     let s = f32x4.splat(0), ones = i32x4.splat(0), acc = f64x2.splat(0), acc1 = acc;
     for (let k = 0; k < classes; k++) {
-      const x = gather4(row0 + (<usize>k << 2), stride);
+      const x = gather4(p0, p1, p2, p3, <usize>k << 2);
       const q = f32x4.eq(x, m);
       ones = i32x4.sub(ones, q);
       s = f32x4.add(s, v128.andnot(expf4Low(f32x4.sub(x, m)), q));
@@ -119,21 +120,27 @@ function ceIndexSmallF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outP
     }
     acc = f64x2.add(acc, promoteLow(s)); acc1 = f64x2.add(acc1, promoteHigh(s));
     smallRow(xPtr, tPtr, outPtr, r, stride, f32x4.extract_lane(m, 0), f64x2.extract_lane(acc, 0) + <f64>i32x4.extract_lane(ones, 0));
-    smallRow(xPtr, tPtr, outPtr, r + 1, stride, f32x4.extract_lane(m, 1), f64x2.extract_lane(acc, 1) + <f64>i32x4.extract_lane(ones, 1));
-    smallRow(xPtr, tPtr, outPtr, r + 2, stride, f32x4.extract_lane(m, 2), f64x2.extract_lane(acc1, 0) + <f64>i32x4.extract_lane(ones, 2));
-    smallRow(xPtr, tPtr, outPtr, r + 3, stride, f32x4.extract_lane(m, 3), f64x2.extract_lane(acc1, 1) + <f64>i32x4.extract_lane(ones, 3));
+    if (r + 1 < rows) smallRow(xPtr, tPtr, outPtr, r + 1, stride, f32x4.extract_lane(m, 1), f64x2.extract_lane(acc, 1) + <f64>i32x4.extract_lane(ones, 1));
+    if (r + 2 < rows) smallRow(xPtr, tPtr, outPtr, r + 2, stride, f32x4.extract_lane(m, 2), f64x2.extract_lane(acc1, 0) + <f64>i32x4.extract_lane(ones, 2));
+    if (r + 3 < rows) smallRow(xPtr, tPtr, outPtr, r + 3, stride, f32x4.extract_lane(m, 3), f64x2.extract_lane(acc1, 1) + <f64>i32x4.extract_lane(ones, 3));
   }
-  return r;
 }
 
-/** Element k of four consecutive rows (stride bytes apart) as one vector. */
+/** The float32 at byte offset `off` of each of four rows, as one vector. */
 // @ts-ignore: decorator
 @inline
-function gather4(ptr: usize, stride: usize): v128 {
-  let v = f32x4.splat(load<f32>(ptr));
-  v = f32x4.replace_lane(v, 1, load<f32>(ptr + stride));
-  v = f32x4.replace_lane(v, 2, load<f32>(ptr + 2 * stride));
-  return f32x4.replace_lane(v, 3, load<f32>(ptr + 3 * stride));
+function gather4(p0: usize, p1: usize, p2: usize, p3: usize, off: usize): v128 {
+  let v = f32x4.splat(load<f32>(p0 + off));
+  v = f32x4.replace_lane(v, 1, load<f32>(p1 + off));
+  v = f32x4.replace_lane(v, 2, load<f32>(p2 + off));
+  return f32x4.replace_lane(v, 3, load<f32>(p3 + off));
+}
+
+/** Row r + j's address for lane j of a group of four, repeating the last row past the end. */
+// @ts-ignore: decorator
+@inline
+function rowOf(base: usize, r: i32, j: i32, rows: i32, stride: usize): usize {
+  return base + <usize>min(r + j, rows - 1) * stride;
 }
 
 // @ts-ignore: decorator
@@ -146,9 +153,11 @@ function smallRow(xPtr: usize, tPtr: usize, outPtr: usize, r: i32, stride: usize
 
 /** OP1: out[r] = -log softmax(x_r)[t_r]; 0 where t_r < 0 (ignored). */
 export function ceIndexLogitsF32(xPtr: usize, tPtr: usize, rows: i32, classes: i32, outPtr: usize): void {
-  let r = 0;
-  if (classes <= 16) r = ceIndexSmallF32(xPtr, tPtr, rows, classes, outPtr);
-  for (; r < rows; r++) {
+  if (classes <= 16) {
+    ceIndexSmallF32(xPtr, tPtr, rows, classes, outPtr);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
     const row = xPtr + (<usize>r * <usize>classes << 2);
     const t = load<i32>(tPtr + (<usize>r << 2));
     let loss = 0.0;
@@ -361,6 +370,10 @@ export function klLogitsF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
   // The float32 arguments t (x_k - mx) are off by at most 1 rounding (t = 1: the subtraction) or 3
   // (t rounded to float32, the subtraction, the product): theta of themselves.
   const theta = invT == 1 ? 5.97e-8 : 1.79e-7;
+  if (classes <= 16) {
+    klSmallF32(xPtr, yPtr, rows, classes, invT, theta, outPtr);
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << 2;
     const xr = xPtr + off, yr = yPtr + off;
@@ -426,14 +439,90 @@ function klRowFastF32(xr: usize, yr: usize, classes: i32, invT: f32, theta: f64,
     eqb = f32x4.sub(eqb, f32x4.mul(ey, bc));
   }
   if (v128.any_true(flushed)) return NaN;
-  const Sx = hsum64(sx), Sy = hsum64(sy), M2 = hsum64(m2) / Sx;
-  const c = hsum64(d) / Sx;
+  return klFinish(hsum64(sx), hsum64(sy), hsum64(d), hsum64(m2), hsum32(ea2), hsum32(epb), hsum32(eqb), theta, classes);
+}
+
+/**
+ * The KL of one row from klRowFastF32's sums (Sx, Sy, D, sum e_k delta_k^2, sum e_k a_k^2,
+ * -sum e_k b_k, -sum f_k b_k), or NaN where the bound above exceeds 5e-7 of it.
+ */
+function klFinish(Sx: f64, Sy: f64, D: f64, m2: f64, ea2: f64, epb: f64, eqb: f64, theta: f64, classes: i32): f64 {
+  const M2 = m2 / Sx, c = D / Sx;
   const kl = c + Math.log(Sy / Sx);
   const V = max(0, M2 - c * c);
   const bound = 1.02 * (EXPF_ERR * (Math.sqrt(V + 1) + 1)
-    + theta * (Math.sqrt(V) * Math.sqrt(hsum32(ea2) / Sx) + hsum32(epb) / Sx + hsum32(eqb) / Sy)
+    + theta * (Math.sqrt(V) * Math.sqrt(ea2 / Sx) + epb / Sx + eqb / Sy)
     + <f64>classes * 1.2e-16 * Math.sqrt(M2));
   return bound <= 5e-7 * kl ? kl : NaN; // (NaN anywhere: NaN)
+}
+
+/**
+ * klLogitsF32 for short rows (classes <= 16), four rows at a time, one per lane (as
+ * ceIndexSmallF32): the arithmetic of klRowFastF32 lane by lane, every element valid (no tail), no
+ * horizontal sums; each row's KL then from klFinish. A row with a non-finite maximum is NaN (as in
+ * klLogitsF32); a row the fast arithmetic cannot vouch for goes to klRowAccurateF32. Every row of
+ * the call goes through here (a last group of fewer than four repeats its last row in the spare
+ * lanes), so a row's value does not depend on which rows share its call.
+ */
+function klSmallF32(xPtr: usize, yPtr: usize, rows: i32, classes: i32, invT: f64, theta: f64, outPtr: usize): void {
+  const stride = <usize>classes << 2;
+  const tV = f32x4.splat(<f32>invT), lo = f32x4.splat(-88), z = f32x4.splat(0), z64 = f64x2.splat(0);
+  for (let r = 0; r < rows; r += 4) {
+    const x0 = xPtr + <usize>r * stride, x1 = rowOf(xPtr, r, 1, rows, stride), x2 = rowOf(xPtr, r, 2, rows, stride), x3 = rowOf(xPtr, r, 3, rows, stride);
+    const y0 = yPtr + <usize>r * stride, y1 = rowOf(yPtr, r, 1, rows, stride), y2 = rowOf(yPtr, r, 2, rows, stride), y3 = rowOf(yPtr, r, 3, rows, stride);
+    let mx = f32x4.splat(-Infinity), my = mx;
+    for (let k = 0; k < classes; k++) {
+      mx = f32x4.pmax(mx, gather4(x0, x1, x2, x3, <usize>k << 2));
+      my = f32x4.pmax(my, gather4(y0, y1, y2, y3, <usize>k << 2));
+    }
+    // Lanes 0, 1 of the row pairs in the f64 accumulators *0, lanes 2, 3 in *1.
+    let sx0 = z64, sx1 = z64, sy0 = z64, sy1 = z64, d0 = z64, d1 = z64, q0 = z64, q1 = z64;
+    let ea2 = z, epb = z, eqb = z, flushed = z;
+    for (let k = 0; k < classes; k++) {
+      const x = gather4(x0, x1, x2, x3, <usize>k << 2), y = gather4(y0, y1, y2, y3, <usize>k << 2);
+      const a = f32x4.mul(f32x4.sub(x, mx), tV), b = f32x4.mul(f32x4.sub(y, my), tV);
+      const ex = expf4Low(a), ey = expf4Low(b);
+      flushed = v128.or(flushed, v128.andnot(f32x4.gt(x, f32x4.splat(-Infinity)), f32x4.ne(ex, z)));
+      const e0 = promoteLow(ex), e1 = promoteHigh(ex);
+      const dl0 = v128.and(f64x2.sub(promoteLow(a), promoteLow(b)), f64x2.ne(e0, z64));
+      const dl1 = v128.and(f64x2.sub(promoteHigh(a), promoteHigh(b)), f64x2.ne(e1, z64));
+      const w0 = f64x2.mul(e0, dl0), w1 = f64x2.mul(e1, dl1);
+      sx0 = f64x2.add(sx0, e0); sx1 = f64x2.add(sx1, e1);
+      sy0 = f64x2.add(sy0, promoteLow(ey)); sy1 = f64x2.add(sy1, promoteHigh(ey));
+      d0 = f64x2.add(d0, w0); d1 = f64x2.add(d1, w1);
+      q0 = f64x2.add(q0, f64x2.mul(w0, dl0)); q1 = f64x2.add(q1, f64x2.mul(w1, dl1));
+      const ac = f32x4.pmax(a, lo), bc = f32x4.pmax(b, lo);
+      ea2 = f32x4.add(ea2, f32x4.mul(ex, f32x4.mul(ac, ac)));
+      epb = f32x4.sub(epb, f32x4.mul(ex, bc));
+      eqb = f32x4.sub(eqb, f32x4.mul(ey, bc));
+    }
+    smallKl(xPtr, yPtr, outPtr, r, classes, invT, theta, f32x4.extract_lane(mx, 0), f32x4.extract_lane(my, 0), i32x4.extract_lane(flushed, 0),
+      f64x2.extract_lane(sx0, 0), f64x2.extract_lane(sy0, 0), f64x2.extract_lane(d0, 0), f64x2.extract_lane(q0, 0),
+      f32x4.extract_lane(ea2, 0), f32x4.extract_lane(epb, 0), f32x4.extract_lane(eqb, 0));
+    if (r + 1 < rows) smallKl(xPtr, yPtr, outPtr, r + 1, classes, invT, theta, f32x4.extract_lane(mx, 1), f32x4.extract_lane(my, 1), i32x4.extract_lane(flushed, 1),
+      f64x2.extract_lane(sx0, 1), f64x2.extract_lane(sy0, 1), f64x2.extract_lane(d0, 1), f64x2.extract_lane(q0, 1),
+      f32x4.extract_lane(ea2, 1), f32x4.extract_lane(epb, 1), f32x4.extract_lane(eqb, 1));
+    if (r + 2 < rows) smallKl(xPtr, yPtr, outPtr, r + 2, classes, invT, theta, f32x4.extract_lane(mx, 2), f32x4.extract_lane(my, 2), i32x4.extract_lane(flushed, 2),
+      f64x2.extract_lane(sx1, 0), f64x2.extract_lane(sy1, 0), f64x2.extract_lane(d1, 0), f64x2.extract_lane(q1, 0),
+      f32x4.extract_lane(ea2, 2), f32x4.extract_lane(epb, 2), f32x4.extract_lane(eqb, 2));
+    if (r + 3 < rows) smallKl(xPtr, yPtr, outPtr, r + 3, classes, invT, theta, f32x4.extract_lane(mx, 3), f32x4.extract_lane(my, 3), i32x4.extract_lane(flushed, 3),
+      f64x2.extract_lane(sx1, 1), f64x2.extract_lane(sy1, 1), f64x2.extract_lane(d1, 1), f64x2.extract_lane(q1, 1),
+      f32x4.extract_lane(ea2, 3), f32x4.extract_lane(epb, 3), f32x4.extract_lane(eqb, 3));
+  }
+}
+
+/** One lane of klSmallF32: row r's KL from its sums, as klLogitsF32 decides it. */
+// @ts-ignore: decorator
+@inline
+function smallKl(xPtr: usize, yPtr: usize, outPtr: usize, r: i32, classes: i32, invT: f64, theta: f64, mx: f32, my: f32, flushed: i32,
+                 Sx: f64, Sy: f64, D: f64, m2: f64, ea2: f32, epb: f32, eqb: f32): void {
+  let kl: f64 = NaN; // a row of -inf, or a +inf logit: no softmax
+  if (isFinite(mx) && isFinite(my)) {
+    if (flushed == 0) kl = klFinish(Sx, Sy, D, m2, ea2, epb, eqb, theta, classes);
+    const off = <usize>r * <usize>classes << 2;
+    if (isNaN(kl)) kl = klRowAccurateF32(xPtr + off, yPtr + off, classes, invT, mx, my);
+  }
+  store<f64>(outPtr + (<usize>r << 3), kl);
 }
 
 /** expf64x2Low, called rather than inlined: the accurate path of klLogitsF32 is the rare one (module size). */

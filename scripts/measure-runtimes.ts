@@ -115,7 +115,7 @@ window.__timing = { init: first, import: second, backend: r === null ? "wasm-sim
 }
 
 // --- The battery alone, in Node, on an instance made outside the timing.
-const battery = (prelude: string) => fresh<{ first: number; second: number; warm: number }>(process.execPath, ["--input-type=module", "-e", `
+const battery = (prelude: string, flags: string[] = []) => fresh<{ first: number; second: number; warm: number }>(process.execPath, [...flags, "--input-type=module", "-e", `
 import { readFileSync } from "node:fs";
 const { verifyModule } = await import("./dist/engine/verify.js");
 const { WasmEngine } = await import("./dist/engine/wasm.js");
@@ -136,7 +136,12 @@ const compiled = battery(`const copy = await import("./dist/engine/verify.js?cop
 const other = new WasmEngine("wasm-simd", new WebAssembly.Instance(m, {}).exports);
 copy.verifyModule(other.exports, other.memory.slotP);`);
 row("verifyModule, first run in a fresh process", stats(cold.map((x) => x.first)));
+// V8 compiles WebAssembly lazily, each function on its first call; with that off, the module is
+// compiled whole by new WebAssembly.Module (outside the timing), so the first run leaves the
+// battery's own cost and cold JavaScript.
+const eager = battery("", ["--no-wasm-lazy-compilation"]);
 row("verifyModule, first run, kernels already compiled by V8", stats(compiled.map((x) => x.first)));
+row("verifyModule, first run, node --no-wasm-lazy-compilation", stats(eager.map((x) => x.first)));
 row("verifyModule, second run", stats(cold.map((x) => x.second)));
 row("verifyModule, warm (52nd run)", stats(cold.map((x) => x.warm)));
 

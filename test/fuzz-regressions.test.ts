@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { ENGINES, simdEngine, scalarEngine } from "./helpers/engines.js";
 import { rng, normal, probs as randomProbs } from "./helpers/data.js";
 import { agrees } from "../src/measures/finish.js";
-import { differs, type FuzzCase } from "./fuzz/differential.js";
+import { differs, makeCall, type FuzzCase } from "./fuzz/differential.js";
+import { jsTerm } from "../src/reference/rows.js";
 
 const WASM = ["wasm-simd", "wasm"] as const;
 type Values = ArrayLike<number> | number;
@@ -253,4 +254,57 @@ describe("second 10^6-case fuzz run", () => {
       for (const e of WASM) expect(differs(e, c), e).toBeNull();
     });
   }
+});
+
+describe("jensenShannon of near-equal distributions, float64 (jsTerm: one non-negative term per class)", () => {
+  // Fuzz run 5 (test/fuzz/RESULTS.md): sums over thousands of rows of 3 classes. The exact values are
+  // the rows' definition recomputed in 120 digits (npx tsx scripts/fuzz-exact.ts '<case>' > c.json;
+  // python3 scripts/fuzz-exact.py c.json). With p log(p/m) + q log(q/m) as two logarithms, the
+  // reference and the SIMD module were 1.3e-11 relative off in the first case and 7.3e-13 / 1.0e-12
+  // absolute in the others, outside the float64 contract (1e-12 relative + 1e-13 absolute).
+  const cases: Array<[string, number]> = [
+    ['{"measure":"jensenShannon","f32":false,"mixed":false,"seed":1615534907,"scale":1.1350108156723144e-14,"wide":false,"specials":0,"options":{"reduction":"sum","out":null,"temperature":36.14098626396133,"labelSmoothing":2.575143019850301e-231,"weighted":true,"from":"logits","fromP":"probs","normalize":true,"near":0.3,"ignoreIndex":"default","ignoreRate":0.5,"sampleWeight":true,"topK":null,"bceClasses":false,"bceWeight":"element","posWeight":"none","dense":false,"grad":"other","check":false,"zeroCopy":false},"rows":18214,"classes":3}',
+      0.034702637337117474066],
+    ['{"measure":"jensenShannon","f32":false,"mixed":false,"seed":2147483627,"scale":1e-30,"wide":false,"specials":0,"options":{"reduction":"sum","out":"f64","base":10,"temperature":64.26877173170197,"labelSmoothing":0,"weighted":false,"from":"logits","fromP":"logits","normalize":true,"near":null,"ignoreIndex":-1,"ignoreRate":0.1,"sampleWeight":false,"topK":"K","bceClasses":true,"bceWeight":"class","posWeight":"class","dense":true,"grad":"other","check":false,"zeroCopy":true},"rows":7568,"classes":3}',
+      4.4223067793358738187e-62],
+    ['{"measure":"jensenShannon","f32":true,"mixed":true,"seed":-16,"scale":1e-30,"wide":false,"specials":0,"options":{"reduction":"sum","out":null,"base":2,"temperature":2,"labelSmoothing":0.000038267995784518324,"weighted":false,"from":"logits","fromP":"probs","normalize":true,"near":null,"ignoreIndex":"class","ignoreRate":0,"sampleWeight":true,"topK":[7],"bceClasses":true,"bceWeight":"class","posWeight":"class","dense":true,"grad":"other","check":false,"zeroCopy":true},"rows":3203,"classes":3}',
+      6.3531777808748337944e-59],
+  ];
+  for (const [json, exact] of cases) {
+    const c = JSON.parse(json) as FuzzCase;
+    it(`${c.rows} rows, seed ${c.seed}: every engine within the float64 contract of the exact ${exact.toPrecision(6)}`, () => {
+      const call = makeCall(c);
+      expect(call.fn).toBe("jensenShannon");
+      for (const e of ["js", ...WASM] as const) {
+        const got = (ENGINES[e].jensenShannon as (...a: unknown[]) => number)(...call.args, call.options);
+        if (!agrees(got, exact, false)) expect.fail(`${e}: ${got}, exact ${exact} (${((got - exact) / exact).toExponential(2)} relative)`);
+      }
+      for (const e of WASM) expect(differs(e, c), e).toBeNull();
+    });
+  }
+
+  it("jsTerm: s g(u) / 4 on both sides of |u| = 1/2, at u = 0 and +-1, and NaN for invalid p or q", () => {
+    // [p, q, (p log(p/m) + q log(q/m)) / 2 for these very doubles in 60 digits (mpmath)]: both
+    // branches (|u| = 1/2 exactly takes the first), near-equal pairs where the two logarithms keep
+    // no digit, subnormal-scale values. jsTerm's own rounding is a few ulp: held to 1e-15 relative.
+    const exact = [
+      [0.3, 0.1, 0.026162407188227387651],
+      [0.1, 0.3, 0.026162407188227387651],
+      [0.9, 0.05, 0.23130368671518891893],
+      [1e-300, 3e-300, 2.6162407188227395842e-301],
+      [0.5, 0.5000000000009095, 2.0679515313806883962e-25],
+      [0.3000000001, 0.3, 4.1666673554753423881e-21],
+      [0.2, 0.20000000018626451, 2.168404085467333251e-20],
+      [0.6, 0.2999999999, 0.02548485553958287708],
+    ];
+    for (const [p, q, want] of exact) expect(Math.abs(jsTerm(p, q) - want), `${p}, ${q}`).toBeLessThanOrEqual(1e-15 * want);
+    expect(jsTerm(0.25, 0.25)).toBe(0);
+    expect(jsTerm(0, 0)).toBe(0);
+    // One side 0: p log(p / (p/2)) / 2 = p ln(2) / 2.
+    expect(Math.abs(jsTerm(0.4, 0) - 0.2 * Math.LN2)).toBeLessThanOrEqual(1e-15 * 0.2 * Math.LN2);
+    expect(jsTerm(0, 0.4)).toBe(jsTerm(0.4, 0));
+    for (const [p, q] of [[-0.1, 0.2], [0.2, -1e-300], [-0.1, -0.2], [NaN, 0.1], [0.1, NaN], [Infinity, 0.1], [Infinity, Infinity]]) {
+      expect(jsTerm(p, q), `${p}, ${q}`).toBeNaN();
+    }
+  });
 });

@@ -23,6 +23,21 @@ export function ceIndexLogitsScalar<T>(xPtr: usize, tPtr: usize, rows: i32, clas
 }
 
 /**
+ * One class's part of a Jensen-Shannon divergence, (p log(p/m) + q log(q/m)) / 2 with m = (p + q) / 2,
+ * as the reference's jsTerm (src/reference/rows.ts, which gives the derivation): s g(u) / 4 with
+ * s = p + q, u = (p - q) / s, g(u) = 2u atanh(u) + log1p(-u^2) for |u| <= 1/2, a non-negative term
+ * that keeps near-equal rows' relative precision. NaN for a negative or NaN p or q; 0 for p = q = 0.
+ */
+function jsTerm(p: f64, q: f64): f64 {
+  if (!(p >= 0 && q >= 0)) return NaN;
+  const s = p + q;
+  if (s == 0) return 0;
+  const u = (p - q) / s;
+  if (Math.abs(u) <= 0.5) return 0.25 * s * (2 * u * Math.atanh(u) + Math.log1p(-u * u));
+  return 0.5 * ((p == 0 ? 0 : p * Math.log((2 * p) / s)) + (q == 0 ? 0 : q * Math.log((2 * q) / s)));
+}
+
+/**
  * Per-row values of the two-input measures (op: OP_CE, OP_KL, OP_JS), any modes of p and q.
  *   OP_CE: -sum_k c_k log q_k with c_k = w_k (a p_k + b) (p absent when pPtr = 0, w = 1 when wPtr = 0);
  *          terms with c_k = 0 are 0. With q in PROBS, q is clipped to [eps, 1 - eps] when eps > 0.
@@ -56,11 +71,7 @@ export function pairRowsScalar<T>(
         if (op == OP_KL) {
           if (pk != 0) add0(pk * (sideLogP(P, pMode, x) - sideLogP(Q, qMode, y)));
         } else {
-          const qk = sideP(Q, qMode, y);
-          const mk = 0.5 * (pk + qk);
-          const lm = Math.log(mk);
-          if (pk != 0) add0(0.5 * pk * (sideLogP(P, pMode, x) - lm));
-          if (qk != 0) add0(0.5 * qk * (sideLogP(Q, qMode, y) - lm));
+          add0(jsTerm(pk, sideP(Q, qMode, y)));
         }
       }
     }

@@ -5,7 +5,7 @@ import { ENGINES, simdEngine, scalarEngine } from "./helpers/engines.js";
 import { rng, normal, probs as randomProbs } from "./helpers/data.js";
 import { agrees } from "../src/measures/finish.js";
 import { differs, makeCall, type FuzzCase } from "./fuzz/differential.js";
-import { jsTerm } from "../src/reference/rows.js";
+import { jsTerm, klTerm } from "../src/reference/rows.js";
 
 const WASM = ["wasm-simd", "wasm"] as const;
 type Values = ArrayLike<number> | number;
@@ -305,6 +305,71 @@ describe("jensenShannon of near-equal distributions, float64 (jsTerm: one non-ne
     expect(jsTerm(0, 0.4)).toBe(jsTerm(0.4, 0));
     for (const [p, q] of [[-0.1, 0.2], [0.2, -1e-300], [-0.1, -0.2], [NaN, 0.1], [0.1, NaN], [Infinity, 0.1], [Infinity, Infinity]]) {
       expect(jsTerm(p, q), `${p}, ${q}`).toBeNaN();
+    }
+  });
+});
+
+describe("klDivergence of near-equal distributions, float64 (klTerm: sum_k q_k phi(r_k), non-negative terms)", () => {
+  // Fuzz runs 5 and 6 (test/fuzz/RESULTS.md). The exact values: scripts/fuzz-exact.ts and .py, as
+  // above. With sum_k p_k (log p_k - log q_k) the reference was 1.2e-7 relative off in the first
+  // case (KL ~1e-9 per row over 12,252 rows) and 1.4e-5 in the second.
+  const cases: Array<[string, "klDivergenceWithGrad" | "klDivergence", number]> = [
+    ['{"measure":"klDivergenceWithGrad","f32":false,"mixed":true,"seed":-16,"scale":7.568328950209766e-21,"wide":false,"specials":0,"options":{"reduction":"sum","out":null,"labelSmoothing":1,"weighted":true,"from":"logits","fromP":"logits","normalize":false,"near":0.0001,"ignoreIndex":"default","ignoreRate":0,"sampleWeight":true,"topK":[4],"bceClasses":false,"bceWeight":"element","posWeight":"none","dense":false,"grad":"none","check":false,"zeroCopy":false},"rows":12252,"classes":3}',
+      "klDivergenceWithGrad", 0.000013616479298807141744],
+    ['{"measure":"klDivergence","f32":true,"mixed":true,"seed":58505220,"scale":1e-30,"wide":false,"specials":0,"options":{"reduction":"sum","out":"f32","base":2,"temperature":10.864256236170656,"labelSmoothing":1,"weighted":false,"from":"probs","fromP":"logprobs","normalize":false,"near":0.0001,"ignoreIndex":"K","ignoreRate":0,"sampleWeight":true,"topK":[2],"bceClasses":false,"bceWeight":"class","posWeight":"number","dense":true,"grad":"none","check":false,"zeroCopy":false},"rows":5377,"classes":3}',
+      "klDivergence", 7.2036518668962362121e-8],
+  ];
+  for (const [json, fn, exact] of cases) {
+    const c = JSON.parse(json) as FuzzCase;
+    it(`${fn}, ${c.rows} rows, seed ${c.seed}: every engine within the float64 contract of the exact ${exact.toPrecision(6)}`, () => {
+      const call = makeCall(c);
+      expect(call.fn).toBe(fn);
+      for (const e of ["js", ...WASM] as const) {
+        const r = (ENGINES[e][fn] as (...a: unknown[]) => unknown)(...call.args, call.options);
+        const got = fn === "klDivergenceWithGrad" ? (r as { loss: number }).loss : (r as number);
+        if (!agrees(got, exact, false)) expect.fail(`${e}: ${got}, exact ${exact} (${((got - exact) / exact).toExponential(2)} relative)`);
+      }
+      for (const e of WASM) expect(differs(e, c), e).toBeNull();
+    });
+  }
+
+  it("klTerm: q phi(r) from the series (|r| <= 1/2) and as p (r - 1) + q beyond", () => {
+    // [r, phi(r) = r e^r - e^r + 1 in 60 digits (mpmath)]; p = e^r (rounded), q = 1.
+    const exact = [
+      [1e-8, 5.0000000333333336676e-17], [-3e-5, 4.4999100010124921281e-10], [0.01, 0.000050334586673623035359],
+      [-0.2, 0.017523096306421771414], [0.5, 0.17563936464993592658], [-0.5, 0.090204010431049864594],
+      [0.5000001, 0.1756394470860117836], [-0.7, 0.15580498355460380956], [2, 8.3890560989306502272],
+      [-5, 0.95957231800548719742], [30, 309907762864210.40226],
+    ];
+    // The series: a few ulp. Beyond |r| = 1/2, p's own rounding (0.5 ulp of e^r) times |r - 1| p / phi(r), up to 11 near r = -0.5.
+    for (const [r, want] of exact) {
+      const tol = Math.abs(r) <= 0.5 ? 1e-15 : 4e-15;
+      expect(Math.abs(klTerm(Math.exp(r), 1, r) - want), `r = ${r}`).toBeLessThanOrEqual(tol * want);
+    }
+    expect(klTerm(1, 1, 0)).toBe(0);
+    expect(klTerm(0.5, 0, Infinity)).toBe(Infinity);
+    expect(klTerm(0.5, 0.2, NaN)).toBeNaN();
+  });
+});
+
+describe("klDivergence of float64 logits, a student near its teacher (klLogitsF64's exact row)", () => {
+  it("every row length and tail, -inf classes, temperatures: each row within the contract of the reference", () => {
+    const u = rng(11);
+    for (const K of [1, 2, 3, 4, 5, 7, 16, 33, 64, 65, 127, 1000, 4099]) {
+      for (const near of [0.3, 1e-3, 1e-7]) {
+        const rows = 3, x = new Float64Array(rows * K), y = new Float64Array(rows * K);
+        for (let i = 0; i < x.length; i++) {
+          x[i] = 3 * normal(u);
+          y[i] = x[i] + near * normal(u);
+        }
+        if (K > 2) {
+          x[1] = -Infinity; // p_1 = 0 against q_1 > 0: row 0
+          x[K + 2] = y[K + 2] = -Infinity; // both 0: row 1
+        }
+        for (const temperature of [1, 0.5, 4]) {
+          expectAgrees(false, (m) => m.klDivergence(x, y, { from: "logits", classes: K, temperature, reduction: "none" }));
+        }
+      }
     }
   });
 });

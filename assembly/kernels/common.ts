@@ -124,3 +124,44 @@ export function sideP(side: i32, mode: i32, x: f64): f64 {
   const s = side == SIDE_P ? pS : qS;
   return mode == PROBS ? x / s : Math.exp((x - (side == SIDE_P ? pM : qM)) * (side == SIDE_P ? pInvT : qInvT)) / s;
 }
+
+/**
+ * log p_k - log q_k of the two prepared sides, as the reference's logRatio (src/reference/rows.ts):
+ * of log-space rows at the same temperature the shifted values' difference first, then the
+ * normalisers'; of probabilities within a factor 1.5 of each other log1p((x - y) / y); otherwise
+ * the two logarithms.
+ */
+export function klLogRatio(pMode: i32, qMode: i32, x: f64, y: f64): f64 {
+  if (pMode != PROBS && qMode != PROBS) {
+    if (pInvT == qInvT) return ((x - pM) - (y - qM)) * pInvT - (pLogS - qLogS);
+    return (x - pM) * pInvT - (y - qM) * qInvT - (pLogS - qLogS);
+  }
+  if (pMode == PROBS && qMode == PROBS && x > 0 && y > 0 && Math.abs(x - y) <= 0.5 * y) return Math.log1p((x - y) / y) - (pLogS - qLogS);
+  return sideLogP(SIDE_P, pMode, x) - sideLogP(SIDE_Q, qMode, y);
+}
+
+/**
+ * q phi(r), phi(r) = r e^r - e^r + 1 >= 0, the part of one class in a KL for p = q e^r > 0, as the
+ * reference's klTerm: phi's series (coefficients (n + 1) / (n + 2)!, n = 0..13) for |r| <= 1/2,
+ * else p (r - 1) + q.
+ */
+export function klTerm(p: f64, q: f64, r: f64): f64 {
+  if (Math.abs(r) <= 0.5) {
+    let s = 14.0 / 1307674368000.0;
+    s = s * r + 13.0 / 87178291200.0;
+    s = s * r + 12.0 / 6227020800.0;
+    s = s * r + 11.0 / 479001600.0;
+    s = s * r + 10.0 / 39916800.0;
+    s = s * r + 9.0 / 3628800.0;
+    s = s * r + 8.0 / 362880.0;
+    s = s * r + 7.0 / 40320.0;
+    s = s * r + 6.0 / 5040.0;
+    s = s * r + 5.0 / 720.0;
+    s = s * r + 4.0 / 120.0;
+    s = s * r + 3.0 / 24.0;
+    s = s * r + 2.0 / 6.0;
+    s = s * r + 1.0 / 2.0;
+    return q * r * r * s;
+  }
+  return p * (r - 1) + q;
+}

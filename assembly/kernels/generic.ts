@@ -1,7 +1,7 @@
 // Scalar kernels, generic over the element type, computing in f64. See common.ts.
 import {
   sumReset, add0, add1, add2, sum0, sum1, sum2,
-  LOGITS, PROBS, OP_CE, OP_KL, OP_JS, ld, rowMax, rowSumExp, SIDE_P, SIDE_Q, prepareSide, sideLogP, sideP,
+  LOGITS, PROBS, OP_CE, OP_KL, OP_JS, ld, rowMax, rowSumExp, SIDE_P, SIDE_Q, prepareSide, sideLogP, sideP, klLogRatio, klTerm,
 } from "./common";
 
 
@@ -50,6 +50,7 @@ export function pairRowsScalar<T>(
   pMode: i32, qMode: i32, invT: f64, normalize: bool, a: f64, b: f64, eps: f64, outPtr: usize,
 ): void {
   const P = SIDE_P, Q = SIDE_Q;
+  const bothNormalized = (pMode == LOGITS || normalize) && (qMode == LOGITS || normalize);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << alignof<T>();
     const pRow = pPtr + off, qRow = qPtr + off;
@@ -69,7 +70,15 @@ export function pairRowsScalar<T>(
         const x = ld<T>(pRow, k);
         const pk = sideP(P, pMode, x);
         if (op == OP_KL) {
-          if (pk != 0) add0(pk * (sideLogP(P, pMode, x) - sideLogP(Q, qMode, y)));
+          // As the reference's klRow: sum_k q_k phi(r_k), plus sum_k (p_k - q_k) unless both sides
+          // sum to 1 by construction; p_k = 0 contributes q_k to the first sum then, else nothing.
+          if (pk == 0) {
+            if (bothNormalized) add0(sideP(Q, qMode, y));
+          } else {
+            const qk = sideP(Q, qMode, y);
+            add0(klTerm(pk, qk, klLogRatio(pMode, qMode, x, y)));
+            if (!bothNormalized) add0(pk - qk);
+          }
         } else {
           add0(jsTerm(pk, sideP(Q, qMode, y)));
         }
@@ -228,7 +237,7 @@ export function klGradScalar<T>(xPtr: usize, yPtr: usize, rows: i32, classes: i3
     for (let k = 0; k < classes; k++) {
       const x = ld<T>(xr, k), y = ld<T>(yr, k);
       const pk = sideP(P, LOGITS, x), qk = sideP(Q, LOGITS, y);
-      if (pk != 0) add0(pk * (sideLogP(P, LOGITS, x) - sideLogP(Q, LOGITS, y)));
+      add0(pk == 0 ? qk : klTerm(pk, qk, klLogRatio(LOGITS, LOGITS, x, y))); // as pairRowsScalar's OP_KL
       store<T>(g + (<usize>k << alignof<T>()), <T>(s * (qk - pk) * invT));
     }
     store<f64>(scalePtr + (<usize>r << 3), sum0());

@@ -23,10 +23,21 @@ class Sum {
   }
 }
 
-/** A probability distribution given by one row: p(k) and log p(k). */
+/**
+ * A probability distribution given by one row: p(k) and log p(k). `normalized` is true where it sums
+ * to 1 by construction (a softmax, or a row divided by its sum), false where the row is taken as
+ * given. `shifted(k)` and `logS`, of the rows held as logarithms (logits, logprobs), are such that
+ * log p(k) = shifted(k) - logS, as computed; `raw(k)` is the given value of a row of probabilities.
+ */
 interface Distribution {
   p(k: number): number;
   logp(k: number): number;
+  normalized: boolean;
+  logS: number;
+  /** Logits and logprobs: (x_k - max) / T (before the normaliser) and 1 / T; probabilities: null. */
+  shifted: ((k: number) => number) | null;
+  invT: number;
+  raw: (k: number) => number;
 }
 
 function rowMax(x: FloatArray, off: number, n: number): number {
@@ -55,10 +66,10 @@ export function distribution(x: FloatArray, off: number, n: number, mode: Mode, 
       s = z.value;
     }
     const logS = Math.log(s);
-    return { p: (k) => x[off + k] / s, logp: (k) => Math.log(x[off + k]) - logS };
+    return { p: (k) => x[off + k] / s, logp: (k) => Math.log(x[off + k]) - logS, normalized: normalize, logS, shifted: null, invT: 1, raw: (k) => x[off + k] };
   }
   if (mode === LOGPROBS && !normalize) {
-    return { p: (k) => Math.exp(x[off + k]), logp: (k) => x[off + k] };
+    return { p: (k) => Math.exp(x[off + k]), logp: (k) => x[off + k], normalized: false, logS: 0, shifted: (k) => x[off + k], invT: 1, raw: (k) => x[off + k] };
   }
   const t = mode === LOGITS ? invT : 1;
   const m = rowMax(x, off, n);
@@ -69,6 +80,11 @@ export function distribution(x: FloatArray, off: number, n: number, mode: Mode, 
   return {
     p: (k) => Math.exp((x[off + k] - m) * t) / s,
     logp: (k) => (x[off + k] - m) * t - logS,
+    normalized: true,
+    logS,
+    shifted: (k) => (x[off + k] - m) * t,
+    invT: t,
+    raw: (k) => x[off + k] - m,
   };
 }
 
@@ -103,14 +119,68 @@ export function crossEntropyRow(t: FloatArray | null, q: Distribution, qMode: Mo
   return h.value;
 }
 
-/** KL(P || Q) of one row: sum_k p_k (log p_k - log q_k); p_k = 0 contributes 0. */
+/**
+ * KL(P || Q) of one row: sum_k p_k (log p_k - log q_k); p_k = 0 contributes 0.
+ *
+ * Summed as sum_k q_k phi(r_k) + sum_k (p_k - q_k), r_k = log p_k - log q_k (logRatio), with
+ * phi(r) = r e^r - e^r + 1 >= 0 (klTerm): the same sum, term by term, but its terms do not cancel.
+ * As p_k (log p_k - log q_k) the terms are of size |r| for a sum of size r^2, and near-equal rows
+ * lost about 1e-16 absolute. Where both sides sum to 1 by construction (softmax, normalize) the
+ * second sum is 0 exactly and is left out; computed, it would put that 1e-16 back. An error e
+ * common to every r_k (the normalisers' logarithms) moves the first sum by e KL only.
+ */
 export function klRow(p: Distribution, q: Distribution, n: number): number {
   const d = new Sum();
+  const both = p.normalized && q.normalized;
   for (let k = 0; k < n; k++) {
     const pk = p.p(k);
-    if (pk !== 0) d.add(pk * (p.logp(k) - q.logp(k)));
+    if (pk === 0) {
+      if (both) d.add(q.p(k)); // q phi(-inf) = q: its share of the sum_k (q_k - p_k) = 0 left out
+      continue;
+    }
+    const qk = q.p(k);
+    d.add(klTerm(pk, qk, logRatio(p, q, k)));
+    if (!both) d.add(pk - qk);
   }
   return d.value;
+}
+
+/**
+ * log p_k - log q_k, formed so that its error is relative to itself where p_k and q_k are close:
+ * of logits (or logprobs) at the same temperature, (a_k - b_k) / T - (log S_p - log S_q) with the
+ * shifted logits' difference first; of probabilities within a factor 1.5 of each other,
+ * log1p((x - y) / y); otherwise the two logarithms.
+ */
+function logRatio(p: Distribution, q: Distribution, k: number): number {
+  if (p.shifted !== null && q.shifted !== null) {
+    if (p.invT === q.invT) return (p.raw(k) - q.raw(k)) * p.invT - (p.logS - q.logS);
+    return p.shifted(k) - q.shifted(k) - (p.logS - q.logS);
+  }
+  if (p.shifted === null && q.shifted === null) {
+    const x = p.raw(k), y = q.raw(k);
+    if (x > 0 && y > 0 && Math.abs(x - y) <= 0.5 * y) return Math.log1p((x - y) / y) - (p.logS - q.logS);
+  }
+  return p.logp(k) - q.logp(k);
+}
+
+/** phi(r) = r e^r - e^r + 1 = sum_{n >= 2} (n - 1) r^n / n!, |r| <= 1/2: the series' first 14 coefficients. */
+const PHI = Array.from({ length: 14 }, (_, n) => {
+  let f = 1;
+  for (let j = 2; j <= n + 2; j++) f *= j;
+  return (n + 1) / f; // (n + 1) / (n + 2)!, the coefficient of r^(n + 2)
+});
+
+/**
+ * q phi(r), the part of class k in a KL, for p = q e^r > 0: for |r| <= 1/2 from phi's series (its
+ * truncation under 1e-16 relative), else as p (r - 1) + q, whose two parts cancel by 10x at most.
+ */
+export function klTerm(p: number, q: number, r: number): number {
+  if (Math.abs(r) <= 0.5) {
+    let s = 0;
+    for (let n = PHI.length - 1; n >= 0; n--) s = s * r + PHI[n];
+    return q * r * r * s;
+  }
+  return p * (r - 1) + q;
 }
 
 /**

@@ -32,7 +32,11 @@ describe("verification battery", () => {
     }
   });
 
-  it("covers non-finite and extreme values", () => {
+  it("covers a student near its teacher (row 0), non-finite and extreme values", () => {
+    for (const f32 of [true, false]) {
+      const { x, y } = batteryInputs(f32, 129);
+      for (let k = 0; k < 129; k++) expect(Math.abs(x[k] - y[k])).toBeLessThanOrEqual(1.001e-3);
+    }
     const { x, y, p } = batteryInputs(true, 7);
     expect(Array.from(x)).toContain(-Infinity);
     expect(Array.from(y)).toContain(-Infinity);

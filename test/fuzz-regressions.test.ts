@@ -256,6 +256,24 @@ describe("second 10^6-case fuzz run", () => {
   }
 });
 
+/**
+ * A fuzz case whose true value was recomputed in 120 digits (scripts/fuzz-exact.ts, .py): every
+ * engine within the float64 contract of it, and the engines in agreement with the reference.
+ */
+function itMatchesExact(json: string, fn: "jensenShannon" | "klDivergence" | "klDivergenceWithGrad", exact: number) {
+  const c = JSON.parse(json) as FuzzCase;
+  it(`${fn}, ${c.rows} rows, seed ${c.seed}: every engine within the float64 contract of the exact ${exact.toPrecision(6)}`, () => {
+    const call = makeCall(c);
+    expect(call.fn).toBe(fn);
+    for (const e of ["js", ...WASM] as const) {
+      const r = (ENGINES[e][fn] as (...a: unknown[]) => unknown)(...call.args, call.options);
+      const got = fn === "klDivergenceWithGrad" ? (r as { loss: number }).loss : (r as number);
+      if (!agrees(got, exact, false)) expect.fail(`${e}: ${got}, exact ${exact} (${((got - exact) / exact).toExponential(2)} relative)`);
+    }
+    for (const e of WASM) expect(differs(e, c), e).toBeNull();
+  });
+}
+
 describe("jensenShannon of near-equal distributions, float64 (jsTerm: one non-negative term per class)", () => {
   // Fuzz run 5 (test/fuzz/RESULTS.md): sums over thousands of rows of 3 classes. The exact values are
   // the rows' definition recomputed in 120 digits (npx tsx scripts/fuzz-exact.ts '<case>' > c.json;
@@ -270,18 +288,7 @@ describe("jensenShannon of near-equal distributions, float64 (jsTerm: one non-ne
     ['{"measure":"jensenShannon","f32":true,"mixed":true,"seed":-16,"scale":1e-30,"wide":false,"specials":0,"options":{"reduction":"sum","out":null,"base":2,"temperature":2,"labelSmoothing":0.000038267995784518324,"weighted":false,"from":"logits","fromP":"probs","normalize":true,"near":null,"ignoreIndex":"class","ignoreRate":0,"sampleWeight":true,"topK":[7],"bceClasses":true,"bceWeight":"class","posWeight":"class","dense":true,"grad":"other","check":false,"zeroCopy":true},"rows":3203,"classes":3}',
       6.3531777808748337944e-59],
   ];
-  for (const [json, exact] of cases) {
-    const c = JSON.parse(json) as FuzzCase;
-    it(`${c.rows} rows, seed ${c.seed}: every engine within the float64 contract of the exact ${exact.toPrecision(6)}`, () => {
-      const call = makeCall(c);
-      expect(call.fn).toBe("jensenShannon");
-      for (const e of ["js", ...WASM] as const) {
-        const got = (ENGINES[e].jensenShannon as (...a: unknown[]) => number)(...call.args, call.options);
-        if (!agrees(got, exact, false)) expect.fail(`${e}: ${got}, exact ${exact} (${((got - exact) / exact).toExponential(2)} relative)`);
-      }
-      for (const e of WASM) expect(differs(e, c), e).toBeNull();
-    });
-  }
+  for (const [json, exact] of cases) itMatchesExact(json, "jensenShannon", exact);
 
   it("jsTerm: s g(u) / 4 on both sides of |u| = 1/2, at u = 0 and +-1, and NaN for invalid p or q", () => {
     // [p, q, (p log(p/m) + q log(q/m)) / 2 for these very doubles in 60 digits (mpmath)]: both
@@ -319,19 +326,7 @@ describe("klDivergence of near-equal distributions, float64 (klTerm: sum_k q_k p
     ['{"measure":"klDivergence","f32":true,"mixed":true,"seed":58505220,"scale":1e-30,"wide":false,"specials":0,"options":{"reduction":"sum","out":"f32","base":2,"temperature":10.864256236170656,"labelSmoothing":1,"weighted":false,"from":"probs","fromP":"logprobs","normalize":false,"near":0.0001,"ignoreIndex":"K","ignoreRate":0,"sampleWeight":true,"topK":[2],"bceClasses":false,"bceWeight":"class","posWeight":"number","dense":true,"grad":"none","check":false,"zeroCopy":false},"rows":5377,"classes":3}',
       "klDivergence", 7.2036518668962362121e-8],
   ];
-  for (const [json, fn, exact] of cases) {
-    const c = JSON.parse(json) as FuzzCase;
-    it(`${fn}, ${c.rows} rows, seed ${c.seed}: every engine within the float64 contract of the exact ${exact.toPrecision(6)}`, () => {
-      const call = makeCall(c);
-      expect(call.fn).toBe(fn);
-      for (const e of ["js", ...WASM] as const) {
-        const r = (ENGINES[e][fn] as (...a: unknown[]) => unknown)(...call.args, call.options);
-        const got = fn === "klDivergenceWithGrad" ? (r as { loss: number }).loss : (r as number);
-        if (!agrees(got, exact, false)) expect.fail(`${e}: ${got}, exact ${exact} (${((got - exact) / exact).toExponential(2)} relative)`);
-      }
-      for (const e of WASM) expect(differs(e, c), e).toBeNull();
-    });
-  }
+  for (const [json, fn, exact] of cases) itMatchesExact(json, fn, exact);
 
   it("klTerm: q phi(r) from the series (|r| <= 1/2) and as p (r - 1) + q beyond", () => {
     // [r, phi(r) = r e^r - e^r + 1 in 60 digits (mpmath)]; p = e^r (rounded), q = 1.

@@ -141,26 +141,24 @@ export function klLogRatio(pMode: i32, qMode: i32, x: f64, y: f64): f64 {
 }
 
 /**
+ * phi(r) = r e^r - e^r + 1 = r^2 sum_n PHI[n] r^n, PHI[n] = (n + 1) / (n + 2)!, for |r| <= 1/2 (the
+ * reference's PHI, src/reference/rows.ts; truncated under 1e-16 relative). Shared by klTerm and
+ * the SIMD kernels' lane-wise series.
+ */
+export const PHI: StaticArray<f64> = [
+  1.0 / 2.0, 2.0 / 6.0, 3.0 / 24.0, 4.0 / 120.0, 5.0 / 720.0, 6.0 / 5040.0, 7.0 / 40320.0,
+  8.0 / 362880.0, 9.0 / 3628800.0, 10.0 / 39916800.0, 11.0 / 479001600.0, 12.0 / 6227020800.0,
+  13.0 / 87178291200.0, 14.0 / 1307674368000.0,
+];
+
+/**
  * q phi(r), phi(r) = r e^r - e^r + 1 >= 0, the part of one class in a KL for p = q e^r > 0, as the
- * reference's klTerm: phi's series (coefficients (n + 1) / (n + 2)!, n = 0..13) for |r| <= 1/2,
- * else p (r - 1) + q.
+ * reference's klTerm: phi's series (PHI) for |r| <= 1/2, else p (r - 1) + q.
  */
 export function klTerm(p: f64, q: f64, r: f64): f64 {
   if (Math.abs(r) <= 0.5) {
-    let s = 14.0 / 1307674368000.0;
-    s = s * r + 13.0 / 87178291200.0;
-    s = s * r + 12.0 / 6227020800.0;
-    s = s * r + 11.0 / 479001600.0;
-    s = s * r + 10.0 / 39916800.0;
-    s = s * r + 9.0 / 3628800.0;
-    s = s * r + 8.0 / 362880.0;
-    s = s * r + 7.0 / 40320.0;
-    s = s * r + 6.0 / 5040.0;
-    s = s * r + 5.0 / 720.0;
-    s = s * r + 4.0 / 120.0;
-    s = s * r + 3.0 / 24.0;
-    s = s * r + 2.0 / 6.0;
-    s = s * r + 1.0 / 2.0;
+    let s = 0.0;
+    for (let n = PHI.length - 1; n >= 0; n--) s = s * r + unchecked(PHI[n]);
     return q * r * r * s;
   }
   return p * (r - 1) + q;

@@ -26,16 +26,16 @@ class Sum {
 /**
  * A probability distribution given by one row: p(k) and log p(k). `normalized` is true where it sums
  * to 1 by construction (a softmax, or a row divided by its sum), false where the row is taken as
- * given. `shifted(k)` and `logS`, of the rows held as logarithms (logits, logprobs), are such that
- * log p(k) = shifted(k) - logS, as computed; `raw(k)` is the given value of a row of probabilities.
+ * given. Of the rows held as logarithms (`log`: logits, logprobs), log p(k) = raw(k) invT - logS as
+ * computed, raw(k) the value less the row's maximum where there is one; of probabilities, raw(k) is
+ * the given value and log p(k) = log raw(k) - logS.
  */
 interface Distribution {
   p(k: number): number;
   logp(k: number): number;
   normalized: boolean;
+  log: boolean;
   logS: number;
-  /** Logits and logprobs: (x_k - max) / T (before the normaliser) and 1 / T; probabilities: null. */
-  shifted: ((k: number) => number) | null;
   invT: number;
   raw: (k: number) => number;
 }
@@ -66,10 +66,10 @@ export function distribution(x: FloatArray, off: number, n: number, mode: Mode, 
       s = z.value;
     }
     const logS = Math.log(s);
-    return { p: (k) => x[off + k] / s, logp: (k) => Math.log(x[off + k]) - logS, normalized: normalize, logS, shifted: null, invT: 1, raw: (k) => x[off + k] };
+    return { p: (k) => x[off + k] / s, logp: (k) => Math.log(x[off + k]) - logS, normalized: normalize, log: false, logS, invT: 1, raw: (k) => x[off + k] };
   }
   if (mode === LOGPROBS && !normalize) {
-    return { p: (k) => Math.exp(x[off + k]), logp: (k) => x[off + k], normalized: false, logS: 0, shifted: (k) => x[off + k], invT: 1, raw: (k) => x[off + k] };
+    return { p: (k) => Math.exp(x[off + k]), logp: (k) => x[off + k], normalized: false, log: true, logS: 0, invT: 1, raw: (k) => x[off + k] };
   }
   const t = mode === LOGITS ? invT : 1;
   const m = rowMax(x, off, n);
@@ -81,8 +81,8 @@ export function distribution(x: FloatArray, off: number, n: number, mode: Mode, 
     p: (k) => Math.exp((x[off + k] - m) * t) / s,
     logp: (k) => (x[off + k] - m) * t - logS,
     normalized: true,
+    log: true,
     logS,
-    shifted: (k) => (x[off + k] - m) * t,
     invT: t,
     raw: (k) => x[off + k] - m,
   };
@@ -152,11 +152,11 @@ export function klRow(p: Distribution, q: Distribution, n: number): number {
  * log1p((x - y) / y); otherwise the two logarithms.
  */
 function logRatio(p: Distribution, q: Distribution, k: number): number {
-  if (p.shifted !== null && q.shifted !== null) {
+  if (p.log && q.log) {
     if (p.invT === q.invT) return (p.raw(k) - q.raw(k)) * p.invT - (p.logS - q.logS);
-    return p.shifted(k) - q.shifted(k) - (p.logS - q.logS);
+    return p.raw(k) * p.invT - q.raw(k) * q.invT - (p.logS - q.logS);
   }
-  if (p.shifted === null && q.shifted === null) {
+  if (!p.log && !q.log) {
     const x = p.raw(k), y = q.raw(k);
     if (x > 0 && y > 0 && Math.abs(x - y) <= 0.5 * y) return Math.log1p((x - y) / y) - (p.logS - q.logS);
   }

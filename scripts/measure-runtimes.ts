@@ -81,8 +81,8 @@ import { verifyModule } from ${JSON.stringify(join(ROOT, "dist/engine/verify.js"
 import { WasmEngine } from ${JSON.stringify(join(ROOT, "dist/engine/wasm.js"))};
 const m = new WebAssembly.Module(Uint8Array.from(atob(SIMD_BASE64), (c) => c.charCodeAt(0)));
 const e = new WasmEngine("wasm-simd", new WebAssembly.Instance(m, {}).exports);
-let t = performance.now(); const r = verifyModule(e.exports, e.memory.slotP); const first = performance.now() - t;
-t = performance.now(); verifyModule(e.exports, e.memory.slotP); const second = performance.now() - t;
+let t = performance.now(); const r = verifyModule(e.exports, e.memory.scratchBase); const first = performance.now() - t;
+t = performance.now(); verifyModule(e.exports, e.memory.scratchBase); const second = performance.now() - t;
 window.__timing = { init: first, import: second, backend: r === null ? "wasm-simd" : r };
 `);
   app.write("battery/dist/index.html", `<!doctype html><script type="module" src="./main.js"></script>`);
@@ -122,11 +122,11 @@ const { WasmEngine } = await import("./dist/engine/wasm.js");
 const m = new WebAssembly.Module(readFileSync("wasm/xent.simd.wasm"));
 const e = new WasmEngine("wasm-simd", new WebAssembly.Instance(m, {}).exports);
 ${prelude}
-let t = performance.now(); const r = verifyModule(e.exports, e.memory.slotP); const first = performance.now() - t;
+let t = performance.now(); const r = verifyModule(e.exports, e.memory.scratchBase); const first = performance.now() - t;
 if (r !== null) throw new Error(r);
-t = performance.now(); verifyModule(e.exports, e.memory.slotP); const second = performance.now() - t;
-for (let i = 0; i < 50; i++) verifyModule(e.exports, e.memory.slotP);
-t = performance.now(); verifyModule(e.exports, e.memory.slotP); const warm = performance.now() - t;
+t = performance.now(); verifyModule(e.exports, e.memory.scratchBase); const second = performance.now() - t;
+for (let i = 0; i < 50; i++) verifyModule(e.exports, e.memory.scratchBase);
+t = performance.now(); verifyModule(e.exports, e.memory.scratchBase); const warm = performance.now() - t;
 console.log(JSON.stringify({ first, second, warm }));`], ROOT);
 console.log("\nverification battery (Node):");
 const cold = battery("");
@@ -134,7 +134,7 @@ const cold = battery("");
 // has then compiled every kernel, and the first run left measures cold JavaScript and the kernels.
 const compiled = battery(`const copy = await import("./dist/engine/verify.js?copy");
 const other = new WasmEngine("wasm-simd", new WebAssembly.Instance(m, {}).exports);
-copy.verifyModule(other.exports, other.memory.slotP);`);
+copy.verifyModule(other.exports, other.memory.scratchBase);`);
 row("verifyModule, first run in a fresh process", stats(cold.map((x) => x.first)));
 // V8 compiles WebAssembly lazily, each function on its first call; with that off, the module is
 // compiled whole by new WebAssembly.Module (outside the timing), so the first run leaves the

@@ -3,9 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { referenceBattery } from "../src/engine/battery-reference.js";
 import { BLOCKS, CALLS, LAYOUT, EXPECTED } from "../src/engine/battery.expected.js";
-import { CLASSES, SCALAR_CLASSES, KERNELS, batteryInputs, plan, encodeCalls, encodeLayout, verifyModule } from "../src/engine/verify.js";
+import { CLASSES, SCALAR_CLASSES, CASES, batteryInputs, plan, encodeCalls, encodeLayout, verifyModule } from "../src/engine/verify.js";
 import { simdEngine, scalarEngine, wasmExports } from "./helpers/engines.js";
-import type { ModuleExports } from "../src/engine/abi.js";
+import type { ModuleExports } from "../src/kernels/table.js";
 import * as xent from "../src/index.js";
 
 describe("verification battery", () => {
@@ -25,7 +25,7 @@ describe("verification battery", () => {
     }
     // Every kernel is called, in both types, the SIMD ones at every row length.
     for (const f32 of [true, false]) {
-      KERNELS.forEach((k, i) => {
+      CASES.forEach((k, i) => {
         const lengths = plan().calls.filter((c) => c.kernel === i && c.f32 === f32).map((c) => c.classes);
         expect(lengths, k.name).toEqual(k.tails ? CLASSES : [SCALAR_CLASSES]);
       });
@@ -45,8 +45,8 @@ describe("verification battery", () => {
   });
 
   it("both modules pass it", () => {
-    expect(verifyModule(simdEngine.exports, simdEngine.memory.slotP)).toBeNull();
-    expect(verifyModule(scalarEngine.exports, scalarEngine.memory.slotP)).toBeNull();
+    expect(verifyModule(simdEngine.exports, simdEngine.memory.scratchBase)).toBeNull();
+    expect(verifyModule(scalarEngine.exports, scalarEngine.memory.scratchBase)).toBeNull();
   });
 
   it("a module that computes wrongly fails it, naming the call", () => {

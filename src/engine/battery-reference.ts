@@ -1,9 +1,7 @@
 // The battery of verify.ts run on the reference: its input blocks, its plan and the reference's
 // results, in the order verifyModule() compares them. scripts/battery.ts stores them at build time;
 // test/verify.test.ts checks they are current.
-import { referenceEngine as ref } from "../reference/rows.js";
-import { LOGITS, PROBS, OP_CE, OP_KL, OP_JS } from "./abi.js";
-import { GRAD_SCALE, ROWS, batteryInputs, layout, plan, encodeCalls, encodeLayout } from "./verify.js";
+import { CASES, GRAD_SCALE, ROWS, batteryInputs, caseCall, layout, plan, encodeCalls, encodeLayout } from "./verify.js";
 
 /** One input block: float32 (1) or float64 (0), classes, byte offset, x y p q values, class indices. */
 export type Block = [f32: number, classes: number, offset: number, floats: number[], t: number[]];
@@ -35,27 +33,14 @@ export function referenceBattery(): ReferenceBattery {
   for (const c of P.calls) {
     const K = c.classes, R = ROWS, i = batteryInputs(c.f32, K);
     const F = c.f32 ? Float32Array : Float64Array;
-    const x = F.from(i.x), y = F.from(i.y), p = F.from(i.p), q = F.from(i.q);
+    const inputs = { x: F.from(i.x), y: F.from(i.y), p: F.from(i.p), q: F.from(i.q) };
     const out = values.subarray((c.out - P.out) / 8, (c.out - P.out) / 8 + c.values);
-    const grad = c.grad < 0 ? null : c.f32
+    const grad = c.grad < 0 ? undefined : c.f32
       ? grad32.subarray((c.grad - P.grad32) / 4, (c.grad - P.grad32) / 4 + R * K)
       : grad64.subarray((c.grad - P.grad64) / 8, (c.grad - P.grad64) / 8 + R * K);
-    if (grad !== null) new Float64Array(buffer, c.out, R).set(scale); // read by the kernel, overwritten with the losses
-    switch (c.kernel) {
-      case 0: ref.ceIndex(x, i.t, R, K, LOGITS, 0, out); break;
-      case 1: ref.pair(OP_CE, p, x, null, R, K, PROBS, LOGITS, 1, false, 0.9, 0.1 / K, 0, out); break;
-      case 2: ref.pair(OP_CE, p, q, null, R, K, PROBS, PROBS, 1, false, 1, 0, 0, out); break;
-      case 3: ref.pair(OP_KL, x, y, null, R, K, LOGITS, LOGITS, 0.5, false, 0, 0, 0, out); break;
-      case 4: ref.pair(OP_KL, p, q, null, R, K, PROBS, PROBS, 1, true, 0, 0, 0, out); break;
-      case 5: ref.entropy(q, R, K, PROBS, 1, false, out); break;
-      case 6: ref.entropy(x, R, K, LOGITS, 1, false, out); break;
-      case 7: ref.evaluate(x, i.t, R, K, out); break;
-      case 8: ref.pair(OP_JS, p, q, null, R, K, PROBS, PROBS, 1, false, 0, 0, 0, out); break;
-      case 9: ref.bce(p, x, null, null, R * K, 1, LOGITS, out); break;
-      case 10: ref.ceGrad(x, i.t, null, null, R, K, 0.9, 0.1 / K, scale, grad!, out); break;
-      case 11: ref.ceGrad(x, null, p, null, R, K, 1, 0, scale, grad!, out); break;
-      default: ref.klGrad(x, y, R, K, 0.5, scale, grad!, out);
-    }
+    if (grad !== undefined) new Float64Array(buffer, c.out, R).set(scale); // read by the kernel, overwritten with the losses
+    const call = caseCall(CASES[c.kernel], c.f32, K, inputs, i.t, out, grad, scale);
+    call.kernel.reference(call);
   }
   const expected = new Float64Array(P.values + P.grad32Count + P.grad64Count);
   expected.set(values);

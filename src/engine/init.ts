@@ -13,11 +13,10 @@
 //   verifying    each instance runs the battery of verify.ts before it is trusted.
 import { XentError } from "../errors.js";
 import type { Backend, FloatArray } from "../types.js";
-import type { Engine } from "./engine.js";
-import type { ModuleExports } from "./abi.js";
+import { type Engine, referenceEngine } from "./engine.js";
+import type { ModuleExports } from "../kernels/table.js";
 import { WasmEngine } from "./wasm.js";
 import { WasmArray, Memory } from "./memory.js";
-import { referenceEngine } from "../reference/rows.js";
 import { verifyModule } from "./verify.js";
 
 /** Where a module can come from: compiled, bytes, or a location to fetch / read. */
@@ -222,7 +221,7 @@ function tryModule(module: WebAssembly.Module | null, options: InitOptions, reas
     throw new XentError("BACKEND_UNAVAILABLE", `backend "${options.backend}" was requested but the module is a "${e.name}" build`);
   }
   if (options.verify !== false) {
-    const why = verifyModule(e.exports, e.memory.slotP);
+    const why = verifyModule(e.exports, e.memory.scratchBase);
     if (why !== null) {
       reasons.push(`the ${e.name} engine disagreed with the reference at init: ${why}`);
       return null;

@@ -3,12 +3,12 @@
 // Layout of the module's linear memory (all owned by this file; the module never allocates):
 //
 //   [0, heapBase)            the module's static data
-//   [heapBase, scratchEnd)   scratch slots: P and Q rows, per-class weights, gradients, class
-//                            indices, per-row results. Ordinary typed arrays are copied through these in chunks of
-//                            whole rows, so a call never needs more memory than this.
+//   [heapBase, scratchEnd)   the scratch region: ordinary typed arrays are staged there in chunks
+//                            of whole rows (src/engine/chunker.ts), so a call never needs more
+//                            memory than this.
 //   [scratchEnd, ...)        blocks handed to users by allocate() (zero-copy), first fit.
 //
-// Growth: only allocate() and a call whose single row is larger than a slot (more than 1 MiB,
+// Growth: only allocate() and a call whose single row does not fit the region (more than 1 MiB,
 // i.e. over 262144 float32 or 131072 float64 classes) grow the memory. Growing detaches every
 // typed array on the old buffer (its length becomes 0 and writes to it are silently lost), so
 // WasmArray.view re-creates its view whenever the buffer has changed, and this file re-reads
@@ -17,12 +17,13 @@ import { XentError, describe } from "../errors.js";
 import type { FloatArray } from "../types.js";
 
 const PAGE = 65536;
-/** Bytes of one float slot: one row of up to 262144 float32 / 131072 float64 classes fits. */
-export const SLOT_BYTES = 1 << 20;
-/** Rows per chunk are chosen so that a chunk of one input is about this size (cache-resident). */
-export const CHUNK_BYTES = 1 << 17;
-/** Most rows of one chunk (class indices and per-row results are sized for this many). */
-export const CHUNK_ROWS = 1 << 14;
+/**
+ * Bytes of the fixed scratch region: a chunk of the synchronous engine (ENGINE_LIMITS in wasm.ts:
+ * 128 KiB per input, 16384 results) fits many times over, and so does a single row of up to
+ * 1 MiB (262144 float32 / 131072 float64 classes) with its three other row-sized arrays (two
+ * inputs and a gradient, or per-class weights), so that memory never grows for such rows.
+ */
+export const SCRATCH_BYTES = (4 << 20) + (1 << 18);
 const MAX_BYTES = 65536 * PAGE; // wasm32: 4 GiB
 
 type TypedArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
@@ -63,39 +64,36 @@ export class WasmArray<T extends FloatArray | Int32Array = FloatArray> {
   }
 }
 
-/** Memory of one instance: scratch slots and a first-fit allocator for user blocks. */
+/** Memory of one instance: a scratch region for staged chunks and a first-fit allocator for user blocks. */
 export class Memory {
-  readonly slotP: number;
-  readonly slotQ: number;
-  readonly slotW: number;
-  readonly slotG: number;
-  readonly slotIdx: number;
-  readonly slotOut: number;
-  private slotBytes = SLOT_BYTES;
+  /** Where chunks are staged (src/engine/chunker.ts), and how many bytes are there. */
+  #scratch: number;
+  #scratchBytes = SCRATCH_BYTES;
+  /** The scratch block allocated for rows larger than the fixed region, if any. */
+  #bigScratch: number | null = null;
   private end: number;
   /** Free blocks above the scratch region, sorted by address: [ptr, bytes]. */
   private freeList: Array<[number, number]> = [];
   private used = new Map<number, number>();
 
   constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
-    let at = align(heapBase, 64);
-    this.slotP = at; at += SLOT_BYTES;
-    this.slotQ = at; at += SLOT_BYTES;
-    this.slotW = at; at += SLOT_BYTES;
-    this.slotG = at; at += SLOT_BYTES;
-    this.slotIdx = at; at += CHUNK_ROWS * 4;
-    this.slotOut = at; at += CHUNK_ROWS * 8;
-    this.end = at;
-    this.ensure(at);
+    this.#scratch = align(heapBase, 64);
+    this.end = this.#scratch + SCRATCH_BYTES;
+    this.ensure(this.end);
   }
 
   get buffer(): ArrayBuffer {
     return this.memory.buffer as ArrayBuffer;
   }
 
-  /** Largest row, in bytes, that the slots hold. */
-  get rowCapacity(): number {
-    return this.slotBytes;
+  /** The fixed scratch region's address (the verification battery stages its inputs there). */
+  get scratchBase(): number {
+    return this.#scratch;
+  }
+
+  /** Bytes of the scratch region now. */
+  get scratchBytes(): number {
+    return this.#scratchBytes;
   }
 
   /** Grows the memory so that [0, bytes) exists. */
@@ -110,18 +108,21 @@ export class Memory {
     }
   }
 
-  /** Makes the float slots hold rows of `rowBytes` (rare: rows over 1 MiB). May grow memory. */
-  reserveRow(rowBytes: number): { p: number; q: number; w: number; g: number } {
-    if (rowBytes <= SLOT_BYTES) return { p: this.slotP, q: this.slotQ, w: this.slotW, g: this.slotG };
-    if (rowBytes > this.slotBytes || this.bigSlots === null) {
-      if (this.bigSlots !== null) this.free(this.bigSlots);
-      this.slotBytes = align(rowBytes, 64);
-      this.bigSlots = this.alloc(4 * this.slotBytes);
-    }
-    const b = this.bigSlots;
-    return { p: b, q: b + this.slotBytes, w: b + 2 * this.slotBytes, g: b + 3 * this.slotBytes };
+  /**
+   * A scratch region of at least `bytes` (rare beyond SCRATCH_BYTES: rows over 1 MiB). May grow
+   * memory. The new block is taken before the old one is given back, so a failed allocation
+   * leaves the region as it was.
+   */
+  scratch(bytes: number): number {
+    if (bytes <= this.#scratchBytes) return this.#scratch;
+    const size = align(bytes, 64);
+    const block = this.alloc(size);
+    if (this.#bigScratch !== null) this.free(this.#bigScratch);
+    this.#bigScratch = block;
+    this.#scratch = block;
+    this.#scratchBytes = size;
+    return block;
   }
-  private bigSlots: number | null = null;
 
   /** A block of `bytes`, 64-byte aligned, above the scratch region. May grow memory. */
   alloc(bytes: number): number {

@@ -19,7 +19,10 @@
 // process ~2-3 ms in Node, most of it V8 compiling each of the ~40 kernel functions on its first
 // call (lazy compilation: the first use of a kernel pays that anyway) and running them once in
 // baseline code.
-import { LOGITS, PROBS, OP_CE, OP_KL, OP_JS, type ModuleExports } from "./abi.js";
+import type { FloatArray } from "../types.js";
+import {
+  type Arg, type Call, type KernelName, type ModuleExports, KERNELS, LOGITS, OP_CE, OP_JS, OP_KL, PROBS, exportName, kernelArgs, perRow,
+} from "../kernels/table.js";
 import { BLOCKS, CALLS, LAYOUT, EXPECTED } from "./battery.expected.js";
 
 export const ROWS = 2;
@@ -71,22 +74,57 @@ export function batteryInputs(f32: boolean, classes: number): BatteryInputs {
   return { x, y, p: probs(finite(y)), q: probs(finite(x)), t };
 }
 
-/** The calls of the battery; `tails`: a kernel with SIMD paths, run at every length of CLASSES. */
-export const KERNELS = [
-  { name: "crossEntropy", tails: true, values: 1, grad: false },
-  { name: "crossEntropy dense", tails: true, values: 1, grad: false },
-  { name: "crossEntropy probs", tails: true, values: 1, grad: false },
-  { name: "klDivergence logits", tails: true, values: 1, grad: false },
-  { name: "klDivergence probs", tails: true, values: 1, grad: false },
-  { name: "entropy", tails: true, values: 1, grad: false },
-  { name: "entropy logits", tails: true, values: 1, grad: false },
-  { name: "evaluate", tails: true, values: 3, grad: false },
-  { name: "jensenShannon", tails: false, values: 1, grad: false },
-  { name: "binaryCrossEntropy", tails: false, values: 0, grad: false }, // per element
-  { name: "crossEntropyWithGrad", tails: false, values: 1, grad: true },
-  { name: "crossEntropyWithGrad dense", tails: false, values: 1, grad: true },
-  { name: "klDivergenceWithGrad", tails: false, values: 1, grad: true },
-] as const;
+type Input = "x" | "y" | "p" | "q";
+
+/** A case of the battery: a kernel of the table, which battery input each of its arrays is, its scalars. */
+export interface Case {
+  name: string;
+  kernel: KernelName;
+  /** A kernel with SIMD paths, run at every length of CLASSES (else at SCALAR_CLASSES). */
+  tails: boolean;
+  arrays: Record<string, Input | null>;
+  scalars: (classes: number) => Record<string, number>;
+  /** Class indices passed where the kernel takes them (default: yes); false gives it none (dense targets). */
+  index?: boolean;
+}
+
+/** The battery's cases, in the order of the module's verify_battery. */
+export const CASES: readonly Case[] = [
+  { name: "crossEntropy", kernel: "ceIndex", tails: true, arrays: { x: "x" }, scalars: () => ({}) },
+  { name: "crossEntropy dense", kernel: "pair", tails: true, arrays: { p: "p", q: "x", w: null },
+    scalars: (K) => ({ op: OP_CE, pMode: PROBS, qMode: LOGITS, invT: 1, normalize: 0, a: 0.9, b: 0.1 / K, eps: 0 }) },
+  { name: "crossEntropy probs", kernel: "pair", tails: true, arrays: { p: "p", q: "q", w: null },
+    scalars: () => ({ op: OP_CE, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 0, a: 1, b: 0, eps: 0 }) },
+  { name: "klDivergence logits", kernel: "pair", tails: true, arrays: { p: "x", q: "y", w: null },
+    scalars: () => ({ op: OP_KL, pMode: LOGITS, qMode: LOGITS, invT: 0.5, normalize: 0, a: 0, b: 0, eps: 0 }) },
+  { name: "klDivergence probs", kernel: "pair", tails: true, arrays: { p: "p", q: "q", w: null },
+    scalars: () => ({ op: OP_KL, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 1, a: 0, b: 0, eps: 0 }) },
+  { name: "entropy", kernel: "entropy", tails: true, arrays: { p: "q" }, scalars: () => ({ mode: PROBS, invT: 1, normalize: 0 }) },
+  { name: "entropy logits", kernel: "entropy", tails: true, arrays: { p: "x" }, scalars: () => ({ mode: LOGITS, invT: 1, normalize: 0 }) },
+  { name: "evaluate", kernel: "evaluate", tails: true, arrays: { x: "x" }, scalars: () => ({}) },
+  { name: "jensenShannon", kernel: "pair", tails: false, arrays: { p: "p", q: "q", w: null },
+    scalars: () => ({ op: OP_JS, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 0, a: 0, b: 0, eps: 0 }) },
+  { name: "binaryCrossEntropy", kernel: "bce", tails: false, arrays: { y: "p", x: "x", w: null, pw: null }, scalars: () => ({ col0: 0, mode: LOGITS }) },
+  { name: "crossEntropyWithGrad", kernel: "ceGrad", tails: false, arrays: { x: "x", y: null, w: null }, scalars: (K) => ({ alpha: 0.9, beta: 0.1 / K }) },
+  { name: "crossEntropyWithGrad dense", kernel: "ceGrad", tails: false, arrays: { x: "x", y: "p", w: null }, index: false,
+    scalars: () => ({ alpha: 1, beta: 0 }) },
+  { name: "klDivergenceWithGrad", kernel: "klGrad", tails: false, arrays: { x: "x", y: "y" }, scalars: () => ({ invT: 0.5 }) },
+];
+
+/** Whether a case passes class indices: its kernel takes them (the table) and the case does not opt out. */
+export function indexed(c: Case): boolean {
+  return c.index !== false && (KERNELS[c.kernel].args as readonly Arg[]).some((a) => a.role === "index");
+}
+
+/** Whether a case's kernel writes a gradient. */
+export function hasGrad(c: Case): boolean {
+  return (KERNELS[c.kernel].args as readonly Arg[]).some((a) => a.role === "grad");
+}
+
+/** f64 results of a case per row. */
+function valuesPerRow(c: Case, classes: number): number {
+  return perRow({ kernel: KERNELS[c.kernel], classes });
+}
 
 /** Per-row gradient scales the grad kernels read where they then write each row's loss. */
 export const GRAD_SCALE = [0.5, 2];
@@ -145,12 +183,12 @@ export function plan(): Plan {
   let values = 0, f32Values = 0, grad32Count = 0, grad64Count = 0;
   const gradCalls: PlannedCall[] = [];
   for (const f32 of [true, false]) {
-    KERNELS.forEach((k, kernel) => {
+    CASES.forEach((k, kernel) => {
       for (const classes of k.tails ? CLASSES : [SCALAR_CLASSES]) {
-        const n = k.values === 0 ? ROWS * classes : k.values * ROWS;
+        const n = valuesPerRow(k, classes) * ROWS;
         const c: PlannedCall = { kernel, f32, classes, block: blockAt(f32, classes), out: out + 8 * values, values: n, grad: -1 };
         values += n;
-        if (k.grad) {
+        if (hasGrad(k)) {
           gradCalls.push(c);
           if (f32) grad32Count += ROWS * classes;
           else grad64Count += ROWS * classes;
@@ -171,27 +209,26 @@ export function plan(): Plan {
   return cachedPlan;
 }
 
-/** Runs one call on the module: kernel `kernel` on the input block at `b`, results at `out`, gradient at `grad`. */
+/** The kernel call of a case: the battery's inputs `inputs` by name, `rows` rows of `classes`. */
+export function caseCall(k: Case, f32: boolean, classes: number, inputs: Record<Input, FloatArray>, t: Int32Array, out: Float64Array,
+  grad: FloatArray | undefined, scale: Float64Array | undefined): Call {
+  const arrays: Record<string, FloatArray | null> = {};
+  for (const [name, input] of Object.entries(k.arrays)) arrays[name] = input === null ? null : inputs[input];
+  return {
+    kernel: KERNELS[k.kernel], f32, rows: ROWS, classes, arrays, scalars: k.scalars(classes), index: indexed(k) ? t : null, out,
+    ...(grad === undefined ? {} : { grad, outIn: scale }),
+  } as Call;
+}
+
+/** Runs one call on the module: case `kernel` on the input block at `b`, results at `out`, gradient at `grad`. */
 function run(ex: ModuleExports, kernel: number, f32: boolean, K: number, b: number, out: number, grad: number): void {
-  const R = ROWS, n = R * K * (f32 ? 4 : 8);
-  const x = b, y = b + n, p = b + 2 * n, q = b + 3 * n, t = b + 4 * n;
-  const pair = f32 ? ex.pair_rows_f32 : ex.pair_rows_f64;
-  const ent = f32 ? ex.entropy_rows_f32 : ex.entropy_rows_f64;
-  switch (kernel) {
-    case 0: return (f32 ? ex.ce_index_logits_f32 : ex.ce_index_logits_f64)(x, t, R, K, out);
-    case 1: return pair(OP_CE, p, x, 0, R, K, PROBS, LOGITS, 1, 0, 0.9, 0.1 / K, 0, out);
-    case 2: return pair(OP_CE, p, q, 0, R, K, PROBS, PROBS, 1, 0, 1, 0, 0, out);
-    case 3: return pair(OP_KL, x, y, 0, R, K, LOGITS, LOGITS, 0.5, 0, 0, 0, 0, out);
-    case 4: return pair(OP_KL, p, q, 0, R, K, PROBS, PROBS, 1, 1, 0, 0, 0, out);
-    case 5: return ent(q, R, K, PROBS, 1, 0, out);
-    case 6: return ent(x, R, K, LOGITS, 1, 0, out);
-    case 7: return (f32 ? ex.evaluate_rows_f32 : ex.evaluate_rows_f64)(x, t, R, K, out);
-    case 8: return pair(OP_JS, p, q, 0, R, K, PROBS, PROBS, 1, 0, 0, 0, 0, out);
-    case 9: return (f32 ? ex.bce_f32 : ex.bce_f64)(p, x, 0, 0, R * K, 1, 0, LOGITS, out);
-    case 10: return (f32 ? ex.ce_grad_f32 : ex.ce_grad_f64)(x, t, 0, 0, R, K, 0.9, 0.1 / K, out, grad);
-    case 11: return (f32 ? ex.ce_grad_f32 : ex.ce_grad_f64)(x, 0, p, 0, R, K, 1, 0, out, grad);
-    default: return (f32 ? ex.kl_grad_f32 : ex.kl_grad_f64)(x, y, R, K, 0.5, out, grad);
-  }
+  const k = CASES[kernel], n = ROWS * K * (f32 ? 4 : 8);
+  const offsets: Record<Input, number> = { x: b, y: b + n, p: b + 2 * n, q: b + 3 * n };
+  const arrays: Record<string, number> = {};
+  for (const [name, input] of Object.entries(k.arrays)) arrays[name] = input === null ? 0 : offsets[input];
+  const call = { kernel: KERNELS[k.kernel], f32, rows: ROWS, classes: K, scalars: k.scalars(K) } as unknown as Call;
+  const args = kernelArgs(call, { arrays, index: indexed(k) ? b + 4 * n : 0, out, grad: hasGrad(k) ? grad : 0 }, ROWS);
+  (ex as unknown as Record<string, (...a: number[]) => void>)[exportName(KERNELS[k.kernel], f32)](...args);
 }
 
 /** The plan as scripts/battery.ts stores it: six numbers per call. */
@@ -247,7 +284,7 @@ export function verifyModule(ex: ModuleExports, base: number): string | null {
         run(ex, calls[j], f32, calls[j + 2], base + calls[j + 3], o, base + g);
       }
     } catch (e) {
-      return `${KERNELS[calls[j]].name} (${calls[j + 1] === 1 ? "float32" : "float64"}, ${calls[j + 2]} classes) threw: ${(e as Error)?.message ?? e}`;
+      return `${CASES[calls[j]].name} (${calls[j + 1] === 1 ? "float32" : "float64"}, ${calls[j + 2]} classes) threw: ${(e as Error)?.message ?? e}`;
     }
   }
   const got = new Float64Array(buffer, base + out, values);
@@ -292,6 +329,6 @@ function describeMismatch(P: Plan, i: number, got: number, want: number): string
     call = P.calls.find((c) => c.grad >= 0 && c.f32 === i < n2 && byte >= c.grad && byte < c.grad + size * ROWS * c.classes);
     k = call === undefined ? 0 : (byte - call.grad) / size;
   }
-  const name = call === undefined ? "?" : KERNELS[call.kernel].name;
+  const name = call === undefined ? "?" : CASES[call.kernel].name;
   return `${name} (${call?.f32 ? "float32" : "float64"}, ${call?.classes} classes, ${what} ${k}): gave ${got}, the reference ${want}`;
 }

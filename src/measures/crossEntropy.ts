@@ -1,12 +1,12 @@
 import { XentError, describe } from "../errors.js";
-import type { Engine } from "../engine/engine.js";
-import { OP_CE, PROBS, type Mode } from "../engine/abi.js";
+import { LOGITS, OP_CE, PROBS, type Mode, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
 import {
   COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, classesOption, floatArray, fromOption, isFloatArray, isIndexArray,
   numberOption, outOption, reductionOption, sameLength, shapeOf, unwrap, weightOption,
 } from "./validate.js";
-import { checked, finish, rowBuffer } from "./finish.js";
+import { finish } from "./finish.js";
+import { type Buffers, type Steps, measure } from "./measure.js";
 
 export const OPTIONS = [...COMMON_OPTIONS, "from", "weight", "ignoreIndex", "labelSmoothing", "sampleWeight", "eps"] as const;
 
@@ -31,7 +31,7 @@ export interface CrossEntropyCall {
 
 /** Validates a crossEntropy-style call (also used by crossEntropyWithGrad, with its own options). */
 export function prepareCrossEntropy(target: unknown, prediction: unknown, options: unknown, fn = "crossEntropy",
-  allowed: readonly string[] = OPTIONS): CrossEntropyCall {
+  allowed: readonly string[] = OPTIONS, perRow = true): CrossEntropyCall {
   const o = checkOptions(fn, options, allowed);
   const t0 = unwrap(target), q0 = unwrap(prediction);
   if (isIndexArray(q0) && (isFloatArray(t0) || Array.isArray(t0))) {
@@ -48,7 +48,7 @@ export function prepareCrossEntropy(target: unknown, prediction: unknown, option
   const eps = numberOption("eps", o.eps, 0, (x) => x >= 0 && x < 0.5, "in [0, 0.5)");
   if (eps > 0 && from.q !== PROBS) throw new XentError("INVALID_OPTION", `eps clips probabilities: it needs from: "probs"`);
   const check = boolOption("check", o.check);
-  if (o.reduction === "none" && fn !== "crossEntropy") throw new XentError("INVALID_OPTION", `${fn}: reduction must be "mean" or "sum"`);
+  if (o.reduction === "none" && !perRow) throw new XentError("INVALID_OPTION", `${fn}: reduction must be "mean" or "sum"`);
 
   let rows: number, K: number, index: Int32Array | null = null, dense: FloatArray | null = null;
   const isDense = isFloatArray(t0) || (Array.isArray(t0) && t0.length === q.length && t0.length > 0);
@@ -85,17 +85,20 @@ export function prepareCrossEntropy(target: unknown, prediction: unknown, option
   };
 }
 
-function compute(e: Engine, c: CrossEntropyCall): number | Float32Array | Float64Array {
+function* steps(c: CrossEntropyCall, buffers: Buffers): Steps<number | Float32Array | Float64Array> {
   const { rows, classes: K, q, weight: w, sampleWeight: sw, labelSmoothing: ls } = c;
-  const values = rowBuffer(rows, c.reduction);
+  const f32 = ceInFloat32(c);
+  const values = buffers.rows(rows, c.reduction);
   let denominator = 0;
   if (c.index !== null) {
     // PyTorch: l_r = (1 - e) w[t_r] (-log q[t_r]) + (e/K) sum_k w_k (-log q_k); ignored rows give 0;
     // "mean" divides by sum of w[t_r] over the rows that count (times sampleWeight).
     const t = c.index;
-    e.ceIndex(q, t, rows, K, c.qMode, c.eps, values);
-    const smooth = ls > 0 ? rowBuffer(rows, "mean", 1) : null;
-    if (smooth !== null) e.pair(OP_CE, null, q, w, rows, K, PROBS, c.qMode, 1, false, 0, 1, c.eps, smooth);
+    yield c.qMode === LOGITS
+      ? call("ceIndex", { f32: q instanceof Float32Array, rows, classes: K, arrays: { x: q }, scalars: {}, index: t, out: values })
+      : call("nllGather", { f32: q instanceof Float32Array, rows, classes: K, arrays: { q }, scalars: { mode: c.qMode, eps: c.eps }, index: t, out: values });
+    const smooth = ls > 0 ? buffers.rows(rows, "mean", 1) : null;
+    if (smooth !== null) yield pairCall(f32, null, q, w, rows, K, PROBS, c.qMode, 0, 1, c.eps, smooth);
     for (let r = 0; r < rows; r++) {
       if (t[r] < 0) {
         values[r] = 0;
@@ -109,32 +112,67 @@ function compute(e: Engine, c: CrossEntropyCall): number | Float32Array | Float6
   } else {
     // Dense targets: l_r = -sum_k w_k ((1 - e) t_k + e/K) log q_k; "mean" divides by the rows
     // (by the sum of sampleWeight when given).
-    e.pair(OP_CE, c.dense, q, w, rows, K, c.pMode, c.qMode, 1, false, 1 - ls, ls / K, c.eps, values);
+    yield pairCall(f32, c.dense, q, w, rows, K, c.pMode, c.qMode, 1 - ls, ls / K, c.eps, values);
     if (sw !== null) for (let r = 0; r < rows; r++) { values[r] *= sw[r]; denominator += sw[r]; }
     else denominator = rows;
   }
   return finish(values, rows, c.reduction, c.logBase, denominator, c.out);
 }
 
-export function makeCrossEntropy(engine: () => Engine, reference: Engine) {
-  /**
-   * Cross-entropy H(target, prediction) = -sum_k y_k log q_k per row, truth first.
-   *
-   * `target` holds class indices (one per row) or a dense distribution per row; `prediction`
-   * holds logits (default), probabilities or log-probabilities (`from`). Same semantics as
-   * `torch.nn.functional.cross_entropy` (logits), `nll_loss` (logprobs) and `sklearn.metrics.log_loss`
-   * (probs with eps and sampleWeight, without its row renormalisation). 0 log 0 = 0; a target class
-   * with probability 0 gives Infinity; NaN in a row that counts gives NaN.
-   *
-   * @throws XentError INVALID_TYPE, SHAPE_MISMATCH, INVALID_CLASSES, INVALID_INDEX, INVALID_WEIGHT,
-   *   UNKNOWN_OPTION, INVALID_OPTION, ARGUMENT_ORDER, NOT_INITIALIZED.
-   * @example
-   * crossEntropy(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1])); // mean nats over 2 rows
-   */
-  return function crossEntropy<O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput,
-    options?: O): MeasureResult<O> {
-    const c = prepareCrossEntropy(target, prediction, options);
-    const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
-    return checked("crossEntropy", c.check, engine(), reference, f32, (e) => compute(e, c)) as MeasureResult<O>;
-  };
+/** A cross-entropy call of the pair kernel (temperature 1, no normalisation). */
+function pairCall(f32: boolean, p: FloatArray | null, q: FloatArray, w: FloatArray | null, rows: number, classes: number,
+  pMode: Mode, qMode: Mode, a: number, b: number, eps: number, out: Float64Array) {
+  return call("pair", { f32, rows, classes, arrays: { p, q, w }, index: null, out,
+    scalars: { op: OP_CE, pMode, qMode, invT: 1, normalize: 0, a, b, eps } });
 }
+
+/** Whether the float inputs are computed as float32: all of them are float32. */
+function ceInFloat32(c: CrossEntropyCall): boolean {
+  return c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+}
+
+/**
+ * Cross-entropy H(target, prediction) = -Σ_k y_k log q_k of each row, truth first: the loss of a
+ * classifier, and the cost per symbol of a code built for Q when the data follow P.
+ *
+ * - `target`: class indices, one per row (`Int32Array`, `Uint32Array`, `Int16Array`,
+ *   `Uint16Array`, `Uint8Array`, `Int8Array` or `number[]` of length rows), or a dense target
+ *   distribution per row (a float array the length of `prediction`: soft labels, one-hot).
+ * - `prediction`: `rows x classes` logits (`from: "logits"`, the default; softmax in the stable
+ *   log-sum-exp form), probabilities (`"probs"`) or log-probabilities (`"logprobs"`).
+ * - `weight` (per class), `ignoreIndex` (default -100: rows whose index target equals it never
+ *   count), `labelSmoothing` in [0, 1], `sampleWeight` (per row), `eps` (clip probabilities to
+ *   [eps, 1 - eps], with `from: "probs"`).
+ * - `"mean"` with class indices divides by the sum of `weight[target]` (times `sampleWeight`) over
+ *   the rows that count, as PyTorch does; with dense targets by the number of rows. If no row
+ *   counts, `"mean"` is NaN and `"sum"` is 0.
+ * - A target class of probability 0 gives `Infinity`; NaN in a counted row gives NaN.
+ *
+ * Equals `torch.nn.functional.cross_entropy` (logits), `nll_loss` (logprobs) and
+ * `sklearn.metrics.log_loss` (probs with `eps` and `sampleWeight`, without its renormalisation).
+ *
+ * @param target class indices (one per row) or dense target rows
+ * @param prediction logits, probabilities or log-probabilities, `rows x classes`
+ * @param options {@link CrossEntropyOptions}: `classes`, `from`, `weight`, `ignoreIndex`,
+ *   `labelSmoothing`, `sampleWeight`, `eps`, `reduction`, `base`, `out`, `check`
+ * @returns the reduced value in nats (or in `base`), or per-row values with `reduction: "none"`
+ * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_INDEX`,
+ *   `INVALID_WEIGHT`, `UNKNOWN_OPTION`, `INVALID_OPTION`, `ARGUMENT_ORDER`, `NOT_INITIALIZED`
+ * @example
+ * ```ts
+ * import { init, crossEntropy } from "xent";
+ * await init();
+ * const labels = new Int32Array([2, 0]);
+ * const logits = new Float32Array([1, 2, 3, 3, 2, 1]);        // 2 rows x 3 classes
+ * crossEntropy(labels, logits);                                // 0.407606 nats, mean over rows
+ * crossEntropy(labels, logits, { reduction: "none" });         // Float64Array [0.407606, 0.407606]
+ * crossEntropy(labels, logits, { labelSmoothing: 0.1 });       // 0.507606
+ * crossEntropy([0.5, 0.5], [0.9, 0.1], { from: "probs", base: 2 }); // 1.736966 bits
+ * ```
+ */
+export type CrossEntropy = <O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O) => MeasureResult<O>;
+
+export const crossEntropy = measure<CrossEntropy>("crossEntropy", (target: IndexInput | FloatInput, prediction: FloatInput, options?: CrossEntropyOptions) => {
+  const c = prepareCrossEntropy(target, prediction, options);
+  return { f32: ceInFloat32(c), check: c.check, steps: (b: Buffers) => steps(c, b) };
+});

@@ -1,16 +1,16 @@
 import { XentError } from "../errors.js";
-import type { Engine } from "../engine/engine.js";
-import { LOGITS, OP_JS, OP_KL, type PairOp } from "../engine/abi.js";
+import { LOGITS, OP_JS, OP_KL, type PairOp, call } from "../kernels/table.js";
 import type { DivergenceOptions, FloatInput, MeasureResult } from "../types.js";
 import {
   COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, outOption, reductionOption,
   sameLength, shapeOf, temperatureOption,
 } from "./validate.js";
-import { checked, finish, rowBuffer } from "./finish.js";
+import { finish } from "./finish.js";
+import { type Prepared, measure } from "./measure.js";
 
 const OPTIONS = [...COMMON_OPTIONS, "from", "temperature", "normalize"] as const;
 
-function divergence(fn: string, op: PairOp, engine: Engine, reference: Engine, pIn: unknown, qIn: unknown, options: unknown) {
+function divergence(fn: string, op: PairOp, pIn: FloatInput, qIn: FloatInput, options: DivergenceOptions | undefined): Prepared<number | Float32Array | Float64Array> {
   const o = checkOptions(fn, options, OPTIONS);
   const p = floatArray("p", pIn), q = floatArray("q", qIn);
   sameLength("p", p, "q", q);
@@ -25,42 +25,73 @@ function divergence(fn: string, op: PairOp, engine: Engine, reference: Engine, p
   const normalize = boolOption("normalize", o.normalize);
   const out = outOption(o.out, rows, reduction);
   const f32 = p instanceof Float32Array && q instanceof Float32Array;
-  return checked(fn, boolOption("check", o.check), engine, reference, f32, (e) => {
-    const values = rowBuffer(rows, reduction);
-    e.pair(op, p, q, null, rows, classes, from.p, from.q, 1 / temperature, normalize, 0, 0, 0, values);
-    return finish(values, rows, reduction, logBase, rows, out);
-  });
-}
-
-export function makeKlDivergence(engine: () => Engine, reference: Engine) {
-  /**
-   * Kullback-Leibler divergence D(P || Q) = sum_k p_k log(p_k / q_k) per row: P the reference
-   * ("true") distribution, Q the approximation. Inputs are probabilities by default (`from`);
-   * with `from: "logits"` each row goes through softmax(x / temperature) (no T^2 factor).
-   * "mean" is the mean over rows (PyTorch's "batchmean"). p_k = 0 contributes 0 (even where
-   * q_k = 0); p_k > 0 where q_k = 0 gives Infinity. `normalize` divides rows by their sums first.
-   *
-   * @throws XentError INVALID_TYPE, SHAPE_MISMATCH, INVALID_CLASSES, UNKNOWN_OPTION, INVALID_OPTION, NOT_INITIALIZED.
-   * @example
-   * klDivergence([0.5, 0.5], [0.9, 0.1]); // 0.5108... nats
-   * klDivergence(teacherLogits, studentLogits, { from: "logits", classes: 32000, temperature: 2 });
-   */
-  return function klDivergence<O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O> {
-    return divergence("klDivergence", OP_KL, engine(), reference, p, q, options) as MeasureResult<O>;
+  return {
+    f32,
+    check: boolOption("check", o.check),
+    *steps(buffers) {
+      const values = buffers.rows(rows, reduction);
+      yield call("pair", { f32, rows, classes, arrays: { p, q, w: null }, index: null, out: values,
+        scalars: { op, pMode: from.p, qMode: from.q, invT: 1 / temperature, normalize: normalize ? 1 : 0, a: 0, b: 0, eps: 0 } });
+      return finish(values, rows, reduction, logBase, rows, out);
+    },
   };
 }
 
-export function makeJensenShannon(engine: () => Engine, reference: Engine) {
-  /**
-   * Jensen-Shannon divergence JS(P, Q) = KL(P || M)/2 + KL(Q || M)/2, M = (P + Q)/2, per row: the
-   * divergence (at most ln 2 nats, 1 bit), not SciPy's distance, which is its square root.
-   * Options as klDivergence.
-   *
-   * @throws XentError as klDivergence.
-   * @example
-   * jensenShannon([1, 0], [0, 1], { base: 2 }); // 1
-   */
-  return function jensenShannon<O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O> {
-    return divergence("jensenShannon", OP_JS, engine(), reference, p, q, options) as MeasureResult<O>;
-  };
-}
+/**
+ * Kullback-Leibler divergence KL(P ‖ Q) = Σ_k p_k log(p_k / q_k) of each row: P the reference
+ * ("true") distribution, Q the approximation, in the order the notation reads. For distillation,
+ * the teacher is P and the student Q.
+ *
+ * - `from`: what the inputs hold, `"probs"` (default), `"logits"` or `"logprobs"`, or per side
+ *   `{ p, q }`. With logits each row goes through softmax(x / `temperature`) (no T² factor:
+ *   multiply yourself if your recipe wants it).
+ * - `normalize: true` divides each probability row by its sum first (counts are fine then), as
+ *   `scipy.stats.entropy(pk, qk)` does; without it inputs are used as given.
+ * - `"mean"` is the mean over rows: PyTorch's `reduction="batchmean"`, not its elementwise mean.
+ * - p_k = 0 contributes 0 (even where q_k = 0); p_k > 0 where q_k = 0 gives `Infinity`.
+ *
+ * @param p the reference distribution P, `rows x classes`
+ * @param q the approximation Q, the same shape
+ * @param options {@link DivergenceOptions}: `classes`, `from`, `temperature`, `normalize`,
+ *   `reduction`, `base`, `out`, `check`
+ * @returns the reduced divergence in nats (or in `base`), or per-row values with `reduction: "none"`
+ * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `UNKNOWN_OPTION`,
+ *   `INVALID_OPTION`, `NOT_INITIALIZED`
+ * @example
+ * ```ts
+ * import { init, klDivergence } from "xent";
+ * await init();
+ * klDivergence([0.5, 0.5], [0.9, 0.1]);             // 0.510826 nats
+ * klDivergence([0.5, 0.5], [0.9, 0.1], { base: 2 }); // 0.736966 bits
+ * klDivergence([3, 1], [1, 1], { normalize: true }); // 0.130812: counts, normalised first
+ * const teacher = new Float32Array([2, 1, 0, 0, 1, 2]), student = new Float32Array([1, 1, 0, 0, 0, 1]);
+ * klDivergence(teacher, student, { from: "logits", classes: 3, temperature: 2 }); // 0.025968
+ * ```
+ */
+export type KlDivergence = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) => MeasureResult<O>;
+
+export const klDivergence = measure<KlDivergence>("klDivergence", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>
+  divergence("klDivergence", OP_KL, p, q, options));
+
+/**
+ * Jensen-Shannon divergence JS(P, Q) = KL(P ‖ M)/2 + KL(Q ‖ M)/2 with M = (P + Q)/2, per row:
+ * symmetric, finite, at most ln 2 nats (1 bit). This is the divergence, the square of what
+ * `scipy.spatial.distance.jensenshannon` returns (a distance). Options as {@link klDivergence}.
+ *
+ * @param p one distribution per row, `rows x classes`
+ * @param q the other, the same shape
+ * @param options {@link DivergenceOptions}
+ * @returns the reduced divergence in nats (or in `base`), or per-row values with `reduction: "none"`
+ * @throws {@link XentError} as {@link klDivergence}
+ * @example
+ * ```ts
+ * import { init, jensenShannon } from "xent";
+ * await init();
+ * jensenShannon([1, 0], [0, 1], { base: 2 }); // 1 bit: disjoint distributions
+ * jensenShannon([0.5, 0.5], [0.9, 0.1]);      // 0.101749 nats
+ * ```
+ */
+export type JensenShannon = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) => MeasureResult<O>;
+
+export const jensenShannon = measure<JensenShannon>("jensenShannon", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>
+  divergence("jensenShannon", OP_JS, p, q, options));

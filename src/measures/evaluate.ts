@@ -3,6 +3,8 @@
 // over any number of batches and shards.
 import { XentError, describe } from "../errors.js";
 import type { Engine } from "../engine/engine.js";
+import { call } from "../kernels/table.js";
+import { type Prepared, type Steps, measure, runSteps } from "./measure.js";
 import type { FloatArray, FloatInput, IndexInput } from "../types.js";
 import {
   checkAttached, checkOptions, classesOption, floatArray, isFloatArray, isIndexArray, numberOption, unwrap, weightOption,
@@ -191,6 +193,16 @@ export function makeEvaluation(engine: () => Engine) {
      * ```
      */
     update(labels: IndexInput, logits: FloatInput): this {
+      runSteps(this.batch(labels, logits), engine());
+      return this;
+    }
+
+    /**
+     * The steps of update(), for an engine that runs them (src/measures/measure.ts).
+     *
+     * @internal
+     */
+    *batch(labels: IndexInput, logits: FloatInput): Steps<void> {
       checkOrder(labels, logits);
       const x = floatArray("logits", logits);
       const t0 = labelsInput(labels);
@@ -207,7 +219,7 @@ export function makeEvaluation(engine: () => Engine) {
         else throw new XentError("INVALID_INDEX", `labels[${r}] = ${v} is not a class index in [0, ${K}) nor ignoreIndex (${this.ignoreIndex})`);
       }
       const out = new Float64Array(3 * rows);
-      engine().evaluate(x, t, rows, K, out);
+      yield call("evaluate", { f32: x instanceof Float32Array, rows, classes: K, arrays: { x }, scalars: {}, index: t, out });
       const w = this.weight;
       for (let r = 0; r < rows; r++) {
         if (t[r] < 0) continue;
@@ -222,7 +234,6 @@ export function makeEvaluation(engine: () => Engine) {
         this.#rows++;
       }
       this.#seen += rows;
-      return this;
     }
 
     /**
@@ -374,22 +385,59 @@ export function makeEvaluation(engine: () => Engine) {
    * // { rows: 2, crossEntropy: 0.407606, perplexity: 1.503215, accuracy: 1, topK: { 1: 1, 2: 1 }, entropy: 0.832396 }
    * ```
    */
-  function evaluate(labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): EvaluateResult {
-    checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);
-    checkOrder(labels, logits);
-    const n = labelsInput(labels).length;
-    const x = floatArray("logits", logits);
-    const classes = classesOption(options.classes) ?? (n > 0 ? x.length / n : undefined);
-    if (classes === undefined || !Number.isInteger(classes)) {
-      throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not a whole number of classes per label (${n} labels)`);
-    }
-    return new Evaluator({ ...options, classes }).update(labels, x).result();
-  }
-
-  return { Evaluator, evaluate };
+  return { Evaluator };
 }
 
 /** Labels first, logits second: floats first and integers second is a swapped call. */
+const { Evaluator: Accumulator } = makeEvaluation(() => {
+  throw new Error("xent: evaluate's steps are run by a driver, not by update()");
+});
+
+/**
+ * One pass of evaluation over `rows x classes` logits with class-index labels: mean cross-entropy
+ * (nats, weighted by `weight[label]` when given), perplexity, top-1 and top-k accuracy, and the mean
+ * entropy of the predicted distributions. Rows whose label equals `ignoreIndex` are left out. A
+ * label counts as a top-k hit when fewer than k classes have a larger logit or an equal logit at a
+ * smaller index (ties broken by the first index, as `argmax`).
+ *
+ * @param labels class indices, one per row
+ * @param logits `rows x classes` logits
+ * @param options {@link EvaluateOptions}: `classes`, `topK`, `ignoreIndex`, `weight`
+ * @returns {@link EvaluateResult}
+ * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_INDEX`, `INVALID_WEIGHT`,
+ *   `UNKNOWN_OPTION`, `INVALID_OPTION`, `ARGUMENT_ORDER`, `NOT_INITIALIZED`
+ * @example
+ * ```ts
+ * import { init, evaluate } from "xent";
+ * await init();
+ * evaluate(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1]), { topK: [1, 2] });
+ * // { rows: 2, crossEntropy: 0.407606, perplexity: 1.503215, accuracy: 1, topK: { 1: 1, 2: 1 }, entropy: 0.832396 }
+ * ```
+ */
+export type Evaluate = (labels: IndexInput, logits: FloatInput, options?: EvaluateOptions) => EvaluateResult;
+
+export const evaluate = measure<Evaluate>("evaluate", (labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): Prepared<EvaluateResult> => {
+  checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);
+  checkOrder(labels, logits);
+  const n = labelsInput(labels).length;
+  const x = floatArray("logits", logits);
+  const classes = classesOption(options.classes) ?? (n > 0 ? x.length / n : undefined);
+  if (classes === undefined || !Number.isInteger(classes)) {
+    throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not a whole number of classes per label (${n} labels)`);
+  }
+  const options2 = { ...options, classes };
+  new Accumulator(options2); // validates the options before any work
+  return {
+    f32: x instanceof Float32Array,
+    check: false,
+    *steps() {
+      const ev = new Accumulator(options2);
+      yield* ev.batch(labels, x);
+      return ev.result();
+    },
+  };
+});
+
 function checkOrder(labels: unknown, logits: unknown): void {
   const t = unwrap(labels), x = unwrap(logits);
   if (isFloatArray(t) && (isIndexArray(x) || Array.isArray(x))) {

@@ -2,7 +2,7 @@
 // Each throws an XentError before any work is done.
 import { XentError, describe } from "../errors.js";
 import { WasmArray } from "../engine/memory.js";
-import { LOGITS, LOGPROBS, PROBS, type Mode } from "../engine/abi.js";
+import { LOGITS, LOGPROBS, PROBS, type Mode } from "../kernels/modes.js";
 import type { FloatArray, From, Reduction } from "../types.js";
 
 const INDEX_TYPES = [Int32Array, Uint32Array, Int16Array, Uint16Array, Uint8Array, Int8Array];

@@ -4,22 +4,15 @@
 // per-row values in row order, so results are bit-for-bit those of the single-thread SIMD engine. Where shared memory or workers
 // are unavailable, the pool runs the ordinary single-thread engine and says why (pool.info.reason).
 import { XentError, describe } from "../errors.js";
-import type {
-  Backend, BinaryCrossEntropyOptions, CrossEntropyOptions, DivergenceOptions, EntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult,
-} from "../types.js";
-import type { Engine } from "../engine/engine.js";
-import type { ModuleExports } from "../engine/abi.js";
+import type { Backend, FloatArray } from "../types.js";
+import { type AsyncEngine, referenceEngine } from "../engine/engine.js";
+import type { ModuleExports } from "../kernels/table.js";
 import { currentEngine, engineInfo, init, allocate as engineAllocate, type ModuleSource } from "../engine/init.js";
 import type { WasmArray } from "../engine/memory.js";
 import { verifyModule } from "../engine/verify.js";
-import { referenceEngine } from "../reference/rows.js";
-import { makeCrossEntropy } from "../measures/crossEntropy.js";
-import { makeKlDivergence, makeJensenShannon } from "../measures/divergence.js";
-import { makeEntropy } from "../measures/entropy.js";
-import { makeEvaluation, type EvaluateOptions, type EvaluateResult } from "../measures/evaluate.js";
-import { makeBinaryCrossEntropy } from "../measures/binaryCrossEntropy.js";
+import { MEASURES, type MeasureName, type Measures } from "../measures/list.js";
+import { runAsync, runSync } from "../measures/measure.js";
 import { checkOptions } from "../measures/validate.js";
-import { Recorder, Replayer, Zeros, jobOut } from "./record.js";
 import { Runner, SharedMemory, KERNELS } from "./runner.js";
 import { WORKER_SOURCE, JOB_BYTES, WORKER_BYTES } from "./worker-source.js";
 import { compileThreads, defaultThreads, threadFactory, type Thread } from "./load.js";
@@ -71,30 +64,24 @@ export interface PoolInfo {
 
 type ArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
+/** Every measure, as a promise of what the synchronous function returns. */
+export type PoolMeasures = {
+  /** As the synchronous measure of this name (same arguments, options, validation and bits), on the pool's threads. */
+  [K in MeasureName]: (...args: Parameters<Measures[K]>) => Promise<ReturnType<Measures[K]>>;
+};
+
 /**
  * Worker threads over one shared WebAssembly memory, from {@link createPool}: promise-returning
  * versions of the measures, with the same signatures, options, validation and results (bit for bit)
  * as the synchronous functions.
  */
-export interface Pool {
+export interface Pool extends PoolMeasures {
   /** "wasm-simd-threads", or the single-thread engine the pool fell back to. */
   readonly backend: PoolBackend;
   /** Threads used, and why the pool fell back to one thread when it did. */
   readonly info: PoolInfo;
   /** True once close() was called. */
   readonly closed: boolean;
-  /** As crossEntropy(), on the pool's threads. */
-  crossEntropy<O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O): Promise<MeasureResult<O>>;
-  /** As klDivergence(), on the pool's threads. */
-  klDivergence<O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): Promise<MeasureResult<O>>;
-  /** As jensenShannon(), on the pool's threads. */
-  jensenShannon<O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): Promise<MeasureResult<O>>;
-  /** As entropy(), on the pool's threads. */
-  entropy<O extends EntropyOptions = {}>(p: FloatInput, options?: O): Promise<MeasureResult<O>>;
-  /** As evaluate(), on the pool's threads. */
-  evaluate(labels: IndexInput, logits: FloatInput, options?: EvaluateOptions): Promise<EvaluateResult>;
-  /** As binaryCrossEntropy(), on the pool's threads. */
-  binaryCrossEntropy<O extends BinaryCrossEntropyOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O): Promise<MeasureResult<O>>;
   /**
    * A typed array of `length` elements in the pool's shared memory: pass it (or its `.view`) to the
    * pool's measures and the workers read it in place, with no copy. Views never detach (shared
@@ -105,52 +92,7 @@ export interface Pool {
   close(): Promise<void>;
 }
 
-// The measures, built from the same factories as the synchronous API, over an engine chosen per pass.
-let engineNow: Engine | null = null;
-let referenceNow: Engine = referenceEngine;
-const activeEngine = (): Engine => {
-  if (engineNow === null) throw new Error("xent pool: a measure ran outside a pass");
-  return engineNow;
-};
-const activeReference: Engine = {
-  name: "js",
-  ceIndex: (...a) => referenceNow.ceIndex(...a),
-  pair: (...a) => referenceNow.pair(...a),
-  entropy: (...a) => referenceNow.entropy(...a),
-  evaluate: (...a) => referenceNow.evaluate(...a),
-  ceGrad: (...a) => referenceNow.ceGrad(...a),
-  klGrad: (...a) => referenceNow.klGrad(...a),
-  bce: (...a) => referenceNow.bce(...a),
-};
-function measures(engine: () => Engine, reference: Engine) {
-  return {
-    crossEntropy: makeCrossEntropy(engine, reference) as (t: unknown, q: unknown, o?: unknown) => unknown,
-    klDivergence: makeKlDivergence(engine, reference) as (p: unknown, q: unknown, o?: unknown) => unknown,
-    jensenShannon: makeJensenShannon(engine, reference) as (p: unknown, q: unknown, o?: unknown) => unknown,
-    entropy: makeEntropy(engine, reference) as (p: unknown, o?: unknown) => unknown,
-    evaluate: makeEvaluation(engine).evaluate as (t: unknown, x: unknown, o?: unknown) => unknown,
-    binaryCrossEntropy: makeBinaryCrossEntropy(engine, reference) as (t: unknown, x: unknown, o?: unknown) => unknown,
-  };
-}
-type Measures = ReturnType<typeof measures>;
-const threaded = measures(activeEngine, activeReference);
-const single = measures(currentEngine, referenceEngine);
-const zeros = new Zeros();
-
-/** Runs `f` with `engine` (and `reference` for check: true) as the measures' engines. Synchronous. */
-function pass<R>(engine: Engine, reference: Engine, f: () => R): R {
-  const e0 = engineNow, r0 = referenceNow;
-  engineNow = engine;
-  referenceNow = reference;
-  try {
-    return f();
-  } finally {
-    engineNow = e0;
-    referenceNow = r0;
-  }
-}
-
-class XentPool implements Pool {
+class XentPool {
   readonly #runner: Runner | null;
   readonly #memory: SharedMemory | null;
   readonly #info: PoolInfo;
@@ -161,6 +103,9 @@ class XentPool implements Pool {
     this.#runner = runner;
     this.#memory = memory;
     this.#info = info;
+    for (const name of Object.keys(MEASURES) as MeasureName[]) {
+      Object.defineProperty(this, name, { value: (...args: unknown[]) => this.#call(name, args), enumerable: true });
+    }
   }
 
   get backend(): PoolBackend {
@@ -182,21 +127,21 @@ class XentPool implements Pool {
     if (this.#closing !== null) throw new XentError("BACKEND_UNAVAILABLE", `pool.${fn}: this pool is closed`);
   }
 
-  /** Record (validating), run the jobs on the workers one call at a time, replay (reducing). */
-  async #call<R>(fn: string, f: (m: Measures) => unknown): Promise<R> {
-    this.#open(fn);
+  /**
+   * Runs a measure on the workers: validated at once, then its kernel calls one call at a time, in
+   * the order the calls were made (they share the staging area), each awaited on the runner.
+   */
+  async #call(name: MeasureName, args: unknown[]): Promise<unknown> {
+    this.#open(name);
+    const m = MEASURES[name];
     const runner = this.#runner;
-    if (runner === null) return f(single) as R;
-    const recorder = new Recorder();
-    pass(recorder, zeros, () => f(threaded));
-    const jobs = recorder.jobs;
+    if (runner === null) return runSync(name, m.prepare(...args), currentEngine(), referenceEngine);
+    const prepared = m.prepare(...args);
+    let result: unknown;
     await this.#exclusive(async () => {
-      for (const job of jobs) {
-        if ("kernel" in job) await runner.run(job.kernel);
-        else job.local();
-      }
+      result = await runAsync(name, prepared, runner as AsyncEngine, referenceEngine);
     });
-    return pass(new Replayer(jobs.map(jobOut)), referenceEngine, () => f(threaded)) as R;
+    return result;
   }
 
   /** Calls take the workers one at a time, in the order they were made (they share the staging area). */
@@ -205,24 +150,6 @@ class XentPool implements Pool {
     this.#tail = run.catch(() => {});
     return run;
   }
-
-  crossEntropy = <O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O) =>
-    this.#call<MeasureResult<O>>("crossEntropy", (m) => m.crossEntropy(target, prediction, options));
-
-  klDivergence = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) =>
-    this.#call<MeasureResult<O>>("klDivergence", (m) => m.klDivergence(p, q, options));
-
-  jensenShannon = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) =>
-    this.#call<MeasureResult<O>>("jensenShannon", (m) => m.jensenShannon(p, q, options));
-
-  entropy = <O extends EntropyOptions = {}>(p: FloatInput, options?: O) =>
-    this.#call<MeasureResult<O>>("entropy", (m) => m.entropy(p, options));
-
-  evaluate = (labels: IndexInput, logits: FloatInput, options?: EvaluateOptions) =>
-    this.#call<EvaluateResult>("evaluate", (m) => m.evaluate(labels, logits, options));
-
-  binaryCrossEntropy = <O extends BinaryCrossEntropyOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O) =>
-    this.#call<MeasureResult<O>>("binaryCrossEntropy", (m) => m.binaryCrossEntropy(target, prediction, options));
 
   allocate<T extends FloatArray | Int32Array>(ctor: ArrayCtor<T>, length: number): WasmArray<T> {
     this.#open("allocate");
@@ -279,9 +206,9 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const caller = o.useCallingThread !== false;
   const started = await start(caller ? requested - 1 : requested, caller, pages, o.module as ModuleSource | undefined, o.verify !== false);
   if ("runner" in started) {
-    return new XentPool(started.runner, started.memory, {
+    return asPool(new XentPool(started.runner, started.memory, {
       backend: "wasm-simd-threads", threads: requested, workers: started.runner.workers, callingThread: caller, requested, shared: true, verified: started.verified,
-    });
+    }));
   }
   // The fallback: the ordinary engine (init() with default options if nothing was initialised yet).
   try {
@@ -290,10 +217,15 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     await init();
   }
   const e = engineInfo();
-  return new XentPool(null, null, {
+  return asPool(new XentPool(null, null, {
     backend: e.backend, threads: 1, workers: 0, callingThread: false, requested, shared: false, verified: e.verified,
     reason: started.reason + (e.reason === undefined ? "" : `; the single-thread engine is ${e.backend}: ${e.reason}`),
-  });
+  }));
+}
+
+/** A pool's measure methods are defined per instance, from the list of measures. */
+function asPool(p: XentPool): Pool {
+  return p as unknown as Pool;
 }
 
 type Started = { runner: Runner; memory: SharedMemory; verified: boolean } | { reason: string };
@@ -333,7 +265,7 @@ async function start(threads: number, caller: boolean, pages: number, source: Mo
   }
   if (exports.simd() !== 1) return { reason: "the module given is not a SIMD build" };
   if (verify) {
-    const why = verifyModule(exports, mem.slotP);
+    const why = verifyModule(exports, mem.scratchBase);
     if (why !== null) return { reason: `the threads build disagreed with the reference at creation: ${why}` };
   }
 

@@ -7,58 +7,34 @@
 // TypeScript side owns that memory (src/engine/memory.ts): it lays out the job and control blocks,
 // the staging area and the user's zero-copy blocks; the workers only compute.
 //
-// A float input that already lives in the pool's memory (pool.allocate) of the kernel's type is
-// passed by address. Every other input is copied by the calling thread, in chunks of whole rows
-// (about STAGE_BYTES of each input per chunk), into one of two staging sets: while the workers
-// compute chunk k from one set, the next chunk is copied into the other. Memory therefore stays
-// bounded (two sets, enlarged only for a single row over STAGE_BYTES), however many rows a call has.
+// Calls move through the chunker (src/engine/chunker.ts) as on one thread, with POOL_LIMITS and two
+// staging sets: while the workers compute chunk k from one set, the calling thread copies chunk
+// k + 1 into the other. Memory therefore stays bounded (two sets, enlarged only for a single row
+// over POOL_LIMITS.inputBytes), however many rows a call has.
 //
 // Per-row results are written by the kernels into the set's result slot and read back into the
 // caller's Float64Array in row order: rows are the same rows, computed by the same kernels as on
 // one thread, so every later sum sees exactly the same values in the same order.
 import { XentError } from "../errors.js";
-import type { FloatArray } from "../types.js";
 import { Memory } from "../engine/memory.js";
-import { JOB_BYTES, WORKER_BYTES, MAX_ARGS } from "./worker-source.js";
+import { Chunks, type CopyStats, type Limits } from "../engine/chunker.js";
+import { type Addresses, type Arg, type Call, KERNEL_EXPORTS, MAX_ARGS, exportName, kernelArgs } from "../kernels/table.js";
+import { ARGS_AT, JOB_BYTES, STRIDES_AT, WORKER_BYTES } from "./worker-source.js";
 import type { Thread } from "./load.js";
 
-/** Bytes of one input copied per chunk. */
-export const STAGE_BYTES = 1 << 21;
-/** Most float64 results of one chunk (rows x values per row). */
-const OUT_VALUES = 1 << 16;
+/**
+ * Chunks of 2 MiB per copied input: each chunk is one hand-off to the workers (a wake-up and a
+ * wait), so chunks are larger than on one thread, where 128 KiB keeps the copy in cache.
+ */
+export const POOL_LIMITS: Limits = { inputBytes: 1 << 21, values: 1 << 16 };
 /** A chunk is cut into about this many pieces per worker; free workers take the next piece. */
 const PIECES_PER_THREAD = 8;
 
 /** Float bytes copied into staging by every pool (for tests of the zero-copy path). */
-export const poolStats = { copiedBytes: 0 };
+export const poolStats: CopyStats = { copiedBytes: 0 };
 
 /** The kernels a job can name; workers receive this list and jobs carry an index into it. */
-export const KERNELS = [
-  "ce_index_logits_f32", "ce_index_logits_f64", "pair_rows_f32", "pair_rows_f64",
-  "entropy_rows_f32", "entropy_rows_f64", "evaluate_rows_f32", "evaluate_rows_f64",
-  "bce_f32", "bce_f64",
-] as const;
-export type KernelName = (typeof KERNELS)[number];
-
-/** One kernel over `rows` rows, as WasmEngine.run describes it (src/engine/wasm.ts). */
-export interface KernelJob {
-  kernel: KernelName;
-  rows: number;
-  classes: number;
-  f32: boolean;
-  /** Row-major rows x classes inputs (null: absent, address 0). */
-  inputs: ReadonlyArray<FloatArray | null>;
-  /** Inputs passed whole to every range (per-class weights). */
-  once: ReadonlyArray<FloatArray | null>;
-  /** One i32 per row, or null. */
-  idx: Int32Array | null;
-  /** f64 values the kernel writes per row. */
-  perRow: number;
-  /** rows * perRow results land here. */
-  out: Float64Array;
-  /** The kernel's arguments for `n` rows at these addresses. */
-  args(ptrs: number[], oncePtrs: number[], idxPtr: number, n: number, outPtr: number): number[];
-}
+export const KERNELS = KERNEL_EXPORTS;
 
 /** The pool's memory: records every SharedArrayBuffer it hands out, so views on any of them are recognised. */
 export class SharedMemory extends Memory {
@@ -74,18 +50,13 @@ export class SharedMemory extends Memory {
   }
 }
 
-interface Set_ {
-  ptrs: number[];
-  idx: number;
-  out: number;
-}
-
 interface Waiter {
   seq: number;
   resolve: () => void;
 }
 
 export class Runner {
+  readonly name = "wasm-simd-threads";
   readonly #threads: Thread[];
   /** Workers that died (killed, or an uncaught error): never woken again. */
   readonly #dead: boolean[];
@@ -178,86 +149,32 @@ export class Runner {
     this.#onBroken.clear();
   }
 
-  /** Runs one job over all its rows; resolves when job.out holds every row's results. */
-  async run(job: KernelJob): Promise<void> {
+  /** Runs one kernel call over all its rows; resolves when its results (and gradient) are in place. */
+  async run(call: Call): Promise<void> {
     if (this.#broken !== null) throw this.#broken;
-    const { rows, classes, f32, perRow } = job;
-    if (rows === 0) return;
-    const bytes = f32 ? 4 : 8;
-    const rowBytes = classes * bytes;
-    const Ctor = f32 ? Float32Array : Float64Array;
-    const mem = this.mem;
-    const inPlace = (a: FloatArray | null) => a !== null && a instanceof Ctor && mem.holds(a);
-    const zero = job.inputs.map(inPlace);
-    const copied = job.inputs.map((a, i) => a !== null && !zero[i]);
-    const anyCopy = copied.some((c) => c);
-    const maxRows = Math.max(1, Math.floor(OUT_VALUES / perRow));
-    const chunk = Math.min(rows, anyCopy ? Math.max(1, Math.min(maxRows, Math.floor(STAGE_BYTES / rowBytes))) : maxRows);
-    const chunks = Math.ceil(rows / chunk);
-
-    // Layout of the staging area: once-inputs, then one or two sets of [inputs..., idx, out].
-    let at = 0;
-    const oncePtrs = job.once.map((w) => {
-      if (w === null || inPlace(w)) return -1;
-      const p = at;
-      at += align(w.length * bytes);
-      return p;
-    });
-    const sets: Set_[] = [];
-    for (let s = 0; s < (chunks > 1 ? 2 : 1); s++) {
-      const ptrs = job.inputs.map((_, i) => {
-        if (!copied[i]) return -1;
-        const p = at;
-        at += align(chunk * rowBytes);
-        return p;
-      });
-      const idx = job.idx === null ? -1 : at;
-      if (job.idx !== null) at += align(chunk * 4);
-      const out = at;
-      at += align(chunk * perRow * 8);
-      sets.push({ ptrs, idx, out });
-    }
-    const base = this.#reserve(at);
-
-    // Once-inputs are copied (or passed) once for the whole call.
-    const once = job.once.map((w, i) => {
-      if (w === null) return 0;
-      if (oncePtrs[i] < 0) return w.byteOffset;
-      this.#put(w, 0, w.length, base + oncePtrs[i], f32);
-      return base + oncePtrs[i];
-    });
-
+    const k = call.kernel;
+    if (k.export === null) return k.reference(call);
+    if (call.rows === 0) return;
+    const chunks = new Chunks(call, this.mem, POOL_LIMITS, 2, Infinity, poolStats);
+    chunks.begin(this.#reserve(chunks.stageBytes));
+    const kernel = KERNELS.indexOf(exportName(k, call.f32));
     this.#begin();
     try {
-      let pending: { done: Promise<void>; set: Set_; r0: number; n: number } | null = null;
-      for (let k = 0; k < chunks; k++) {
-        const r0 = k * chunk, n = Math.min(chunk, rows - r0);
-        const set = sets[k % sets.length];
-        // Stage chunk k (while the workers compute chunk k - 1 from the other set).
-        const ptrs = job.inputs.map((a, i) => {
-          if (a === null) return 0;
-          if (zero[i]) return a.byteOffset + r0 * rowBytes;
-          const p = base + set.ptrs[i];
-          this.#put(a, r0 * classes, (r0 + n) * classes, p, f32);
-          return p;
-        });
-        const idxPtr = job.idx === null ? 0 : base + set.idx;
-        if (job.idx !== null) new Int32Array(mem.buffer, idxPtr, n).set(job.idx.subarray(r0, r0 + n));
+      let pending: { done: Promise<void>; k: number; at: Addresses } | null = null;
+      for (let i = 0; i < chunks.count; i++) {
+        // Stage chunk i (while the workers compute chunk i - 1 from the other set).
+        const at = chunks.stage(i);
         if (pending !== null) {
           await pending.done;
-          this.#collect(job, base, pending.set, pending.r0, pending.n);
+          chunks.collect(pending.k, pending.at);
         }
-        pending = { done: this.#dispatch(job, ptrs, once, idxPtr, base + set.out, n, rowBytes), set, r0, n };
+        pending = { done: this.#dispatch(call, kernel, at, chunks, chunks.rows(i)), k: i, at };
       }
       await pending!.done;
-      this.#collect(job, base, pending!.set, pending!.r0, pending!.n);
+      chunks.collect(pending!.k, pending!.at);
     } finally {
       this.#end();
     }
-  }
-
-  #collect(job: KernelJob, base: number, set: Set_, r0: number, n: number): void {
-    job.out.set(new Float64Array(this.mem.buffer, base + set.out, n * job.perRow), r0 * job.perRow);
   }
 
   /**
@@ -267,17 +184,20 @@ export class Runner {
    * again once the others are done (each row's results depend on that row alone, so redoing rows
    * changes nothing but the time).
    */
-  async #dispatch(job: KernelJob, ptrs: number[], once: number[], idxPtr: number, outPtr: number, n: number, rowBytes: number): Promise<void> {
-    const at = (r: number) => ({
-      ptrs: ptrs.map((p) => (p === 0 ? 0 : p + r * rowBytes)), idx: idxPtr === 0 ? 0 : idxPtr + r * 4, out: outPtr + r * job.perRow * 8,
+  async #dispatch(call: Call, kernel: number, at: Addresses, chunks: Chunks, n: number): Promise<void> {
+    // The arguments for row 0 and how each moves per row, from the roles in the kernel table.
+    const args = kernelArgs(call, at, 1);
+    const moves = (call.kernel.args as readonly Arg[]).map((a, j) => {
+      switch (a.role) {
+        case "rows": return args[j] === 0 ? 0 : chunks.rowBytes;
+        case "index": return 4;
+        case "out": return chunks.perRow * 8;
+        case "grad": return chunks.rowBytes;
+        default: return 0;
+      }
     });
-    const r0 = at(0), r1 = at(1);
-    const args = job.args(r0.ptrs, once, r0.idx, 1, r0.out);
-    const next = job.args(r1.ptrs, once, r1.idx, 1, r1.out);
-    const two = job.args(r0.ptrs, once, r0.idx, 2, r0.out);
-    const count = two.findIndex((v, j) => v !== args[j]); // where the row count goes
-    const scale = count < 0 ? 0 : two[count] - args[count]; // 1, or elements per row (per-element kernels)
-    if (args.length > MAX_ARGS || count < 0 || args[count] !== scale) throw new Error(`xent pool: cannot describe the arguments of ${job.kernel}`);
+    const count = (call.kernel.args as readonly Arg[]).findIndex((a) => a.role === "count");
+    const scale = chunks.countFor(1); // 1, or elements per row (per-element kernels)
     const live: number[] = [];
     this.#dead.forEach((d, i) => { if (!d) live.push(i); });
     const caller = this.#callerComputes || live.length === 0 ? 1 : 0;
@@ -287,12 +207,11 @@ export class Runner {
     const used = Math.min(live.length, pieces - caller); // a call of one piece runs on the calling thread alone
     const buffer = this.mem.buffer;
     const head = new Int32Array(buffer, this.#job, 6);
-    const a = new Float64Array(buffer, this.#job + 64, MAX_ARGS), stride = new Float64Array(buffer, this.#job + 176, MAX_ARGS);
+    const a = new Float64Array(buffer, this.#job + ARGS_AT, MAX_ARGS), stride = new Float64Array(buffer, this.#job + STRIDES_AT, MAX_ARGS);
     for (let j = 0; j < MAX_ARGS; j++) {
       a[j] = j < args.length ? args[j] : 0;
-      stride[j] = j < args.length && j !== count ? next[j] - args[j] : 0;
+      stride[j] = j < moves.length ? moves[j] : 0;
     }
-    const kernel = KERNELS.indexOf(job.kernel);
     head[0] = kernel;
     head[1] = count;
     head[2] = n;
@@ -337,7 +256,7 @@ export class Runner {
       if (r >= n) break;
       for (let j = 0; j < MAX_ARGS; j++) b[j] = a[j] + r * stride[j];
       b[count] = Math.min(piece, n - r) * scale;
-      f(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13]);
+      f.apply(null, b as unknown as number[]);
     }
   }
   readonly #args = new Float64Array(MAX_ARGS);
@@ -422,14 +341,6 @@ export class Runner {
     const why = this.#faults[i].get(seq);
     this.#faults[i].delete(seq);
     throw new XentError("BACKEND_UNAVAILABLE", `pool worker ${i} failed in a kernel: ${why ?? `status ${status}`}`);
-  }
-
-  /** Copies src[from, to) to byte address `at` as float32 or float64 (converting if needed), as WasmEngine does. */
-  #put(src: FloatArray, from: number, to: number, at: number, f32: boolean): void {
-    const part = from === 0 && to === src.length ? src : src.subarray(from, to);
-    poolStats.copiedBytes += part.byteLength;
-    if (f32) new Float32Array(this.mem.buffer, at, to - from).set(part);
-    else new Float64Array(this.mem.buffer, at, to - from).set(part);
   }
 
   /** The staging area, at least `bytes` long (kept between calls; enlarged when a call needs more). */

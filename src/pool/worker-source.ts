@@ -14,7 +14,7 @@
 //                                i32[2] rows, i32[3] rows per piece, i32[4] next piece (Atomics.add),
 //                                i32[5] what that argument holds per row (1, or the elements of a
 //                                row for per-element kernels);
-//                                f64 arguments for row 0 at byte 64, f64 per-row strides at byte 176
+//                                f64 arguments for row 0 at ARGS_AT, f64 per-row strides at STRIDES_AT
 //   control block (WORKER_BYTES) i32[0] seq: written by the host (Atomics.store + notify) to start;
 //                                i32[1] done: written by the worker when it has finished: seq, or
 //                                -seq if a kernel threw
@@ -26,9 +26,15 @@
 // not depend on who computed what. A kernel that throws also posts { type: "fault", seq, message }
 // before storing -seq. With `notify` (hosts without Atomics.waitAsync) the end of every job is also
 // posted as { type: "done", seq }.
-export const JOB_BYTES = 320;
+import { MAX_ARGS } from "../kernels/table.js";
+
+/** Arguments for row 0 at byte 64, their per-row strides after them. */
+export const ARGS_AT = 64;
+export const STRIDES_AT = ARGS_AT + 8 * MAX_ARGS;
+export const JOB_BYTES = Math.ceil((STRIDES_AT + 8 * MAX_ARGS) / 64) * 64;
 export const WORKER_BYTES = 64;
-export const MAX_ARGS = 14;
+/** The argument list of a kernel call from the array b, as source text. */
+const CALL_ARGS = Array.from({ length: MAX_ARGS }, (_, j) => `b[${j}]`).join(", ");
 /** How long a worker polls for its next job before it blocks (ms). */
 const SPIN_MS = 1;
 
@@ -48,8 +54,8 @@ function serve(m) {
   const fns = m.kernels.map((name) => exports[name]);
   const me = new Int32Array(m.memory.buffer, m.ctl, 2);
   const job = new Int32Array(m.memory.buffer, m.job, 6);
-  const args = new Float64Array(m.memory.buffer, m.job + 64, ${MAX_ARGS});
-  const strides = new Float64Array(m.memory.buffer, m.job + 176, ${MAX_ARGS});
+  const args = new Float64Array(m.memory.buffer, m.job + ${ARGS_AT}, ${MAX_ARGS});
+  const strides = new Float64Array(m.memory.buffer, m.job + ${STRIDES_AT}, ${MAX_ARGS});
   const b = new Float64Array(${MAX_ARGS});
   send({ type: "ready" });
   let seen = 0;
@@ -71,7 +77,7 @@ function serve(m) {
         if (r >= rows) break;
         for (let j = 0; j < ${MAX_ARGS}; j++) b[j] = args[j] + r * strides[j];
         b[at] = Math.min(piece, rows - r) * scale;
-        f(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13]);
+        f(${CALL_ARGS});
       }
     } catch (e) {
       send({ type: "fault", seq, message: describe(e) });

@@ -2,8 +2,7 @@
 // This is the oracle of the differential tests and the "js" engine. Readability comes first:
 // each function is the formula in its docs, made numerically stable and nothing more.
 import type { FloatArray } from "../types.js";
-import type { Engine } from "../engine/engine.js";
-import { LOGITS, LOGPROBS, PROBS, OP_CE, OP_KL, type Mode, type PairOp } from "../engine/abi.js";
+import { LOGITS, LOGPROBS, PROBS, type Mode } from "../kernels/modes.js";
 
 /**
  * A float64 sum with Neumaier's compensation: exact to about one rounding whatever the number of
@@ -249,72 +248,40 @@ export function evaluateRow(x: FloatArray, off: number, n: number, t: number): [
 }
 
 /**
- * The reference as an engine: row by row, the functions above.
- *
- * @internal
+ * Cross-entropy from logits with its gradient, row by row: the row's loss sum_k c_k (-log p_k),
+ * c_k = w_k (alpha y_k + beta) (y the one-hot of t[r], or the dense row), written to out[r]; its
+ * gradient scale[r] (A p_k - c_k), A = sum_k c_k. Rows with t[r] < 0: loss and gradient 0.
  */
-export const referenceEngine: Engine = {
-  name: "js",
-  ceIndex(q, t, rows, classes, qMode, eps, out) {
-    for (let r = 0; r < rows; r++) out[r] = t[r] < 0 ? 0 : nllRow(q, r * classes, classes, t[r], qMode, eps);
-  },
-  pair(op: PairOp, p, q, w, rows, classes, pMode, qMode, invT, normalize, a, b, eps, out) {
-    for (let r = 0; r < rows; r++) {
-      const off = r * classes;
-      const qd = distribution(q, off, classes, qMode, invT, op !== OP_CE && normalize);
-      if (op === OP_CE) {
-        const pd = p !== null && pMode !== PROBS ? distribution(p, off, classes, pMode, invT, false) : null;
-        out[r] = crossEntropyRow(p, qd, qMode, q, w, off, classes, a, b, eps, pd);
-        continue;
-      }
-      const pd = distribution(p!, off, classes, pMode, invT, normalize);
-      out[r] = op === OP_KL ? klRow(pd, qd, classes) : jsRow(pd, qd, classes);
+export function ceGradRows(x: FloatArray, t: Int32Array | null, y: FloatArray | null, w: FloatArray | null, rows: number, classes: number,
+  alpha: number, beta: number, scale: Float64Array, grad: FloatArray, out: Float64Array): void {
+  for (let r = 0; r < rows; r++) {
+    const off = r * classes;
+    if (t !== null && t[r] < 0) {
+      grad.fill(0, off, off + classes);
+      out[r] = 0;
+      continue;
     }
-  },
-  entropy(p, rows, classes, mode, invT, normalize, out) {
-    for (let r = 0; r < rows; r++) out[r] = entropyRow(distribution(p, r * classes, classes, mode, invT, normalize), classes);
-  },
-  evaluate(x, t, rows, classes, out) {
-    for (let r = 0; r < rows; r++) {
-      const [ce, h, rank] = t[r] < 0 ? [0, 0, 0] : evaluateRow(x, r * classes, classes, t[r]);
-      out[3 * r] = ce;
-      out[3 * r + 1] = h;
-      out[3 * r + 2] = rank;
+    // c_k: the weight of -log p_k in this row's loss; the gradient of sum_k c_k (-log p_k) is A p_k - c_k.
+    const c = (k: number) => (w === null ? 1 : w[k]) * (alpha * (t !== null ? (k === t[r] ? 1 : 0) : y === null ? 0 : y[off + k]) + beta);
+    const p = distribution(x, off, classes, LOGITS, 1, false);
+    const A = new Sum(), loss = new Sum();
+    for (let k = 0; k < classes; k++) {
+      A.add(c(k));
+      if (c(k) !== 0) loss.add(-c(k) * p.logp(k));
     }
-  },
-  ceGrad(x, t, y, w, rows, classes, alpha, beta, scale, grad, out) {
-    for (let r = 0; r < rows; r++) {
-      const off = r * classes;
-      if (t !== null && t[r] < 0) {
-        grad.fill(0, off, off + classes);
-        out[r] = 0;
-        continue;
-      }
-      // c_k: the weight of -log p_k in this row's loss; the gradient of sum_k c_k (-log p_k) is A p_k - c_k.
-      const c = (k: number) => (w === null ? 1 : w[k]) * (alpha * (t !== null ? (k === t[r] ? 1 : 0) : y === null ? 0 : y[off + k]) + beta);
-      const p = distribution(x, off, classes, LOGITS, 1, false);
-      const A = new Sum(), loss = new Sum();
-      for (let k = 0; k < classes; k++) {
-        A.add(c(k));
-        if (c(k) !== 0) loss.add(-c(k) * p.logp(k));
-      }
-      for (let k = 0; k < classes; k++) grad[off + k] = scale[r] * (A.value * p.p(k) - c(k));
-      out[r] = loss.value;
-    }
-  },
-  klGrad(x, y, rows, classes, invT, scale, grad, out) {
-    for (let r = 0; r < rows; r++) {
-      const off = r * classes;
-      const p = distribution(x, off, classes, LOGITS, invT, false), q = distribution(y, off, classes, LOGITS, invT, false);
-      out[r] = klRow(p, q, classes);
-      // d KL(p || q) / d y_k = (q_k - p_k) / T
-      for (let k = 0; k < classes; k++) grad[off + k] = scale[r] * (q.p(k) - p.p(k)) * invT;
-    }
-  },
-  bce(y, x, w, pw, n, classes, mode, out) {
-    for (let i = 0; i < n; i++) {
-      const l = bceElement(y[i], x[i], pw === null ? 1 : pw[i % classes], mode);
-      out[i] = w === null ? l : l * w[i];
-    }
-  },
-};
+    for (let k = 0; k < classes; k++) grad[off + k] = scale[r] * (A.value * p.p(k) - c(k));
+    out[r] = loss.value;
+  }
+}
+
+/** KL(softmax(x/T) || softmax(y/T)) per row in out, and its gradient scale[r] (q_k - p_k) / T with respect to y. */
+export function klGradRows(x: FloatArray, y: FloatArray, rows: number, classes: number, invT: number, scale: Float64Array,
+  grad: FloatArray, out: Float64Array): void {
+  for (let r = 0; r < rows; r++) {
+    const off = r * classes;
+    const p = distribution(x, off, classes, LOGITS, invT, false), q = distribution(y, off, classes, LOGITS, invT, false);
+    out[r] = klRow(p, q, classes);
+    // d KL(p || q) / d y_k = (q_k - p_k) / T
+    for (let k = 0; k < classes; k++) grad[off + k] = scale[r] * (q.p(k) - p.p(k)) * invT;
+  }
+}

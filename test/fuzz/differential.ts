@@ -48,7 +48,7 @@
 // perplexity is left out (it is exp of the cross-entropy, computed once in shared code).
 import fc from "fast-check";
 import { ENGINES, type Measures } from "../helpers/engines.js";
-import { agrees } from "../../src/measures/finish.js";
+import { agrees } from "../../src/measures/measure.js";
 import type { WasmArray } from "../../src/engine/memory.js";
 import type { WasmEngine } from "../../src/engine/wasm.js";
 import { XentError } from "../../src/errors.js";

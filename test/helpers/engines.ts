@@ -2,33 +2,20 @@
 // oracle tests. They are built the way init() builds them, from the packaged .wasm files.
 import { readFileSync } from "node:fs";
 import { WasmEngine } from "../../src/engine/wasm.js";
-import type { Engine } from "../../src/engine/engine.js";
-import type { ModuleExports } from "../../src/engine/abi.js";
-import { referenceEngine } from "../../src/reference/rows.js";
-import { makeCrossEntropy } from "../../src/measures/crossEntropy.js";
-import { makeKlDivergence, makeJensenShannon } from "../../src/measures/divergence.js";
-import { makeEntropy } from "../../src/measures/entropy.js";
-import { makeBinaryCrossEntropy } from "../../src/measures/binaryCrossEntropy.js";
+import { type Engine, referenceEngine } from "../../src/engine/engine.js";
+import type { ModuleExports } from "../../src/kernels/table.js";
+import { bindMeasures } from "../../src/measures/list.js";
 import { makeEvaluation } from "../../src/measures/evaluate.js";
-import { makeGradients } from "../../src/measures/gradients.js";
 
 export function wasmExports(file: "xent.simd.wasm" | "xent.wasm"): ModuleExports {
   const bytes = readFileSync(new URL(`../../wasm/${file}`, import.meta.url));
   return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as ModuleExports;
 }
 
+/** Every measure of the list on one engine (checked against the reference with check: true), and its Evaluator. */
 export function measuresOf(engine: Engine) {
   const get = () => engine;
-  return {
-    engine,
-    crossEntropy: makeCrossEntropy(get, referenceEngine),
-    klDivergence: makeKlDivergence(get, referenceEngine),
-    jensenShannon: makeJensenShannon(get, referenceEngine),
-    entropy: makeEntropy(get, referenceEngine),
-    binaryCrossEntropy: makeBinaryCrossEntropy(get, referenceEngine),
-    ...makeEvaluation(get),
-    ...makeGradients(get, referenceEngine),
-  };
+  return { engine, ...bindMeasures(get, referenceEngine), ...makeEvaluation(get) };
 }
 
 export type Measures = ReturnType<typeof measuresOf>;

@@ -1,0 +1,177 @@
+// focalLoss and binaryFocalLoss: cross-entropy that down-weights the classes a model already
+// predicts well, by (1 - q)^gamma (Lin et al. 2017). Validation and reductions are crossEntropy's
+// and binaryCrossEntropy's; the kernels compute in float64 whatever the input type.
+import { XentError, describe } from "../errors.js";
+import { LOGITS, PROBS, call } from "../kernels/table.js";
+import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
+import { OPTIONS as CE_OPTIONS, prepareCrossEntropy } from "./crossEntropy.js";
+import {
+  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, floatArray, fromOption, isIndexArray, outOption, reductionOption,
+  sameLength, unwrap, weightOption,
+} from "./validate.js";
+import { finish } from "./finish.js";
+import { type Buffers, type Steps, measure } from "./measure.js";
+
+/** Options of {@link focalLoss}: those of crossEntropy but `eps`, and `gamma`, `alpha`. */
+export interface FocalLossOptions extends Omit<CrossEntropyOptions, "eps"> {
+  /** The focusing parameter γ >= 0 (default 2); 0 gives cross-entropy. */
+  gamma?: number;
+  /** α: one number for every class, or one per class (default: none, i.e. 1). Not in the divisor of "mean". */
+  alpha?: number | FloatInput;
+}
+
+/** Options of {@link binaryFocalLoss}. */
+export interface BinaryFocalLossOptions {
+  /** What the predictions hold: "logits" (default) or "probs". */
+  from?: "logits" | "probs";
+  /** The focusing parameter γ >= 0 (default 2). */
+  gamma?: number;
+  /** α in [0, 1]: positives weighted by α, negatives by 1 - α (default: none). */
+  alpha?: number;
+  /** A weight per element. */
+  weight?: FloatInput;
+  reduction?: Reduction;
+  base?: number;
+  out?: Float32Array | Float64Array;
+  check?: boolean;
+}
+
+function gammaOption(v: unknown): number {
+  if (v === undefined) return 2;
+  if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new XentError("INVALID_OPTION", `gamma must be a finite number >= 0, got ${describe(v)}`);
+  return v;
+}
+
+/**
+ * Focal loss of each row: -Σ_k α_k (1 - q_k)^γ y_k log q_k (Lin et al. 2017), truth first, with
+ * every option of {@link crossEntropy} but `eps`: class indices or dense targets, `from`
+ * (`"logits"` default, `"probs"`, `"logprobs"`), `weight`, `ignoreIndex`, `labelSmoothing`,
+ * `sampleWeight`, `reduction`, `base`, `out`, `check`; and `gamma` (default 2: `gamma: 0` is
+ * cross-entropy) and `alpha` (a number, or one per class; default none). `"mean"` divides as
+ * crossEntropy does (by the sum of the target classes' `weight`, or the number of rows); `alpha`
+ * is not in the divisor. 1 - q is computed without cancellation where q is close to 1 (from
+ * logits, the other classes' share of the softmax sum). Keras's `CategoricalFocalCrossentropy` and
+ * torchvision default `alpha` to 0.25: pass `alpha: 0.25` to match them.
+ *
+ * @param target class indices (one per row) or dense target rows
+ * @param prediction logits, probabilities or log-probabilities, `rows x classes`
+ * @param options {@link FocalLossOptions}
+ * @returns the reduced value in nats (or in `base`), or per-row values with `reduction: "none"`
+ * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a bad `gamma`, `INVALID_WEIGHT` for a bad `alpha`
+ * @example
+ * ```ts
+ * import { init, focalLoss } from "xent";
+ * await init();
+ * const labels = new Int32Array([2, 0]);
+ * const logits = new Float32Array([1, 2, 3, 3, 2, 1]);
+ * focalLoss(labels, logits);                // 0.136224 nats: (1 - 0.665241)^2 * 0.407606
+ * focalLoss(labels, logits, { gamma: 0 });  // 0.407606 = crossEntropy(labels, logits)
+ * ```
+ */
+export type FocalLoss = <O extends FocalLossOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O) => MeasureResult<O>;
+
+const OPTIONS = [...CE_OPTIONS.filter((o) => o !== "eps"), "gamma", "alpha"];
+
+export const focalLoss = measure<FocalLoss>("focalLoss", (target: IndexInput | FloatInput, prediction: FloatInput, options?: FocalLossOptions) => {
+  const c = prepareCrossEntropy(target, prediction, options, "focalLoss", OPTIONS);
+  const o = options as Record<string, unknown> | undefined;
+  const gamma = gammaOption(o?.gamma);
+  const K = c.classes, w = c.weight, sw = c.sampleWeight, ls = c.labelSmoothing;
+  let alpha: FloatArray | null = null;
+  if (typeof o?.alpha === "number") {
+    if (!Number.isFinite(o.alpha)) throw new XentError("INVALID_WEIGHT", `alpha must be a finite number or one value per class, got ${describe(o.alpha)}`);
+    alpha = new Float64Array(K).fill(o.alpha);
+  } else alpha = weightOption("alpha", o?.alpha, K, "one per class");
+  // The kernel's per-class coefficient: alpha times weight (absent where both are).
+  let v: FloatArray | null = null;
+  if (alpha !== null || w !== null) {
+    v = new Float64Array(K);
+    for (let k = 0; k < K; k++) v[k] = (alpha === null ? 1 : alpha[k]) * (w === null ? 1 : w[k]);
+  }
+  const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+  return {
+    f32,
+    check: c.check,
+    *steps(buffers: Buffers): Steps<number | Float32Array | Float64Array> {
+      const { rows, index: t } = c;
+      const values = buffers.rows(rows, c.reduction);
+      yield call("focal", { f32, rows, classes: K, arrays: { y: c.dense, q: c.q, v }, index: t, out: values,
+        scalars: { qMode: c.qMode, gamma, a: 1 - ls, b: ls / K } });
+      let denominator = 0;
+      if (t !== null) {
+        // As crossEntropy: ignored rows give 0; "mean" divides by the sum of weight[t] (times sampleWeight).
+        for (let r = 0; r < rows; r++) {
+          if (t[r] < 0) continue;
+          const s = sw === null ? 1 : sw[r];
+          values[r] *= s;
+          denominator += (w === null ? 1 : w[t[r]]) * s;
+        }
+      } else if (sw !== null) {
+        for (let r = 0; r < rows; r++) {
+          values[r] *= sw[r];
+          denominator += sw[r];
+        }
+      } else denominator = rows;
+      return finish(values, rows, c.reduction, c.logBase, denominator, c.out);
+    },
+  };
+});
+
+/**
+ * Binary focal loss of each element, torchvision's `sigmoid_focal_loss`: (1 - p_t)^γ times the
+ * binary cross-entropy, p_t = p y + (1 - p)(1 - y), times α_t = α y + (1 - α)(1 - y) when `alpha`
+ * is given. `from: "logits"` (default; p = sigmoid(x), the stable form) or `"probs"` (each log
+ * clamped at -100, as {@link binaryCrossEntropy}); `gamma` (default 2), `alpha` in [0, 1]
+ * (default none; torchvision's default is 0.25), `weight` per element; `"mean"` averages over all
+ * elements, as torchvision does.
+ *
+ * @param target targets in [0, 1], one per element (floats, or 0/1 integers)
+ * @param prediction logits (default) or probabilities, the same length
+ * @param options {@link BinaryFocalLossOptions}
+ * @returns the reduced value in nats (or in `base`), or per-element values with `reduction: "none"`
+ * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_WEIGHT`, `UNKNOWN_OPTION`, `INVALID_OPTION`, `NOT_INITIALIZED`
+ * @example
+ * ```ts
+ * import { init, binaryFocalLoss } from "xent";
+ * await init();
+ * binaryFocalLoss([1, 0], [2, -1], { gamma: 0 }); // 0.220100 = binaryCrossEntropy with from: "logits"
+ * ```
+ */
+export type BinaryFocalLoss = <O extends BinaryFocalLossOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput,
+  options?: O) => MeasureResult<O>;
+
+const BINARY_OPTIONS = [...COMMON_OPTIONS.filter((k) => k !== "classes"), "from", "gamma", "alpha", "weight"];
+
+export const binaryFocalLoss = measure<BinaryFocalLoss>("binaryFocalLoss", (target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput,
+  options?: BinaryFocalLossOptions) => {
+  const o = checkOptions("binaryFocalLoss", options, BINARY_OPTIONS);
+  const x = floatArray("prediction", prediction);
+  const t0 = unwrap(target);
+  if (isIndexArray(t0)) checkAttached("target", t0);
+  const y: FloatArray = isIndexArray(t0) ? (x instanceof Float32Array ? Float32Array.from(t0) : Float64Array.from(t0)) : floatArray("target", t0);
+  sameLength("target", y, "prediction", x);
+  const n = x.length;
+  const reduction = reductionOption(o.reduction);
+  const logBase = baseOption(o.base);
+  const mode = fromOption(o.from === undefined ? "logits" : o.from, "logits", "logits", "both").q;
+  if (mode !== LOGITS && mode !== PROBS) throw new XentError("INVALID_OPTION", `binaryFocalLoss: from must be "logits" or "probs"`);
+  const gamma = gammaOption(o.gamma);
+  let alpha = -1;
+  if (o.alpha !== undefined) {
+    if (typeof o.alpha !== "number" || !(o.alpha >= 0 && o.alpha <= 1)) throw new XentError("INVALID_OPTION", `alpha must be a number in [0, 1], got ${describe(o.alpha)}`);
+    alpha = o.alpha;
+  }
+  const weight = weightOption("weight", o.weight, n, "one per element");
+  const out = outOption(o.out, n, reduction);
+  const f32 = x instanceof Float32Array && y instanceof Float32Array;
+  return {
+    f32,
+    check: boolOption("check", o.check),
+    *steps(buffers: Buffers): Steps<number | Float32Array | Float64Array> {
+      const values = buffers.rows(n, reduction);
+      yield call("binaryFocal", { f32, rows: n, classes: 1, arrays: { y, x }, index: null, out: values, scalars: { mode, gamma, alpha } });
+      if (weight !== null) for (let i = 0; i < n; i++) values[i] *= weight[i];
+      return finish(values, n, reduction, logBase, n, out);
+    },
+  };
+});

@@ -45,25 +45,25 @@ export type { XentErrorCode } from "./errors.js";
 export type * from "./types.js";
 
 export const {
-  /** {@inheritDoc CrossEntropy} @function */
+  /** @function */
   crossEntropy,
-  /** {@inheritDoc KlDivergence} @function */
+  /** @function */
   klDivergence,
-  /** {@inheritDoc JensenShannon} @function */
+  /** @function */
   jensenShannon,
-  /** {@inheritDoc Entropy} @function */
+  /** @function */
   entropy,
-  /** {@inheritDoc BinaryCrossEntropy} @function */
+  /** @function */
   binaryCrossEntropy,
-  /** {@inheritDoc FocalLoss} @function */
+  /** @function */
   focalLoss,
-  /** {@inheritDoc BinaryFocalLoss} @function */
+  /** @function */
   binaryFocalLoss,
-  /** {@inheritDoc Evaluate} @function */
+  /** @function */
   evaluate,
-  /** {@inheritDoc CrossEntropyWithGrad} @function */
+  /** @function */
   crossEntropyWithGrad,
-  /** {@inheritDoc KlDivergenceWithGrad} @function */
+  /** @function */
   klDivergenceWithGrad,
 } = bindMeasures(currentEngine, referenceEngine);
 export type { CrossEntropy } from "./measures/crossEntropy.js";
@@ -102,4 +102,5 @@ export type Evaluator = InstanceType<typeof Evaluator>;
 export type { EvaluateOptions, EvaluateResult, EvaluatorState } from "./measures/evaluate.js";
 export type { WithGrad, GradOptions } from "./measures/gradients.js";
 export { createPool } from "./pool/pool.js";
-export type { Pool, PoolOptions, PoolInfo, PoolBackend } from "./pool/pool.js";
+export type { Pool, PoolOptions, PoolInfo, PoolBackend, PoolMeasure, PoolMeasures } from "./pool/pool.js";
+export type { MeasureName, Measures } from "./measures/list.js";

@@ -10,32 +10,34 @@ import { type Buffers, type Steps, measure } from "./measure.js";
 
 const OPTIONS = [...COMMON_OPTIONS, "from", "weight", "posWeight"] as const;
 
-/**
- * Binary cross-entropy of each element: -(y log x + (1 - y) log(1 - x)), targets y in [0, 1]
- * (floats, or 0/1 integers). `from: "probs"` (default) clamps each log at -100 as PyTorch's
- * `binary_cross_entropy` does; `from: "logits"` uses the stable form of
- * `binary_cross_entropy_with_logits`. `weight` scales each element (one per element, or one per
- * class with `classes`); `posWeight` (a number, or one per class) scales the positive term.
- * `"mean"` averages over all elements; `"none"` returns one value per element.
- *
- * @param target targets in [0, 1], one per element
- * @param prediction probabilities (default) or logits, the same length
- * @param options {@link BinaryCrossEntropyOptions}: `from`, `weight`, `posWeight`, `classes`,
- *   `reduction`, `base`, `out`, `check`
- * @returns the reduced value in nats (or in `base`), or per-element values with `reduction: "none"`
- * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_WEIGHT`,
- *   `UNKNOWN_OPTION`, `INVALID_OPTION`, `NOT_INITIALIZED`
- * @example
- * ```ts
- * import { init, binaryCrossEntropy } from "xent";
- * await init();
- * binaryCrossEntropy([1, 0], [0.9, 0.2]);                       // 0.164252: mean of -log 0.9, -log 0.8
- * binaryCrossEntropy([1, 0], [2.2, -1.4], { from: "logits" });  // 0.162750
- * binaryCrossEntropy([1, 0], [0.9, 0.2], { reduction: "none" }); // Float64Array [0.105361, 0.223144]
- * ```
- */
-export type BinaryCrossEntropy = <O extends BinaryCrossEntropyOptions = {}>(target: FloatInput | Uint8Array | Int32Array,
-  prediction: FloatInput, options?: O) => MeasureResult<O>;
+/** The signature of {@link binaryCrossEntropy}. */
+export interface BinaryCrossEntropy {
+  /**
+   * Binary cross-entropy of each element: -(y log x + (1 - y) log(1 - x)), targets y in [0, 1]
+   * (floats, or 0/1 integers). `from: "probs"` (default) clamps each log at -100 as PyTorch's
+   * `binary_cross_entropy` does; `from: "logits"` uses the stable form of
+   * `binary_cross_entropy_with_logits`. `weight` scales each element (one per element, or one per
+   * class with `classes`); `posWeight` (a number, or one per class) scales the positive term.
+   * `"mean"` averages over all elements; `"none"` returns one value per element.
+   *
+   * @param target targets in [0, 1], one per element
+   * @param prediction probabilities (default) or logits, the same length
+   * @param options {@link BinaryCrossEntropyOptions}: `from`, `weight`, `posWeight`, `classes`,
+   *   `reduction`, `base`, `out`, `check`
+   * @returns the reduced value in nats (or in `base`), or per-element values with `reduction: "none"`
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_WEIGHT`,
+   *   `UNKNOWN_OPTION`, `INVALID_OPTION`, `NOT_INITIALIZED`
+   * @example
+   * ```ts
+   * import { init, binaryCrossEntropy } from "xent";
+   * await init();
+   * binaryCrossEntropy([1, 0], [0.9, 0.2]);                       // 0.164252: mean of -log 0.9, -log 0.8
+   * binaryCrossEntropy([1, 0], [2.2, -1.4], { from: "logits" });  // 0.162750
+   * binaryCrossEntropy([1, 0], [0.9, 0.2], { reduction: "none" }); // Float64Array [0.105361, 0.223144]
+   * ```
+   */
+  <O extends BinaryCrossEntropyOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O): MeasureResult<O>;
+}
 
 export const binaryCrossEntropy = measure<BinaryCrossEntropy>("binaryCrossEntropy", (target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput,
   options?: BinaryCrossEntropyOptions) => {

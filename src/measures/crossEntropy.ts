@@ -131,46 +131,49 @@ function ceInFloat32(c: CrossEntropyCall): boolean {
   return c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
 }
 
-/**
- * Cross-entropy H(target, prediction) = -Σ_k y_k log q_k of each row, truth first: the loss of a
- * classifier, and the cost per symbol of a code built for Q when the data follow P.
- *
- * - `target`: class indices, one per row (`Int32Array`, `Uint32Array`, `Int16Array`,
- *   `Uint16Array`, `Uint8Array`, `Int8Array` or `number[]` of length rows), or a dense target
- *   distribution per row (a float array the length of `prediction`: soft labels, one-hot).
- * - `prediction`: `rows x classes` logits (`from: "logits"`, the default; softmax in the stable
- *   log-sum-exp form), probabilities (`"probs"`) or log-probabilities (`"logprobs"`).
- * - `weight` (per class), `ignoreIndex` (default -100: rows whose index target equals it never
- *   count), `labelSmoothing` in [0, 1], `sampleWeight` (per row), `eps` (clip probabilities to
- *   [eps, 1 - eps], with `from: "probs"`).
- * - `"mean"` with class indices divides by the sum of `weight[target]` (times `sampleWeight`) over
- *   the rows that count, as PyTorch does; with dense targets by the number of rows. If no row
- *   counts, `"mean"` is NaN and `"sum"` is 0.
- * - A target class of probability 0 gives `Infinity`; NaN in a counted row gives NaN.
- *
- * Equals `torch.nn.functional.cross_entropy` (logits), `nll_loss` (logprobs) and
- * `sklearn.metrics.log_loss` (probs with `eps` and `sampleWeight`, without its renormalisation).
- *
- * @param target class indices (one per row) or dense target rows
- * @param prediction logits, probabilities or log-probabilities, `rows x classes`
- * @param options {@link CrossEntropyOptions}: `classes`, `from`, `weight`, `ignoreIndex`,
- *   `labelSmoothing`, `sampleWeight`, `eps`, `reduction`, `base`, `out`, `check`
- * @returns the reduced value in nats (or in `base`), or per-row values with `reduction: "none"`
- * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_INDEX`,
- *   `INVALID_WEIGHT`, `UNKNOWN_OPTION`, `INVALID_OPTION`, `ARGUMENT_ORDER`, `NOT_INITIALIZED`
- * @example
- * ```ts
- * import { init, crossEntropy } from "xent";
- * await init();
- * const labels = new Int32Array([2, 0]);
- * const logits = new Float32Array([1, 2, 3, 3, 2, 1]);        // 2 rows x 3 classes
- * crossEntropy(labels, logits);                                // 0.407606 nats, mean over rows
- * crossEntropy(labels, logits, { reduction: "none" });         // Float64Array [0.407606, 0.407606]
- * crossEntropy(labels, logits, { labelSmoothing: 0.1 });       // 0.507606
- * crossEntropy([0.5, 0.5], [0.9, 0.1], { from: "probs", base: 2 }); // 1.736966 bits
- * ```
- */
-export type CrossEntropy = <O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O) => MeasureResult<O>;
+/** The signature of {@link crossEntropy}. */
+export interface CrossEntropy {
+  /**
+   * Cross-entropy H(target, prediction) = -Σ_k y_k log q_k of each row, truth first: the loss of a
+   * classifier, and the cost per symbol of a code built for Q when the data follow P.
+   *
+   * - `target`: class indices, one per row (`Int32Array`, `Uint32Array`, `Int16Array`,
+   *   `Uint16Array`, `Uint8Array`, `Int8Array` or `number[]` of length rows), or a dense target
+   *   distribution per row (a float array the length of `prediction`: soft labels, one-hot).
+   * - `prediction`: `rows x classes` logits (`from: "logits"`, the default; softmax in the stable
+   *   log-sum-exp form), probabilities (`"probs"`) or log-probabilities (`"logprobs"`).
+   * - `weight` (per class), `ignoreIndex` (default -100: rows whose index target equals it never
+   *   count), `labelSmoothing` in [0, 1], `sampleWeight` (per row), `eps` (clip probabilities to
+   *   [eps, 1 - eps], with `from: "probs"`).
+   * - `"mean"` with class indices divides by the sum of `weight[target]` (times `sampleWeight`) over
+   *   the rows that count, as PyTorch does; with dense targets by the number of rows. If no row
+   *   counts, `"mean"` is NaN and `"sum"` is 0.
+   * - A target class of probability 0 gives `Infinity`; NaN in a counted row gives NaN.
+   *
+   * Equals `torch.nn.functional.cross_entropy` (logits), `nll_loss` (logprobs) and
+   * `sklearn.metrics.log_loss` (probs with `eps` and `sampleWeight`, without its renormalisation).
+   *
+   * @param target class indices (one per row) or dense target rows
+   * @param prediction logits, probabilities or log-probabilities, `rows x classes`
+   * @param options {@link CrossEntropyOptions}: `classes`, `from`, `weight`, `ignoreIndex`,
+   *   `labelSmoothing`, `sampleWeight`, `eps`, `reduction`, `base`, `out`, `check`
+   * @returns the reduced value in nats (or in `base`), or per-row values with `reduction: "none"`
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_INDEX`,
+   *   `INVALID_WEIGHT`, `UNKNOWN_OPTION`, `INVALID_OPTION`, `ARGUMENT_ORDER`, `NOT_INITIALIZED`
+   * @example
+   * ```ts
+   * import { init, crossEntropy } from "xent";
+   * await init();
+   * const labels = new Int32Array([2, 0]);
+   * const logits = new Float32Array([1, 2, 3, 3, 2, 1]);        // 2 rows x 3 classes
+   * crossEntropy(labels, logits);                                // 0.407606 nats, mean over rows
+   * crossEntropy(labels, logits, { reduction: "none" });         // Float64Array [0.407606, 0.407606]
+   * crossEntropy(labels, logits, { labelSmoothing: 0.1 });       // 0.507606
+   * crossEntropy([0.5, 0.5], [0.9, 0.1], { from: "probs", base: 2 }); // 1.736966 bits
+   * ```
+   */
+  <O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O): MeasureResult<O>;
+}
 
 export const crossEntropy = measure<CrossEntropy>("crossEntropy", (target: IndexInput | FloatInput, prediction: FloatInput, options?: CrossEntropyOptions) => {
   const c = prepareCrossEntropy(target, prediction, options);

@@ -37,61 +37,67 @@ function divergence(fn: string, op: PairOp, pIn: FloatInput, qIn: FloatInput, op
   };
 }
 
-/**
- * Kullback-Leibler divergence KL(P ‖ Q) = Σ_k p_k log(p_k / q_k) of each row: P the reference
- * ("true") distribution, Q the approximation, in the order the notation reads. For distillation,
- * the teacher is P and the student Q.
- *
- * - `from`: what the inputs hold, `"probs"` (default), `"logits"` or `"logprobs"`, or per side
- *   `{ p, q }`. With logits each row goes through softmax(x / `temperature`) (no T² factor:
- *   multiply yourself if your recipe wants it).
- * - `normalize: true` divides each probability row by its sum first (counts are fine then), as
- *   `scipy.stats.entropy(pk, qk)` does; without it inputs are used as given.
- * - `"mean"` is the mean over rows: PyTorch's `reduction="batchmean"`, not its elementwise mean.
- * - p_k = 0 contributes 0 (even where q_k = 0); p_k > 0 where q_k = 0 gives `Infinity`.
- *
- * @param p the reference distribution P, `rows x classes`
- * @param q the approximation Q, the same shape
- * @param options {@link DivergenceOptions}: `classes`, `from`, `temperature`, `normalize`,
- *   `reduction`, `base`, `out`, `check`
- * @returns the reduced divergence in nats (or in `base`), or per-row values with `reduction: "none"`
- * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `UNKNOWN_OPTION`,
- *   `INVALID_OPTION`, `NOT_INITIALIZED`
- * @example
- * ```ts
- * import { init, klDivergence } from "xent";
- * await init();
- * klDivergence([0.5, 0.5], [0.9, 0.1]);             // 0.510826 nats
- * klDivergence([0.5, 0.5], [0.9, 0.1], { base: 2 }); // 0.736966 bits
- * klDivergence([3, 1], [1, 1], { normalize: true }); // 0.130812: counts, normalised first
- * const teacher = new Float32Array([2, 1, 0, 0, 1, 2]), student = new Float32Array([1, 1, 0, 0, 0, 1]);
- * klDivergence(teacher, student, { from: "logits", classes: 3, temperature: 2 }); // 0.025968
- * ```
- */
-export type KlDivergence = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) => MeasureResult<O>;
+/** The signature of {@link klDivergence}. */
+export interface KlDivergence {
+  /**
+   * Kullback-Leibler divergence KL(P ‖ Q) = Σ_k p_k log(p_k / q_k) of each row: P the reference
+   * ("true") distribution, Q the approximation, in the order the notation reads. For distillation,
+   * the teacher is P and the student Q.
+   *
+   * - `from`: what the inputs hold, `"probs"` (default), `"logits"` or `"logprobs"`, or per side
+   *   `{ p, q }`. With logits each row goes through softmax(x / `temperature`) (no T² factor:
+   *   multiply yourself if your recipe wants it).
+   * - `normalize: true` divides each probability row by its sum first (counts are fine then), as
+   *   `scipy.stats.entropy(pk, qk)` does; without it inputs are used as given.
+   * - `"mean"` is the mean over rows: PyTorch's `reduction="batchmean"`, not its elementwise mean.
+   * - p_k = 0 contributes 0 (even where q_k = 0); p_k > 0 where q_k = 0 gives `Infinity`.
+   *
+   * @param p the reference distribution P, `rows x classes`
+   * @param q the approximation Q, the same shape
+   * @param options {@link DivergenceOptions}: `classes`, `from`, `temperature`, `normalize`,
+   *   `reduction`, `base`, `out`, `check`
+   * @returns the reduced divergence in nats (or in `base`), or per-row values with `reduction: "none"`
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `UNKNOWN_OPTION`,
+   *   `INVALID_OPTION`, `NOT_INITIALIZED`
+   * @example
+   * ```ts
+   * import { init, klDivergence } from "xent";
+   * await init();
+   * klDivergence([0.5, 0.5], [0.9, 0.1]);             // 0.510826 nats
+   * klDivergence([0.5, 0.5], [0.9, 0.1], { base: 2 }); // 0.736966 bits
+   * klDivergence([3, 1], [1, 1], { normalize: true }); // 0.130812: counts, normalised first
+   * const teacher = new Float32Array([2, 1, 0, 0, 1, 2]), student = new Float32Array([1, 1, 0, 0, 0, 1]);
+   * klDivergence(teacher, student, { from: "logits", classes: 3, temperature: 2 }); // 0.025968
+   * ```
+   */
+  <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O>;
+}
 
 export const klDivergence = measure<KlDivergence>("klDivergence", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>
   divergence("klDivergence", OP_KL, p, q, options));
 
-/**
- * Jensen-Shannon divergence JS(P, Q) = KL(P ‖ M)/2 + KL(Q ‖ M)/2 with M = (P + Q)/2, per row:
- * symmetric, finite, at most ln 2 nats (1 bit). This is the divergence, the square of what
- * `scipy.spatial.distance.jensenshannon` returns (a distance). Options as {@link klDivergence}.
- *
- * @param p one distribution per row, `rows x classes`
- * @param q the other, the same shape
- * @param options {@link DivergenceOptions}
- * @returns the reduced divergence in nats (or in `base`), or per-row values with `reduction: "none"`
- * @throws {@link XentError} as {@link klDivergence}
- * @example
- * ```ts
- * import { init, jensenShannon } from "xent";
- * await init();
- * jensenShannon([1, 0], [0, 1], { base: 2 }); // 1 bit: disjoint distributions
- * jensenShannon([0.5, 0.5], [0.9, 0.1]);      // 0.101749 nats
- * ```
- */
-export type JensenShannon = <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O) => MeasureResult<O>;
+/** The signature of {@link jensenShannon}. */
+export interface JensenShannon {
+  /**
+   * Jensen-Shannon divergence JS(P, Q) = KL(P ‖ M)/2 + KL(Q ‖ M)/2 with M = (P + Q)/2, per row:
+   * symmetric, finite, at most ln 2 nats (1 bit). This is the divergence, the square of what
+   * `scipy.spatial.distance.jensenshannon` returns (a distance). Options as {@link klDivergence}.
+   *
+   * @param p one distribution per row, `rows x classes`
+   * @param q the other, the same shape
+   * @param options {@link DivergenceOptions}
+   * @returns the reduced divergence in nats (or in `base`), or per-row values with `reduction: "none"`
+   * @throws {@link XentError} as {@link klDivergence}
+   * @example
+   * ```ts
+   * import { init, jensenShannon } from "xent";
+   * await init();
+   * jensenShannon([1, 0], [0, 1], { base: 2 }); // 1 bit: disjoint distributions
+   * jensenShannon([0.5, 0.5], [0.9, 0.1]);      // 0.101749 nats
+   * ```
+   */
+  <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O>;
+}
 
 export const jensenShannon = measure<JensenShannon>("jensenShannon", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>
   divergence("jensenShannon", OP_JS, p, q, options));

@@ -393,28 +393,31 @@ const { Evaluator: Accumulator } = makeEvaluation(() => {
   throw new Error("xent: evaluate's steps are run by a driver, not by update()");
 });
 
-/**
- * One pass of evaluation over `rows x classes` logits with class-index labels: mean cross-entropy
- * (nats, weighted by `weight[label]` when given), perplexity, top-1 and top-k accuracy, and the mean
- * entropy of the predicted distributions. Rows whose label equals `ignoreIndex` are left out. A
- * label counts as a top-k hit when fewer than k classes have a larger logit or an equal logit at a
- * smaller index (ties broken by the first index, as `argmax`).
- *
- * @param labels class indices, one per row
- * @param logits `rows x classes` logits
- * @param options {@link EvaluateOptions}: `classes`, `topK`, `ignoreIndex`, `weight`
- * @returns {@link EvaluateResult}
- * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_INDEX`, `INVALID_WEIGHT`,
- *   `UNKNOWN_OPTION`, `INVALID_OPTION`, `ARGUMENT_ORDER`, `NOT_INITIALIZED`
- * @example
- * ```ts
- * import { init, evaluate } from "xent";
- * await init();
- * evaluate(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1]), { topK: [1, 2] });
- * // { rows: 2, crossEntropy: 0.407606, perplexity: 1.503215, accuracy: 1, topK: { 1: 1, 2: 1 }, entropy: 0.832396 }
- * ```
- */
-export type Evaluate = (labels: IndexInput, logits: FloatInput, options?: EvaluateOptions) => EvaluateResult;
+/** The signature of {@link evaluate}. */
+export interface Evaluate {
+  /**
+   * One pass of evaluation over `rows x classes` logits with class-index labels: mean cross-entropy
+   * (nats, weighted by `weight[label]` when given), perplexity, top-1 and top-k accuracy, and the mean
+   * entropy of the predicted distributions. Rows whose label equals `ignoreIndex` are left out. A
+   * label counts as a top-k hit when fewer than k classes have a larger logit or an equal logit at a
+   * smaller index (ties broken by the first index, as `argmax`).
+   *
+   * @param labels class indices, one per row
+   * @param logits `rows x classes` logits
+   * @param options {@link xent!EvaluateOptions}: `classes`, `topK`, `ignoreIndex`, `weight`
+   * @returns {@link xent!EvaluateResult}
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `INVALID_INDEX`, `INVALID_WEIGHT`,
+   *   `UNKNOWN_OPTION`, `INVALID_OPTION`, `ARGUMENT_ORDER`, `NOT_INITIALIZED`
+   * @example
+   * ```ts
+   * import { init, evaluate } from "xent";
+   * await init();
+   * evaluate(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1]), { topK: [1, 2] });
+   * // { rows: 2, crossEntropy: 0.407606, perplexity: 1.503215, accuracy: 1, topK: { 1: 1, 2: 1 }, entropy: 0.832396 }
+   * ```
+   */
+  (labels: IndexInput, logits: FloatInput, options?: EvaluateOptions): EvaluateResult;
+}
 
 export const evaluate = measure<Evaluate>("evaluate", (labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): Prepared<EvaluateResult> => {
   checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);

@@ -42,33 +42,36 @@ function gammaOption(v: unknown): number {
   return v;
 }
 
-/**
- * Focal loss of each row: -Σ_k α_k (1 - q_k)^γ y_k log q_k (Lin et al. 2017), truth first, with
- * every option of {@link crossEntropy} but `eps`: class indices or dense targets, `from`
- * (`"logits"` default, `"probs"`, `"logprobs"`), `weight`, `ignoreIndex`, `labelSmoothing`,
- * `sampleWeight`, `reduction`, `base`, `out`, `check`; and `gamma` (default 2: `gamma: 0` is
- * cross-entropy) and `alpha` (a number, or one per class; default none). `"mean"` divides as
- * crossEntropy does (by the sum of the target classes' `weight`, or the number of rows); `alpha`
- * is not in the divisor. 1 - q is computed without cancellation where q is close to 1 (from
- * logits, the other classes' share of the softmax sum). Keras's `CategoricalFocalCrossentropy` and
- * torchvision default `alpha` to 0.25: pass `alpha: 0.25` to match them.
- *
- * @param target class indices (one per row) or dense target rows
- * @param prediction logits, probabilities or log-probabilities, `rows x classes`
- * @param options {@link FocalLossOptions}
- * @returns the reduced value in nats (or in `base`), or per-row values with `reduction: "none"`
- * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a bad `gamma`, `INVALID_WEIGHT` for a bad `alpha`
- * @example
- * ```ts
- * import { init, focalLoss } from "xent";
- * await init();
- * const labels = new Int32Array([2, 0]);
- * const logits = new Float32Array([1, 2, 3, 3, 2, 1]);
- * focalLoss(labels, logits);                // 0.136224 nats: (1 - 0.665241)^2 * 0.407606
- * focalLoss(labels, logits, { gamma: 0 });  // 0.407606 = crossEntropy(labels, logits)
- * ```
- */
-export type FocalLoss = <O extends FocalLossOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O) => MeasureResult<O>;
+/** The signature of {@link focalLoss}. */
+export interface FocalLoss {
+  /**
+   * Focal loss of each row: -Σ_k α_k (1 - q_k)^γ y_k log q_k (Lin et al. 2017), truth first, with
+   * every option of {@link crossEntropy} but `eps`: class indices or dense targets, `from`
+   * (`"logits"` default, `"probs"`, `"logprobs"`), `weight`, `ignoreIndex`, `labelSmoothing`,
+   * `sampleWeight`, `reduction`, `base`, `out`, `check`; and `gamma` (default 2: `gamma: 0` is
+   * cross-entropy) and `alpha` (a number, or one per class; default none). `"mean"` divides as
+   * crossEntropy does (by the sum of the target classes' `weight`, or the number of rows); `alpha`
+   * is not in the divisor. 1 - q is computed without cancellation where q is close to 1 (from
+   * logits, the other classes' share of the softmax sum). Keras's `CategoricalFocalCrossentropy` and
+   * torchvision default `alpha` to 0.25: pass `alpha: 0.25` to match them.
+   *
+   * @param target class indices (one per row) or dense target rows
+   * @param prediction logits, probabilities or log-probabilities, `rows x classes`
+   * @param options {@link xent!FocalLossOptions}
+   * @returns the reduced value in nats (or in `base`), or per-row values with `reduction: "none"`
+   * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a bad `gamma`, `INVALID_WEIGHT` for a bad `alpha`
+   * @example
+   * ```ts
+   * import { init, focalLoss } from "xent";
+   * await init();
+   * const labels = new Int32Array([2, 0]);
+   * const logits = new Float32Array([1, 2, 3, 3, 2, 1]);
+   * focalLoss(labels, logits);                // 0.045678 nats: (1 - 0.665241)^2 * 0.407606
+   * focalLoss(labels, logits, { gamma: 0 });  // 0.407606 = crossEntropy(labels, logits)
+   * ```
+   */
+  <O extends FocalLossOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O): MeasureResult<O>;
+}
 
 const OPTIONS = [...CE_OPTIONS.filter((o) => o !== "eps"), "gamma", "alpha"];
 
@@ -117,28 +120,30 @@ export const focalLoss = measure<FocalLoss>("focalLoss", (target: IndexInput | F
   };
 });
 
-/**
- * Binary focal loss of each element, torchvision's `sigmoid_focal_loss`: (1 - p_t)^γ times the
- * binary cross-entropy, p_t = p y + (1 - p)(1 - y), times α_t = α y + (1 - α)(1 - y) when `alpha`
- * is given. `from: "logits"` (default; p = sigmoid(x), the stable form) or `"probs"` (each log
- * clamped at -100, as {@link binaryCrossEntropy}); `gamma` (default 2), `alpha` in [0, 1]
- * (default none; torchvision's default is 0.25), `weight` per element; `"mean"` averages over all
- * elements, as torchvision does.
- *
- * @param target targets in [0, 1], one per element (floats, or 0/1 integers)
- * @param prediction logits (default) or probabilities, the same length
- * @param options {@link BinaryFocalLossOptions}
- * @returns the reduced value in nats (or in `base`), or per-element values with `reduction: "none"`
- * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_WEIGHT`, `UNKNOWN_OPTION`, `INVALID_OPTION`, `NOT_INITIALIZED`
- * @example
- * ```ts
- * import { init, binaryFocalLoss } from "xent";
- * await init();
- * binaryFocalLoss([1, 0], [2, -1], { gamma: 0 }); // 0.220100 = binaryCrossEntropy with from: "logits"
- * ```
- */
-export type BinaryFocalLoss = <O extends BinaryFocalLossOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput,
-  options?: O) => MeasureResult<O>;
+/** The signature of {@link binaryFocalLoss}. */
+export interface BinaryFocalLoss {
+  /**
+   * Binary focal loss of each element, torchvision's `sigmoid_focal_loss`: (1 - p_t)^γ times the
+   * binary cross-entropy, p_t = p y + (1 - p)(1 - y), times α_t = α y + (1 - α)(1 - y) when `alpha`
+   * is given. `from: "logits"` (default; p = sigmoid(x), the stable form) or `"probs"` (each log
+   * clamped at -100, as {@link binaryCrossEntropy}); `gamma` (default 2), `alpha` in [0, 1]
+   * (default none; torchvision's default is 0.25), `weight` per element; `"mean"` averages over all
+   * elements, as torchvision does.
+   *
+   * @param target targets in [0, 1], one per element (floats, or 0/1 integers)
+   * @param prediction logits (default) or probabilities, the same length
+   * @param options {@link xent!BinaryFocalLossOptions}
+   * @returns the reduced value in nats (or in `base`), or per-element values with `reduction: "none"`
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_WEIGHT`, `UNKNOWN_OPTION`, `INVALID_OPTION`, `NOT_INITIALIZED`
+   * @example
+   * ```ts
+   * import { init, binaryFocalLoss } from "xent";
+   * await init();
+   * binaryFocalLoss([1, 0], [2, -1], { gamma: 0 }); // 0.220095 = binaryCrossEntropy with from: "logits"
+   * ```
+   */
+  <O extends BinaryFocalLossOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O): MeasureResult<O>;
+}
 
 const BINARY_OPTIONS = [...COMMON_OPTIONS.filter((k) => k !== "classes"), "from", "gamma", "alpha", "weight"];
 

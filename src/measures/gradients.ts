@@ -77,29 +77,31 @@ function prepared<G extends FloatArray>(fn: string, f32: boolean, check: boolean
   };
 }
 
-/**
- * The cross-entropy of {@link crossEntropy} from logits and its gradient with respect to the
- * logits, in the same pass (what autograd of `torch.nn.functional.cross_entropy` gives). Every
- * `crossEntropy` option applies (`weight`, `ignoreIndex`, `labelSmoothing`, `sampleWeight`,
- * dense probability targets); reduction `"mean"` (default) or `"sum"`; ignored rows get a zero
- * gradient. `grad` has the logits' type and length; option `grad` gives an array to write it into.
- *
- * @param target class indices (one per row) or dense target probabilities
- * @param logits `rows x classes` logits
- * @param options the options of {@link crossEntropy} but `out` and `eps` (`from` must be
- *   `"logits"`, and dense targets probabilities), and {@link xent!GradOptions}
- * @returns {@link xent!WithGrad}: `{ loss, grad }`
- * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a prediction that is not logits
- * @example
- * ```ts
- * import { init, crossEntropyWithGrad } from "xent";
- * await init();
- * const { loss, grad } = crossEntropyWithGrad(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1]));
- * // loss 0.407606; grad Float32Array [0.045015, 0.122364, -0.167380, -0.167380, 0.122364, 0.045015]
- * ```
- */
-export type CrossEntropyWithGrad = <G extends FloatArray = Float32Array | Float64Array>(target: IndexInput | FloatInput,
-  logits: FloatInput, options?: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions) => WithGrad<G>;
+/** The signature of {@link crossEntropyWithGrad}. */
+export interface CrossEntropyWithGrad {
+  /**
+   * The cross-entropy of {@link crossEntropy} from logits and its gradient with respect to the
+   * logits, in the same pass (what autograd of `torch.nn.functional.cross_entropy` gives). Every
+   * `crossEntropy` option applies (`weight`, `ignoreIndex`, `labelSmoothing`, `sampleWeight`,
+   * dense probability targets); reduction `"mean"` (default) or `"sum"`; ignored rows get a zero
+   * gradient. `grad` has the logits' type and length; option `grad` gives an array to write it into.
+   *
+   * @param target class indices (one per row) or dense target probabilities
+   * @param logits `rows x classes` logits
+   * @param options the options of {@link crossEntropy} but `out` and `eps` (`from` must be
+   *   `"logits"`, and dense targets probabilities), and {@link xent!GradOptions}
+   * @returns {@link xent!WithGrad}: `{ loss, grad }`
+   * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a prediction that is not logits
+   * @example
+   * ```ts
+   * import { init, crossEntropyWithGrad } from "xent";
+   * await init();
+   * const { loss, grad } = crossEntropyWithGrad(new Int32Array([2, 0]), new Float32Array([1, 2, 3, 3, 2, 1]));
+   * // loss 0.407606; grad Float32Array [0.045015, 0.122364, -0.167380, -0.167380, 0.122364, 0.045015]
+   * ```
+   */
+  <G extends FloatArray = Float32Array | Float64Array>(target: IndexInput | FloatInput, logits: FloatInput, options?: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions): WithGrad<G>;
+}
 
 export const crossEntropyWithGrad = measure<CrossEntropyWithGrad>("crossEntropyWithGrad", (target: IndexInput | FloatInput, logits: FloatInput,
   options: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions = {}) => {
@@ -132,30 +134,32 @@ export const crossEntropyWithGrad = measure<CrossEntropyWithGrad>("crossEntropyW
   });
 });
 
-/**
- * KL(softmax(p/T) ‖ softmax(q/T)) per row, reduced as {@link klDivergence} gives it (no T²
- * factor), and its gradient with respect to Q's logits (the student's, in distillation),
- * (softmax(q/T) - softmax(p/T)) / T per row, divided by the rows for `"mean"`, in the same pass.
- * Matches PyTorch autograd of `kl_div(log_softmax(q/T), log_softmax(p/T), log_target=True,
- * reduction="batchmean")`. Options `classes`, `temperature`, `reduction` `"mean"` (over rows,
- * default) or `"sum"`, `base`, `grad`, `check`; `from` can only be `"logits"`.
- *
- * @param p the teacher's logits, `rows x classes`
- * @param q the student's logits, the same shape
- * @param options `classes`, `temperature`, `reduction`, `base`, `check` and {@link xent!GradOptions}
- * @returns {@link xent!WithGrad}: `{ loss, grad }`, `grad` with respect to `q`
- * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `UNKNOWN_OPTION`,
- *   `INVALID_OPTION`, `NOT_INITIALIZED`
- * @example
- * ```ts
- * import { init, klDivergenceWithGrad } from "xent";
- * await init();
- * const teacher = new Float32Array([2, 1, 0, 0, 1, 2]), student = new Float32Array([1, 1, 0, 0, 0, 1]);
- * const { loss, grad } = klDivergenceWithGrad(teacher, student, { classes: 3 }); // loss 0.086719
- * ```
- */
-export type KlDivergenceWithGrad = <G extends FloatArray = Float32Array | Float64Array>(p: FloatInput, q: FloatInput,
-  options?: KlGradOptions) => WithGrad<G>;
+/** The signature of {@link klDivergenceWithGrad}. */
+export interface KlDivergenceWithGrad {
+  /**
+   * KL(softmax(p/T) ‖ softmax(q/T)) per row, reduced as {@link klDivergence} gives it (no T²
+   * factor), and its gradient with respect to Q's logits (the student's, in distillation),
+   * (softmax(q/T) - softmax(p/T)) / T per row, divided by the rows for `"mean"`, in the same pass.
+   * Matches PyTorch autograd of `kl_div(log_softmax(q/T), log_softmax(p/T), log_target=True,
+   * reduction="batchmean")`. Options `classes`, `temperature`, `reduction` `"mean"` (over rows,
+   * default) or `"sum"`, `base`, `grad`, `check`; `from` can only be `"logits"`.
+   *
+   * @param p the teacher's logits, `rows x classes`
+   * @param q the student's logits, the same shape
+   * @param options `classes`, `temperature`, `reduction`, `base`, `check` and {@link xent!GradOptions}
+   * @returns {@link xent!WithGrad}: `{ loss, grad }`, `grad` with respect to `q`
+   * @throws {@link XentError} `INVALID_TYPE`, `SHAPE_MISMATCH`, `INVALID_CLASSES`, `UNKNOWN_OPTION`,
+   *   `INVALID_OPTION`, `NOT_INITIALIZED`
+   * @example
+   * ```ts
+   * import { init, klDivergenceWithGrad } from "xent";
+   * await init();
+   * const teacher = new Float32Array([2, 1, 0, 0, 1, 2]), student = new Float32Array([1, 1, 0, 0, 0, 1]);
+   * const { loss, grad } = klDivergenceWithGrad(teacher, student, { classes: 3 }); // loss 0.086719
+   * ```
+   */
+  <G extends FloatArray = Float32Array | Float64Array>(p: FloatInput, q: FloatInput, options?: KlGradOptions): WithGrad<G>;
+}
 
 /** Options of {@link klDivergenceWithGrad}. */
 export type KlGradOptions = { classes?: number; temperature?: number; base?: number; from?: "logits"; check?: boolean } & GradOptions;

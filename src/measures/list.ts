@@ -23,6 +23,7 @@ export const MEASURES = {
   klDivergenceWithGrad,
 } as const;
 
+/** The name of every measure: the functions of xent and xent/reference, and the methods of a pool. */
 export type MeasureName = keyof typeof MEASURES;
 
 /** Every measure's public function. */

@@ -65,10 +65,18 @@ export interface PoolInfo {
 type ArrayCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
 
 /** Every measure, as a promise of what the synchronous function returns. */
-export type PoolMeasures = {
-  /** As the synchronous measure of this name (same arguments, options, validation and bits), on the pool's threads. */
-  [K in MeasureName]: (...args: Parameters<Measures[K]>) => Promise<ReturnType<Measures[K]>>;
-};
+export type PoolMeasures = { [K in MeasureName]: PoolMeasure<Measures[K]> };
+
+/**
+ * A measure on the pool's threads.
+ *
+ * @typeParam F the synchronous measure's signature
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any measure's signature
+export interface PoolMeasure<F extends (...args: any[]) => any> {
+  /** As the synchronous measure of the same name (arguments, options, validation, the same bits), as a promise. */
+  (...args: Parameters<F>): Promise<ReturnType<F>>;
+}
 
 /**
  * Worker threads over one shared WebAssembly memory, from {@link createPool}: promise-returning

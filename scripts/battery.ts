@@ -7,10 +7,12 @@ import { writeFileSync } from "node:fs";
 const file = new URL("../src/engine/battery.expected.ts", import.meta.url);
 // verify.ts imports the file this script writes: start from an empty one (it does not use it here).
 writeFileSync(file, `export const BLOCKS: ReadonlyArray<readonly [number, number, number, readonly number[], readonly number[]]> = [];\n` +
-  `export const CALLS: readonly number[] = [];\nexport const LAYOUT: readonly number[] = [0, 0, 0, 0, 0, 0, 0, 0];\nexport const EXPECTED: readonly number[] = [];\n`);
+  `export const CALLS: readonly number[] = [];\nexport const GRAD_OUT: readonly number[] = [];\nexport const LAYOUT: readonly number[] = [0, 0, 0, 0, 0, 0, 0, 0];\n` +
+  `export const EXPECTED: readonly number[] = [];\n`);
 const { referenceBattery } = await import("../src/engine/battery-reference.js");
 
-const { blocks, calls, layout, expected } = referenceBattery();
+const { blocks, calls, layout, gradOut, expected } = referenceBattery();
+const { CALL_VALUES } = await import("../src/engine/verify.js");
 const num = (v: number) => (Number.isNaN(v) ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : String(v));
 const list = (a: ArrayLike<number>, f = num) => `[${Array.from(a, f).join(",")}]`;
 /** The shortest decimal that rounds to the same float32 (Float32Array.set rounds it back exactly). */
@@ -24,10 +26,12 @@ writeFileSync(file,
   `/** Input blocks: float32 (1) or float64 (0), classes, byte offset, x y p q values, class indices. */\n` +
   `export const BLOCKS: ReadonlyArray<readonly [number, number, number, readonly number[], readonly number[]]> = [\n` +
   blocks.map(([f32, k, at, floats, t]) => `  [${f32}, ${k}, ${at}, ${list(floats, f32 ? num32 : num)}, ${list(t)}],\n`).join("") + `];\n` +
-  `/** The calls, six numbers each: kernel, float32, classes, input block, results, gradient (byte offsets; -1: none). */\n` +
+  `/** The calls, ${CALL_VALUES} numbers each (encodeCalls in src/engine/verify.ts: export, then its arguments). */\n` +
   `export const CALLS: readonly number[] = ${list(calls)};\n` +
+  `/** Results of the gradient calls, which they first read as each row's scale. */\n` +
+  `export const GRAD_OUT: readonly number[] = ${list(gradOut)};\n` +
   `/** Results at, results, float32 results, float32 gradients at, their count, float64 gradients at, their count, bytes. */\n` +
   `export const LAYOUT: readonly number[] = ${list(layout)};\n` +
   `/** The reference's results: per-row results, then float32 and float64 gradients. */\n` +
   `export const EXPECTED: readonly number[] = ${list(expected)};\n`);
-console.log(`battery: ${calls.length / 6} calls, ${blocks.length} input blocks, ${expected.length} reference values written`);
+console.log(`battery: ${calls.length / CALL_VALUES} calls, ${blocks.length} input blocks, ${expected.length} reference values written`);

@@ -1,8 +1,10 @@
 // init()'s verification battery: its stored reference results are what the reference computes
 // now, every engine passes it, and a faulty module fails it (so init falls back).
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { referenceBattery } from "../src/engine/battery-reference.js";
 import { BLOCKS, CALLS, LAYOUT, EXPECTED } from "../src/engine/battery.expected.js";
+import { callsSource } from "../scripts/gen-calls.js";
 import { CLASSES, SCALAR_CLASSES, CASES, batteryInputs, plan, encodeCalls, encodeLayout, verifyModule } from "../src/engine/verify.js";
 import { simdEngine, scalarEngine, wasmExports } from "./helpers/engines.js";
 import type { ModuleExports } from "../src/kernels/table.js";
@@ -15,6 +17,8 @@ describe("verification battery", () => {
     expect(Array.from(EXPECTED)).toEqual(Array.from(now.expected));
     // The stored plan is plan() now, and the stored inputs are batteryInputs() laid out.
     expect(Array.from(CALLS)).toEqual(encodeCalls(plan()));
+    // The module's run_calls reads them as its generator wrote it from the kernel table.
+    expect(readFileSync(new URL("../assembly/calls.ts", import.meta.url), "utf8")).toBe(callsSource());
     expect(Array.from(LAYOUT)).toEqual(encodeLayout(plan()));
     expect(BLOCKS.length).toBe(2 * CLASSES.length);
     for (const [f32, classes, , floats, t] of BLOCKS) {
@@ -54,7 +58,7 @@ describe("verification battery", () => {
     const faulty: ModuleExports = {
       ...ex,
       memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
-      verify_battery: undefined, // the calls one by one from JavaScript (modules without verify_battery)
+      run_calls: undefined, // the calls one by one from JavaScript (modules without run_calls)
       // A KL kernel that is off by 1e-4 nats per row.
       pair_rows_f32: (op, p, q, w, rows, classes, pm, qm, t, nrm, a, b, eps, out) => {
         ex.pair_rows_f32(op, p, q, w, rows, classes, pm, qm, t, nrm, a, b, eps, out);
@@ -65,15 +69,15 @@ describe("verification battery", () => {
     expect(verifyModule(faulty, 65536)).toMatch(/klDivergence logits \(float32, 2 classes, value 0\)/);
   });
 
-  it("the in-module run (verify_battery) is checked the same way", () => {
+  it("the in-module run (run_calls) is checked the same way", () => {
     const ex = wasmExports("xent.simd.wasm");
     ex.memory.grow(64);
     // The 129-class float64 cross-entropy call writes its second row's value off by 1 ulp x 1e4.
     const call = plan().calls.find((c) => c.kernel === 0 && !c.f32 && c.classes === 129)!;
     const offBy = (scale: number) => ({
       ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
-      verify_battery: (calls: number, n: number, base: number) => {
-        ex.verify_battery!(calls, n, base);
+      run_calls: (calls: number, n: number, base: number) => {
+        ex.run_calls!(calls, n, base);
         const v = new Float64Array(ex.memory.buffer, base + call.out, 2);
         v[1] *= 1 + scale;
       },
@@ -87,7 +91,7 @@ describe("verification battery", () => {
     const ex = wasmExports("xent.simd.wasm");
     ex.memory.grow(64);
     const wrongGrad = {
-      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd, verify_battery: undefined,
+      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd, run_calls: undefined,
       kl_grad_f64: (x, y, rows, classes, invT, scale, grad) => {
         ex.kl_grad_f64(x, y, rows, classes, invT, scale, grad);
         new Float64Array(ex.memory.buffer, grad, rows * classes)[5] += 1e-9;
@@ -96,10 +100,10 @@ describe("verification battery", () => {
     expect(verifyModule(wrongGrad, 65536)).toMatch(/klDivergenceWithGrad \(float64, 7 classes, gradient 5\)/);
     // A trap inside the in-module run: the calls are then made one by one, which names the one that traps.
     const trap = () => { throw new WebAssembly.RuntimeError("unreachable"); };
-    const traps = { ...ex, memory: ex.memory, verify_battery: trap, evaluate_rows_f32: trap } as ModuleExports;
+    const traps = { ...ex, memory: ex.memory, run_calls: trap, evaluate_rows_f32: trap } as ModuleExports;
     expect(verifyModule(traps, 65536)).toMatch(/evaluate \(float32, 2 classes\) threw: unreachable/);
     // A trap in the runner alone, with kernels that compute right one by one: the battery passes.
-    expect(verifyModule({ ...ex, memory: ex.memory, verify_battery: trap } as ModuleExports, 65536)).toBeNull();
+    expect(verifyModule({ ...ex, memory: ex.memory, run_calls: trap } as ModuleExports, 65536)).toBeNull();
     expect(verifyModule(ex, 65536)).toBeNull();
   });
 

@@ -12,6 +12,8 @@ export interface ReferenceBattery {
   blocks: Block[];
   calls: number[];
   layout: number[];
+  /** Where the gradient calls' results go, which they first read as each row's scale. */
+  gradOut: number[];
   expected: Float64Array;
 }
 
@@ -46,5 +48,6 @@ export function referenceBattery(): ReferenceBattery {
   expected.set(values);
   expected.set(grad32, P.values);
   expected.set(grad64, P.values + P.grad32Count);
-  return { image: image.slice(0, P.grad32), blocks, calls: encodeCalls(P), layout: encodeLayout(P), expected };
+  const gradOut = P.calls.filter((c) => c.grad >= 0).map((c) => c.out);
+  return { image: image.slice(0, P.grad32), blocks, calls: encodeCalls(P), layout: encodeLayout(P), gradOut, expected };
 }

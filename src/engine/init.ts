@@ -18,6 +18,7 @@ import type { ModuleExports } from "../kernels/table.js";
 import { WasmEngine } from "./wasm.js";
 import { WasmArray, Memory } from "./memory.js";
 import { verifyModule } from "./verify.js";
+import { BACKENDS, BUILDS, buildOf, type Build, type WasmBackend } from "./registry.js";
 
 /** Where a module can come from: compiled, bytes, or a location to fetch / read. */
 export type ModuleSource = WebAssembly.Module | BufferSource | URL | string | Response | Promise<Response>;
@@ -52,9 +53,8 @@ type Loader = typeof import("@assemblyscript/loader");
 /** How one runtime finds and reads the packaged modules (src/entries/ has one per runtime). */
 export interface Platform {
   readonly name: string;
-  /** The packaged builds: functions, so that nothing is computed or fetched at import. */
-  readonly simd: () => ModuleSource;
-  readonly scalar: () => ModuleSource;
+  /** The packaged builds (src/engine/registry.ts): functions, so that nothing is computed or fetched at import. */
+  readonly modules: { readonly [B in WasmBackend]: () => ModuleSource };
   readonly debug?: () => ModuleSource;
   /** Reads a file: URL synchronously, where there is a file system (Node, Bun, Deno). */
   readonly readFile?: (url: URL) => Uint8Array;
@@ -62,10 +62,11 @@ export interface Platform {
   readonly loader?: () => Promise<Loader>;
 }
 
-/** One module to try: its source, and what it is for the reasons given when it fails. */
+/** One module to try: its source, and the build it should be (none: the module given, or the debug build). */
 interface Candidate {
   source: ModuleSource;
-  what: "simd" | "scalar" | "debug" | "given";
+  build: Build | null;
+  what: string;
 }
 
 let engine: Engine | null = null;
@@ -178,8 +179,8 @@ function settle(key: string, result: EngineInfo): EngineInfo {
 
 function checkOptions(options: InitOptions): void {
   const want = options.backend;
-  if (want !== undefined && want !== "wasm-simd" && want !== "wasm" && want !== "js") {
-    throw new XentError("INVALID_OPTION", `backend must be "wasm-simd", "wasm" or "js", got ${JSON.stringify(want)}`);
+  if (want !== undefined && !BACKENDS.includes(want)) {
+    throw new XentError("INVALID_OPTION", `backend must be ${BACKENDS.map((b) => `"${b}"`).join(", ")}, got ${JSON.stringify(want)}`);
   }
   if (want !== undefined && want !== "js" && typeof WebAssembly !== "object") {
     throw new XentError("BACKEND_UNAVAILABLE", `backend "${want}": WebAssembly is not available here`);
@@ -197,13 +198,13 @@ function candidates(platform: Platform, options: InitOptions, reasons: string[])
     reasons.push("WebAssembly is not available here");
     return ["js"];
   }
-  if (options.module !== undefined) return [{ source: options.module, what: "given" }, "js"];
+  if (options.module !== undefined) return [{ source: options.module, build: null, what: "the module given" }, "js"];
   if (options.debug) {
     if (platform.debug === undefined) throw new XentError("BACKEND_UNAVAILABLE", "the debug build is only packaged for Node (import xent's Node entry)");
-    return [{ source: platform.debug(), what: "debug" }, "js"];
+    return [{ source: platform.debug(), build: null, what: "the debug module" }, "js"];
   }
-  const list: Array<Candidate | "js"> = options.backend === "wasm" ? [] : [{ source: platform.simd(), what: "simd" }];
-  return [...list, { source: platform.scalar(), what: "scalar" }, "js"];
+  const from = Math.max(0, BUILDS.findIndex((b) => b.backend === options.backend));
+  return [...BUILDS.slice(from).map((b) => ({ source: platform.modules[b.backend](), build: b, what: b.what })), "js"];
 }
 
 function done(e: Engine, verified: boolean, reasons: string[]): EngineInfo {
@@ -238,7 +239,7 @@ function instantiate(module: WebAssembly.Module, debug: boolean): WasmEngine {
     const imports: WebAssembly.Imports = WebAssembly.Module.imports(module).length === 0 ? {} : { env: { abort: abortHandler } };
     exports = new WebAssembly.Instance(module, imports).exports as unknown as ModuleExports;
   }
-  return new WasmEngine(exports.simd() === 1 ? "wasm-simd" : "wasm", exports);
+  return new WasmEngine(buildOf(exports).backend, exports);
 }
 
 function abortHandler(): never {
@@ -269,18 +270,6 @@ function instantiateDebug(module: WebAssembly.Module): ModuleExports {
 const REFUSED = Symbol("refused");
 type Compiled = WebAssembly.Module | null | typeof REFUSED;
 
-/** A minimal module holding one SIMD instruction (v128.const): validates iff SIMD is supported. */
-export const SIMD_PROBE = /* @__PURE__ */ Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11);
-
-/** Whether this runtime validates SIMD instructions. */
-export function simdSupported(): boolean {
-  return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
-}
-
-function name(c: Candidate): string {
-  return c.what === "simd" ? "the SIMD module" : c.what === "scalar" ? "the scalar module" : c.what === "debug" ? "the debug module" : "the module given";
-}
 
 /** Records why a candidate failed to compile and says whether compiling is refused altogether. */
 function failed(c: Candidate, error: unknown, bytes: BufferSource | null, reasons: string[]): Compiled {
@@ -292,8 +281,9 @@ function failed(c: Candidate, error: unknown, bytes: BufferSource | null, reason
     reasons.push(`compiling WebAssembly is not allowed here (${message})`);
     return REFUSED;
   }
-  if (c.what === "simd" && !simdSupported()) reasons.push("SIMD is not supported here (the SIMD module does not validate)");
-  else reasons.push(`${name(c)} does not compile here (${message})`);
+  const needs = c.build?.needs;
+  if (needs !== undefined && !WebAssembly.validate(needs.probe as Uint8Array<ArrayBuffer>)) reasons.push(`${needs.name} is not supported here (${c.what} does not validate)`);
+  else reasons.push(`${c.what} does not compile here (${message})`);
   return null;
 }
 
@@ -331,7 +321,7 @@ function compileSync(platform: Platform, c: Candidate, reasons: string[]): Compi
   if (isBytes(source)) bytes = source;
   else if (source instanceof URL || typeof source === "string") bytes = readSync(platform, toUrl(source));
   else throw new XentError("INVALID_OPTION", "initSync: module must be a WebAssembly.Module, bytes, or a file URL (a Response needs init())");
-  checkMagic(bytes, name(c));
+  checkMagic(bytes, c.what);
   try {
     return new WebAssembly.Module(bytes);
   } catch (e) {
@@ -357,7 +347,7 @@ async function compileAsync(platform: Platform, c: Candidate, reasons: string[])
       return compileResponse(c, await fetchModule(url), reasons);
     }
   }
-  checkMagic(bytes, name(c));
+  checkMagic(bytes, c.what);
   try {
     return await compileBytes(bytes);
   } catch (e) {
@@ -392,7 +382,7 @@ async function fetchModule(url: URL): Promise<Response> {
 
 /** A Response: compileStreaming when it is served as application/wasm, else its bytes. */
 async function compileResponse(c: Candidate, response: Response, reasons: string[]): Promise<Compiled> {
-  if (!response.ok) throw new XentError("BACKEND_UNAVAILABLE", `cannot fetch ${response.url || name(c)}: HTTP ${response.status}`);
+  if (!response.ok) throw new XentError("BACKEND_UNAVAILABLE", `cannot fetch ${response.url || c.what}: HTTP ${response.status}`);
   const type = response.headers.get("content-type") ?? "";
   if (typeof WebAssembly.compileStreaming === "function" && /^application\/wasm\s*(;|$)/i.test(type)) {
     try {
@@ -402,7 +392,7 @@ async function compileResponse(c: Candidate, response: Response, reasons: string
     }
   }
   const bytes = new Uint8Array(await response.arrayBuffer());
-  checkMagic(bytes, `${response.url || name(c)} (served as ${type || "no content type"})`);
+  checkMagic(bytes, `${response.url || c.what} (served as ${type || "no content type"})`);
   try {
     return await compileBytes(bytes);
   } catch (e) {
@@ -443,8 +433,10 @@ const LOADER = "@assemblyscript/loader";
 
 const universal: Platform = {
   name: "universal",
-  simd: () => new URL(WASM_DIR + "xent.simd.wasm", import.meta.url),
-  scalar: () => new URL(WASM_DIR + "xent.wasm", import.meta.url),
+  modules: {
+    "wasm-simd": () => new URL(WASM_DIR + "xent.simd.wasm", import.meta.url),
+    wasm: () => new URL(WASM_DIR + "xent.wasm", import.meta.url),
+  },
   debug: () => new URL(WASM_DIR + "xent.debug.wasm", import.meta.url),
   get readFile() {
     const fs = nodeFs();

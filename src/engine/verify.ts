@@ -21,9 +21,10 @@
 // baseline code.
 import type { FloatArray } from "../types.js";
 import {
-  type Arg, type Call, type KernelName, type ModuleExports, KERNELS, LOGITS, OP_CE, OP_JS, OP_KL, PROBS, exportName, kernelArgs, perRow,
+  type Arg, type Call, type Kernel, type KernelName, type ModuleExports, KERNELS, KERNEL_EXPORTS, LOGITS, MAX_ARGS, OP_CE, OP_JS, OP_KL, PROBS,
+  exportName, kernelArgs, perRow,
 } from "../kernels/table.js";
-import { BLOCKS, CALLS, LAYOUT, EXPECTED } from "./battery.expected.js";
+import { BLOCKS, CALLS, EXPECTED, GRAD_OUT, LAYOUT } from "./battery.expected.js";
 
 export const ROWS = 2;
 /** Row lengths for the kernels that have SIMD paths (and so tails). */
@@ -88,7 +89,7 @@ export interface Case {
   index?: boolean;
 }
 
-/** The battery's cases, in the order of the module's verify_battery. */
+/** The battery's cases. */
 export const CASES: readonly Case[] = [
   { name: "crossEntropy", kernel: "ceIndex", tails: true, arrays: { x: "x" }, scalars: () => ({}) },
   { name: "crossEntropy dense", kernel: "pair", tails: true, arrays: { p: "p", q: "x", w: null },
@@ -109,6 +110,10 @@ export const CASES: readonly Case[] = [
   { name: "crossEntropyWithGrad dense", kernel: "ceGrad", tails: false, arrays: { x: "x", y: "p", w: null }, index: false,
     scalars: () => ({ alpha: 1, beta: 0 }) },
   { name: "klDivergenceWithGrad", kernel: "klGrad", tails: false, arrays: { x: "x", y: "y" }, scalars: () => ({ invT: 0.5 }) },
+  { name: "focalLoss", kernel: "focal", tails: true, arrays: { y: null, q: "x", v: null }, scalars: () => ({ qMode: LOGITS, gamma: 2, a: 1, b: 0 }) },
+  { name: "focalLoss dense", kernel: "focal", tails: true, arrays: { y: "p", q: "x", v: null }, index: false,
+    scalars: (K) => ({ qMode: LOGITS, gamma: 0.5, a: 0.9, b: 0.1 / K }) },
+  { name: "binaryFocalLoss", kernel: "binaryFocal", tails: false, arrays: { y: "p", x: "x" }, scalars: () => ({ mode: LOGITS, gamma: 2, alpha: 0.25 }) },
 ];
 
 /** Whether a case passes class indices: its kernel takes them (the table) and the case does not opt out. */
@@ -220,20 +225,39 @@ export function caseCall(k: Case, f32: boolean, classes: number, inputs: Record<
   } as Call;
 }
 
-/** Runs one call on the module: case `kernel` on the input block at `b`, results at `out`, gradient at `grad`. */
-function run(ex: ModuleExports, kernel: number, f32: boolean, K: number, b: number, out: number, grad: number): void {
-  const k = CASES[kernel], n = ROWS * K * (f32 ? 4 : 8);
-  const offsets: Record<Input, number> = { x: b, y: b + n, p: b + 2 * n, q: b + 3 * n };
-  const arrays: Record<string, number> = {};
-  for (const [name, input] of Object.entries(k.arrays)) arrays[name] = input === null ? 0 : offsets[input];
-  const call = { kernel: KERNELS[k.kernel], f32, rows: ROWS, classes: K, scalars: k.scalars(K) } as unknown as Call;
-  const args = kernelArgs(call, { arrays, index: indexed(k) ? b + 4 * n : 0, out, grad: hasGrad(k) ? grad : 0 }, ROWS);
-  (ex as unknown as Record<string, (...a: number[]) => void>)[exportName(KERNELS[k.kernel], f32)](...args);
+/** f64 per stored call: the export's index in KERNEL_EXPORTS, then its arguments (assembly/calls.ts reads the same). */
+export const CALL_VALUES = 1 + MAX_ARGS;
+
+/**
+ * The plan's calls as scripts/battery.ts stores them and the module's run_calls reads them (the
+ * format assembly/calls.ts is generated for): per call, the export's index, then its arguments in
+ * the export's order from the kernel table, addresses as byte offsets from the battery's base
+ * (-1: absent), padded to CALL_VALUES.
+ */
+export function encodeCalls(P: Plan): number[] {
+  return P.calls.flatMap((c) => {
+    const k = CASES[c.kernel], n = ROWS * c.classes * (c.f32 ? 4 : 8);
+    const offsets: Record<Input, number> = { x: c.block, y: c.block + n, p: c.block + 2 * n, q: c.block + 3 * n };
+    const arrays: Record<string, number> = {};
+    for (const [name, input] of Object.entries(k.arrays)) arrays[name] = input === null ? -1 : offsets[input];
+    const call = { kernel: KERNELS[k.kernel], f32: c.f32, rows: ROWS, classes: c.classes, scalars: k.scalars(c.classes) } as unknown as Call;
+    const args = kernelArgs(call, { arrays, index: indexed(k) ? c.block + 4 * n : -1, out: c.out, grad: c.grad }, ROWS);
+    const record = [KERNEL_EXPORTS.indexOf(exportName(KERNELS[k.kernel], c.f32)), ...args];
+    while (record.length < CALL_VALUES) record.push(0);
+    return record;
+  });
 }
 
-/** The plan as scripts/battery.ts stores it: six numbers per call. */
-export function encodeCalls(P: Plan): number[] {
-  return P.calls.flatMap((c) => [c.kernel, c.f32 ? 1 : 0, c.classes, c.block, c.out, c.grad]);
+/** Runs stored call j from JavaScript (where the module's run_calls is missing or trapped): the same export and arguments. */
+function runCall(ex: ModuleExports, calls: readonly number[], j: number, base: number): void {
+  const at = j * CALL_VALUES, name = KERNEL_EXPORTS[calls[at]];
+  const kernel = Object.values(KERNELS as Record<string, Kernel>).find((k) => k.export !== null && name.startsWith(`${k.export}_`) && name.length === k.export.length + 4)!;
+  const args = (kernel.args as readonly Arg[]).map((a, i) => {
+    const v = calls[at + 1 + i];
+    const address = a.role === "rows" || a.role === "once" || a.role === "index" || a.role === "out" || a.role === "grad";
+    return address ? (v < 0 ? 0 : base + v) : v;
+  });
+  (ex as unknown as Record<string, (...a: number[]) => void>)[name](...args);
 }
 
 /** The plan's totals as scripts/battery.ts stores them. */
@@ -260,31 +284,31 @@ export function verifyModule(ex: ModuleExports, base: number): string | null {
     new (f32 ? Float32Array : Float64Array)(buffer, at, floats.length).set(floats);
     new Int32Array(buffer, at + floats.length * (f32 ? 4 : 8), ROWS).set(b[4]);
   }
-  const calls = CALLS;
-  // One call into the module runs them all (verify_battery: the same calls, arguments and order as
-  // run() below); a cold start then pays one crossing from JavaScript instead of ~60. Where the
-  // module has no verify_battery, or a kernel throws in it, the calls are made one by one from
-  // here, which also names the call that threw.
+  const calls = CALLS, n = calls.length / CALL_VALUES;
+  // The gradient kernels read each row's scale where they then write its loss.
+  for (let i = 0; i < GRAD_OUT.length; i++) new Float64Array(buffer, base + GRAD_OUT[i], ROWS).set(GRAD_SCALE);
+  // One call into the module runs them all (run_calls, generated from the kernel table); a cold
+  // start then pays one crossing from JavaScript instead of ~60. Where the module has no
+  // run_calls, or a kernel traps in it, the calls are made one by one from here, which also names
+  // the call that trapped.
   let threw = true;
-  if (typeof ex.verify_battery === "function") {
+  if (typeof ex.run_calls === "function") {
     try {
-      new Int32Array(buffer, base + size, calls.length).set(calls);
-      ex.verify_battery(base + size, calls.length / 6, base);
+      new Float64Array(buffer, base + size, calls.length).set(calls);
+      ex.run_calls(base + size, n, base);
       threw = false;
     } catch {
       new Uint8Array(buffer, base + out, size - out).fill(0);
+      for (let i = 0; i < GRAD_OUT.length; i++) new Float64Array(buffer, base + GRAD_OUT[i], ROWS).set(GRAD_SCALE);
     }
   }
   if (threw) {
     let j = 0;
     try {
-      for (; j < calls.length; j += 6) {
-        const f32 = calls[j + 1] === 1, o = base + calls[j + 4], g = calls[j + 5];
-        if (g >= 0) new Float64Array(buffer, o, ROWS).set(GRAD_SCALE); // read by the kernel, overwritten with the losses
-        run(ex, calls[j], f32, calls[j + 2], base + calls[j + 3], o, base + g);
-      }
+      for (; j < n; j++) runCall(ex, calls, j, base);
     } catch (e) {
-      return `${CASES[calls[j]].name} (${calls[j + 1] === 1 ? "float32" : "float64"}, ${calls[j + 2]} classes) threw: ${(e as Error)?.message ?? e}`;
+      const c = plan().calls[j];
+      return `${CASES[c.kernel].name} (${c.f32 ? "float32" : "float64"}, ${c.classes} classes) threw: ${(e as Error)?.message ?? e}`;
     }
   }
   const got = new Float64Array(buffer, base + out, values);

@@ -9,8 +9,10 @@ export * from "../index.js";
 
 const platform: Platform = {
   name: "browser",
-  simd: () => new URL("../../wasm/xent.simd.wasm", import.meta.url),
-  scalar: () => new URL("../../wasm/xent.wasm", import.meta.url),
+  modules: {
+    "wasm-simd": () => new URL("../../wasm/xent.simd.wasm", import.meta.url),
+    wasm: () => new URL("../../wasm/xent.wasm", import.meta.url),
+  },
 };
 
 /** Fetches, compiles and instantiates the engine: the SIMD module, else the scalar one, else the reference. */

@@ -28,8 +28,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 
 const platform: Platform = {
   name: "inline",
-  simd: () => decode(SIMD_BASE64),
-  scalar: () => decode(SCALAR_BASE64),
+  modules: { "wasm-simd": () => decode(SIMD_BASE64), wasm: () => decode(SCALAR_BASE64) },
 };
 
 /** Compiles and instantiates the embedded engine: the SIMD module, else the scalar one, else the reference. */

@@ -7,8 +7,10 @@ export * from "../index.js";
 
 const platform: Platform = {
   name: "node",
-  simd: () => new URL("../../wasm/xent.simd.wasm", import.meta.url),
-  scalar: () => new URL("../../wasm/xent.wasm", import.meta.url),
+  modules: {
+    "wasm-simd": () => new URL("../../wasm/xent.simd.wasm", import.meta.url),
+    wasm: () => new URL("../../wasm/xent.wasm", import.meta.url),
+  },
   debug: () => new URL("../../wasm/xent.debug.wasm", import.meta.url),
   readFile: (url) => readFileSync(url),
   loader: () => import("@assemblyscript/loader"),

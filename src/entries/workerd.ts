@@ -10,8 +10,7 @@ export * from "../index.js";
 
 const platform: Platform = {
   name: "workerd",
-  simd: () => simd,
-  scalar: () => scalar,
+  modules: { "wasm-simd": () => simd, wasm: () => scalar },
 };
 
 /** Instantiates the engine from the modules workerd compiled: the SIMD one, else the scalar one, else the reference. */

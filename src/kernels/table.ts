@@ -25,7 +25,9 @@ import { LOGITS, PROBS, OP_CE, OP_KL, OP_JS, type Mode, type PairOp } from "./mo
 export * from "./modes.js";
 
 export type Arg =
-  | { readonly role: "rows" | "scalar"; readonly name: string }
+  | { readonly role: "rows"; readonly name: string }
+  /** `type`: the export's parameter type (an i32 flag, mode or op, or an f64). */
+  | { readonly role: "scalar"; readonly name: string; readonly type: "i32" | "f64" }
   /** `f64`: always float64, whatever the call's precision (coefficients a float32 kernel still reads as float64). */
   | { readonly role: "once"; readonly name: string; readonly f64?: boolean }
   | { readonly role: "index" | "count" | "classes" | "out" | "grad" };
@@ -33,7 +35,7 @@ export type Arg =
 const rows = <N extends string>(name: N) => ({ role: "rows", name }) as const;
 const once = <N extends string>(name: N) => ({ role: "once", name }) as const;
 const once64 = <N extends string>(name: N) => ({ role: "once", name, f64: true }) as const;
-const scalar = <N extends string>(name: N) => ({ role: "scalar", name }) as const;
+const scalar = <N extends string, T extends "i32" | "f64">(name: N, type: T) => ({ role: "scalar", name, type }) as const;
 const index = { role: "index" } as const;
 const count = { role: "count" } as const;
 const classes = { role: "classes" } as const;
@@ -96,7 +98,7 @@ export const KERNELS = {
    */
   nllGather: kernel({
     export: null,
-    args: [rows("q"), index, count, classes, scalar("mode"), scalar("eps"), out],
+    args: [rows("q"), index, count, classes, scalar("mode", "i32"), scalar("eps", "f64"), out],
     perRow: 1,
     reference: (c) => fill(c, (r) => (c.index![r] < 0 ? 0 : ref.nllRow(c.arrays.q!, r * c.classes, c.classes, c.index![r], c.scalars.mode as Mode, c.scalars.eps))),
   }),
@@ -107,8 +109,8 @@ export const KERNELS = {
    */
   pair: kernel({
     export: "pair_rows",
-    args: [scalar("op"), rows("p"), rows("q"), once("w"), count, classes, scalar("pMode"), scalar("qMode"), scalar("invT"),
-      scalar("normalize"), scalar("a"), scalar("b"), scalar("eps"), out],
+    args: [scalar("op", "i32"), rows("p"), rows("q"), once("w"), count, classes, scalar("pMode", "i32"), scalar("qMode", "i32"), scalar("invT", "f64"),
+      scalar("normalize", "i32"), scalar("a", "f64"), scalar("b", "f64"), scalar("eps", "f64"), out],
     perRow: 1,
     reference: (c) => {
       const { p, q, w } = c.arrays, s = c.scalars, K = c.classes;
@@ -134,7 +136,7 @@ export const KERNELS = {
   /** -sum_k p_k log p_k per row (p_k = 0 terms are 0). */
   entropy: kernel({
     export: "entropy_rows",
-    args: [rows("p"), count, classes, scalar("mode"), scalar("invT"), scalar("normalize"), out],
+    args: [rows("p"), count, classes, scalar("mode", "i32"), scalar("invT", "f64"), scalar("normalize", "i32"), out],
     perRow: 1,
     reference: (c) =>
       fill(c, (r) => ref.entropyRow(ref.distribution(c.arrays.p!, r * c.classes, c.classes, c.scalars.mode as Mode, c.scalars.invT, c.scalars.normalize !== 0), c.classes)),
@@ -163,7 +165,7 @@ export const KERNELS = {
    */
   bce: kernel({
     export: "bce",
-    args: [rows("y"), rows("x"), rows("w"), once("pw"), count, classes, scalar("col0"), scalar("mode"), out],
+    args: [rows("y"), rows("x"), rows("w"), once("pw"), count, classes, scalar("col0", "i32"), scalar("mode", "i32"), out],
     perRow: "classes",
     reference: (c) => {
       const { y, x, w, pw } = c.arrays, K = c.classes, n = c.rows * K;
@@ -180,14 +182,14 @@ export const KERNELS = {
    */
   ceGrad: kernel({
     export: "ce_grad",
-    args: [rows("x"), index, rows("y"), once("w"), count, classes, scalar("alpha"), scalar("beta"), out, grad],
+    args: [rows("x"), index, rows("y"), once("w"), count, classes, scalar("alpha", "f64"), scalar("beta", "f64"), out, grad],
     perRow: 1,
     reference: (c) => ref.ceGradRows(c.arrays.x!, c.index, c.arrays.y, c.arrays.w, c.rows, c.classes, c.scalars.alpha, c.scalars.beta, c.outIn!, c.grad!, c.out),
   }),
   /** KL(softmax(x/T) || softmax(y/T)) per row, and scale_r (q_k - p_k) / T in grad (scale from out). */
   klGrad: kernel({
     export: "kl_grad",
-    args: [rows("x"), rows("y"), count, classes, scalar("invT"), out, grad],
+    args: [rows("x"), rows("y"), count, classes, scalar("invT", "f64"), out, grad],
     perRow: 1,
     reference: (c) => ref.klGradRows(c.arrays.x!, c.arrays.y!, c.rows, c.classes, c.scalars.invT, c.outIn!, c.grad!, c.out),
   }),
@@ -197,14 +199,14 @@ export const KERNELS = {
    */
   focal: kernel({
     export: "focal_rows",
-    args: [index, rows("y"), rows("q"), once64("v"), count, classes, scalar("qMode"), scalar("gamma"), scalar("a"), scalar("b"), out],
+    args: [index, rows("y"), rows("q"), once64("v"), count, classes, scalar("qMode", "i32"), scalar("gamma", "f64"), scalar("a", "f64"), scalar("b", "f64"), out],
     perRow: 1,
     reference: (c) => focalRows(c.index, c.arrays.y, c.arrays.q!, c.arrays.v, c.rows, c.classes, c.scalars.qMode as Mode, c.scalars.gamma, c.scalars.a, c.scalars.b, c.out),
   }),
   /** Binary focal loss per element (torchvision's sigmoid_focal_loss); alpha < 0: no alpha. */
   binaryFocal: kernel({
     export: "binary_focal",
-    args: [rows("y"), rows("x"), count, scalar("mode"), scalar("gamma"), scalar("alpha"), out],
+    args: [rows("y"), rows("x"), count, scalar("mode", "i32"), scalar("gamma", "f64"), scalar("alpha", "f64"), out],
     perRow: "classes",
     reference: (c) => binaryFocalRows(c.arrays.y!, c.arrays.x!, c.rows * c.classes, c.scalars.mode as typeof LOGITS | typeof PROBS, c.scalars.gamma, c.scalars.alpha, c.out),
   }),
@@ -240,8 +242,8 @@ export interface ModuleExports extends KernelExports {
   memory: WebAssembly.Memory;
   heap_base(): number;
   simd(): number;
-  /** Runs the verification battery's n planned calls (src/engine/verify.ts) in one crossing. */
-  verify_battery?(callsPtr: number, n: number, base: number): void;
+  /** Runs n kernel calls stored at callsPtr in one crossing (assembly/calls.ts, generated from this table; the battery's format). */
+  run_calls?(callsPtr: number, n: number, base: number): void;
 }
 
 /** The export a call runs. */

@@ -4,7 +4,7 @@
 //   refusing      compiling anything throws the CompileError workerd or a CSP throws; validate works
 //   withoutWasm   no WebAssembly at all
 // Each restores what it replaced. Pure (no node:*), for Node and Chromium alike.
-import { SIMD_PROBE } from "../../src/engine/init.js";
+import { SIMD_PROBE } from "../../src/engine/registry.js";
 
 type W = typeof WebAssembly;
 

@@ -86,3 +86,21 @@ describe("the built modules", () => {
     expect(scalar).not.toMatch(/\(import /);
   });
 });
+
+describe("the list of measures", () => {
+  it("xent, xent/reference and a pool each have every measure of the list, and nothing else by that role", async () => {
+    const { MEASURES } = await import("../src/measures/list.js");
+    const names = Object.keys(MEASURES);
+    expect(names.length).toBeGreaterThanOrEqual(10);
+    for (const name of names) {
+      expect(typeof (xent as Record<string, unknown>)[name], `xent.${name}`).toBe("function");
+      expect(typeof (reference as Record<string, unknown>)[name], `xent/reference.${name}`).toBe("function");
+    }
+    const pool = await xent.createPool({ threads: 2 });
+    try {
+      for (const name of names) expect(typeof (pool as unknown as Record<string, unknown>)[name], `pool.${name}`).toBe("function");
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -2,8 +2,8 @@ import { XentError, describe } from "../errors.js";
 import { LOGPROBS, call } from "../kernels/table.js";
 import type { BinaryCrossEntropyOptions, FloatArray, FloatInput, MeasureResult } from "../types.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, classesOption, floatArray, fromOption, isIndexArray, outOption,
-  reductionOption, sameLength, unwrap, weightOption,
+  COMMON_OPTIONS, baseOption, binaryTargets, boolOption, checkOptions, classesOption, floatArray, fromOption, outOption, reductionOption,
+  weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
 import { type Buffers, type Steps, measure } from "./measure.js";
@@ -41,13 +41,9 @@ export interface BinaryCrossEntropy {
 
 export const binaryCrossEntropy = measure<BinaryCrossEntropy>("binaryCrossEntropy", (target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput,
   options?: BinaryCrossEntropyOptions) => {
-    const o = checkOptions("binaryCrossEntropy", options, OPTIONS);
+  const o = checkOptions("binaryCrossEntropy", options, OPTIONS);
   const x = floatArray("prediction", prediction);
-  const t0 = unwrap(target);
-  if (isIndexArray(t0)) checkAttached("target", t0);
-  // 0/1 labels may come as integers: read them as floats of the prediction's type.
-  const y: FloatArray = isIndexArray(t0) ? (x instanceof Float32Array ? Float32Array.from(t0) : Float64Array.from(t0)) : floatArray("target", t0);
-  sameLength("target", y, "prediction", x);
+  const y = binaryTargets(target, x);
   const n = x.length;
   const reduction = reductionOption(o.reduction);
   const logBase = baseOption(o.base);

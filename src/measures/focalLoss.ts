@@ -6,8 +6,7 @@ import { LOGITS, PROBS, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
 import { OPTIONS as CE_OPTIONS, prepareCrossEntropy } from "./crossEntropy.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, floatArray, fromOption, isIndexArray, outOption, reductionOption,
-  sameLength, unwrap, weightOption,
+  COMMON_OPTIONS, baseOption, binaryTargets, boolOption, checkOptions, floatArray, fromOption, outOption, reductionOption, weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
 import { type Buffers, type Steps, measure } from "./measure.js";
@@ -151,10 +150,7 @@ export const binaryFocalLoss = measure<BinaryFocalLoss>("binaryFocalLoss", (targ
   options?: BinaryFocalLossOptions) => {
   const o = checkOptions("binaryFocalLoss", options, BINARY_OPTIONS);
   const x = floatArray("prediction", prediction);
-  const t0 = unwrap(target);
-  if (isIndexArray(t0)) checkAttached("target", t0);
-  const y: FloatArray = isIndexArray(t0) ? (x instanceof Float32Array ? Float32Array.from(t0) : Float64Array.from(t0)) : floatArray("target", t0);
-  sameLength("target", y, "prediction", x);
+  const y = binaryTargets(target, x);
   const n = x.length;
   const reduction = reductionOption(o.reduction);
   const logBase = baseOption(o.base);

@@ -72,6 +72,18 @@ export function floatArray(name: string, value: unknown, code: "INVALID_TYPE" | 
   throw new XentError(code, `${name}: expected Float32Array, Float64Array or number[], got ${describe(v)}`);
 }
 
+/**
+ * The targets of a binary measure, as floats of the prediction's type (0/1 labels may come as
+ * integers), the same length as the prediction.
+ */
+export function binaryTargets(target: unknown, x: FloatArray): FloatArray {
+  const t0 = unwrap(target);
+  if (isIndexArray(t0)) checkAttached("target", t0);
+  const y: FloatArray = isIndexArray(t0) ? (x instanceof Float32Array ? Float32Array.from(t0) : Float64Array.from(t0)) : floatArray("target", t0);
+  sameLength("target", y, "prediction", x);
+  return y;
+}
+
 export function checkOptions(fn: string, options: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object" || Array.isArray(options)) {

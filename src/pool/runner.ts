@@ -406,7 +406,3 @@ function canBlock(): boolean {
 interface AtomicsWithWaitAsync {
   waitAsync(a: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
-
-function align(n: number): number {
-  return Math.ceil(n / 64) * 64;
-}

@@ -2,26 +2,8 @@
 // The reference of the focal kernels (assembly/kernels/focal.ts), which compute the same formulas
 // in the same order, and the "js" engine's focal loss.
 import type { FloatArray } from "../types.js";
-
-/** What a prediction row holds; the same numbers as the module's (logits, log-probabilities, probabilities). */
-const LOGITS = 0;
-const LOGPROBS = 1;
-const PROBS = 2;
-type Mode = typeof LOGITS | typeof LOGPROBS | typeof PROBS;
-
-/** A float64 sum with Neumaier's compensation (as rows.ts): about one rounding whatever the number of terms. */
-class Sum {
-  private s = 0;
-  private c = 0;
-  add(x: number): void {
-    const t = this.s + x;
-    this.c += Math.abs(this.s) >= Math.abs(x) ? this.s - t + x : x - t + this.s;
-    this.s = t;
-  }
-  get value(): number {
-    return Number.isFinite(this.s) ? this.s + this.c : this.s;
-  }
-}
+import { LOGITS, LOGPROBS, PROBS, type Mode } from "../kernels/modes.js";
+import { Sum } from "./rows.js";
 
 /** (1 - q)^gamma; gamma 0 gives 1 (also 0^0), 1 and 2 are spelled out as the kernels do. */
 export function focalFactor(u: number, gamma: number): number {

@@ -9,7 +9,7 @@ import { LOGITS, LOGPROBS, PROBS, type Mode } from "../kernels/modes.js";
  * terms, so that the reference stays accurate far below the 1e-12 it is held to at 10^5 classes
  * (plain summation could drift by n * 1.1e-16).
  */
-class Sum {
+export class Sum {
   private s = 0;
   private c = 0;
   add(x: number): void {

@@ -4,13 +4,13 @@
 import { describe, it, expect } from "vitest";
 import { ENGINES } from "./helpers/engines.js";
 import { expectClose } from "./helpers/oracle.js";
-import { rng, logits, probs } from "./helpers/data.js";
+import { rng, logits, probs, type Float } from "./helpers/data.js";
 
 const rows = 7, classes = 5;
 const reductions = ["mean", "sum", "none"] as const;
 
 function* crossEntropyCombos() {
-  for (const T of [Float32Array, Float64Array]) {
+  for (const T of [Float32Array, Float64Array] as Float[]) {
     const u = rng(T === Float32Array ? 1 : 2);
     const x = logits(u, rows * classes, T);
     const q = probs(u, rows, classes, T);
@@ -59,7 +59,7 @@ for (const engine of ["wasm-simd", "wasm", "js"] as const) {
     });
 
     it("binaryCrossEntropy: weight x posWeight x from x reduction", () => {
-      for (const T of [Float32Array, Float64Array]) {
+      for (const T of [Float32Array, Float64Array] as Float[]) {
         const u = rng(3);
         const y = probs(u, rows, classes, T, 0.3), p = probs(u, rows, classes, T), x = logits(u, rows * classes, T);
         for (const from of ["probs", "logits"] as const) {

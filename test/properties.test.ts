@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ENGINES } from "./helpers/engines.js";
+import type { Float } from "./helpers/data.js";
 
 /** A rows x classes batch of probability rows (with exact zeros) and logits, as float64 numbers. */
 const batch = fc
@@ -20,7 +21,7 @@ const batch = fc
   );
 
 /** Normalised rows (a row of zeros becomes uniform). */
-function normalise(v: number[], rows: number, classes: number, T: Float32ArrayConstructor | Float64ArrayConstructor) {
+function normalise(v: number[], rows: number, classes: number, T: Float) {
   const out = new T(v.length);
   for (let r = 0; r < rows; r++) {
     let s = 0;
@@ -39,7 +40,7 @@ function permuteRows<T extends Float32Array | Float64Array>(a: T, rows: number, 
 const RUNS = { numRuns: 60, seed: 20261127 };
 
 for (const [name, m] of Object.entries(ENGINES)) {
-  for (const T of [Float32Array, Float64Array]) {
+  for (const T of [Float32Array, Float64Array] as Float[]) {
     const f32 = T === Float32Array;
     // Absolute slack for identities between separately rounded results: the contract's absolute
     // term, scaled by the size of the values involved.

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as xent from "../src/index.js";
 import { currentEngine } from "../src/engine/init.js";
 import { WasmEngine } from "../src/engine/wasm.js";
+import type { Float } from "./helpers/data.js";
 
 describe("soak", () => {
   it("parallel init() calls resolve to one engine", async () => {
@@ -21,7 +22,7 @@ describe("soak", () => {
     // A pool of inputs of many shapes, made once (the soak is about the calls, not the inputs).
     const inputs = Array.from({ length: 64 }, (_, i) => {
       const rows = 1 + (i % 7), classes = 1 + ((i * 37) % 97);
-      const T = i % 3 === 0 ? Float64Array : Float32Array;
+      const T: Float = i % 3 === 0 ? Float64Array : Float32Array;
       const x = T.from({ length: rows * classes }, () => 6 * u() - 3);
       const y = T.from({ length: rows * classes }, () => 6 * u() - 3);
       const p = T.from(x, (v, k) => Math.exp(v) / (classes * 20 + k));
@@ -64,7 +65,7 @@ describe("soak: the pool under interleaved async use", () => {
     const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
     const inputs = Array.from({ length: 24 }, (_, i) => {
       const rows = 1 + ((i * 13) % 40), classes = 1 + ((i * 53) % 300);
-      const T = i % 4 === 0 ? Float64Array : Float32Array;
+      const T: Float = i % 4 === 0 ? Float64Array : Float32Array;
       const x = T.from({ length: rows * classes }, () => 8 * u() - 4);
       const y = T.from({ length: rows * classes }, () => 8 * u() - 4);
       const t = Int32Array.from({ length: rows }, () => Math.floor(u() * classes));

@@ -65,9 +65,9 @@ export interface Call<A extends readonly Arg[] = readonly Arg[]> {
   readonly grad?: FloatArray;
 }
 
-export interface Kernel<A extends readonly Arg[] = readonly Arg[]> {
+export interface Kernel<A extends readonly Arg[] = readonly Arg[], E extends string | null = string | null> {
   /** The export's name without its precision suffix; null: no export, every engine runs `reference`. */
-  readonly export: string | null;
+  readonly export: E;
   readonly args: A;
   /** f64 results per row: a number, or "classes" for per-element kernels (one per element). */
   readonly perRow: number | "classes";
@@ -75,7 +75,7 @@ export interface Kernel<A extends readonly Arg[] = readonly Arg[]> {
   reference(c: Call<A>): void;
 }
 
-function kernel<const A extends readonly Arg[]>(k: Kernel<A>): Kernel<A> {
+function kernel<const A extends readonly Arg[], const E extends string | null>(k: Kernel<A, E>): Kernel<A, E> {
   return k;
 }
 

@@ -16,7 +16,16 @@ export function normal(u: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 
-export type Float = Float32ArrayConstructor | Float64ArrayConstructor;
+/**
+ * Float32Array or Float64Array as a constructor. Spelled out because on the union of the two
+ * constructors TypeScript drops the overload of from() that takes a mapping function.
+ */
+export type Float = {
+  new (length: number): Float32Array | Float64Array;
+  from(a: ArrayLike<number> | Iterable<number>, f?: (v: number, k: number) => number): Float32Array | Float64Array;
+  readonly BYTES_PER_ELEMENT: number;
+  readonly name: string;
+};
 
 /** Logits ~ N(0, sd^2). */
 export function logits(u: () => number, n: number, T: Float, sd = 3): Float32Array | Float64Array {

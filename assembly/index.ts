@@ -5,7 +5,10 @@
 // the memory layout (src/engine/memory.ts).
 import { OP_CE, OP_KL, OP_JS, LOGITS, PROBS } from "./kernels/common";
 import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar, ceGradScalar, klGradScalar } from "./kernels/generic";
-import { ceIndexLogitsF32, ceDenseF32, klLogitsF32, klProbsF32, entropyF32, evaluateRowsF32, ceIndexLogitsF64, klLogitsF64 } from "./kernels/simd";
+import { ceIndexLogitsF32, ceIndexLogitsF64, ceDenseF32 } from "./kernels/cross-entropy";
+import { klLogitsF32, klProbsF32, klLogitsF64 } from "./kernels/kl";
+import { entropyF32 } from "./kernels/entropy";
+import { evaluateRowsF32 } from "./kernels/evaluate";
 
 /** First free byte after the module's static data: the TypeScript side lays out memory from here. */
 export function heap_base(): usize {

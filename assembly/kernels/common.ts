@@ -1,8 +1,11 @@
-// Shared constants and scalar row helpers of the kernels. The scalar paths are generic over the
-// element type T (f32 or f64) and compute in f64; they are the whole engine of the scalar module,
-// the f64 engine of both modules, and the path of the rarer mode combinations.
+// What the kernels share: the ABI's numbers (what a row holds, which measure), compensated f64
+// sums (the scalar kernels and the SIMD float64 ones), phi's series coefficients (the scalar and
+// the SIMD float64 KL), and the row helpers of the scalar kernels (generic.ts). The scalar paths
+// are generic over the element type T (f32 or f64) and compute in f64; they are the whole engine of
+// the scalar module, most of the f64 engine of both modules, and the path of the rarer mode
+// combinations.
 
-/** What a float row holds. Same numbers as the TypeScript side (src/engine/abi.ts). */
+/** What a float row holds. Same numbers as the TypeScript side (src/kernels/modes.ts). */
 export const LOGITS: i32 = 0;
 export const LOGPROBS: i32 = 1;
 export const PROBS: i32 = 2;
@@ -142,8 +145,8 @@ export function klLogRatio(pMode: i32, qMode: i32, x: f64, y: f64): f64 {
 
 /**
  * phi(r) = r e^r - e^r + 1 = r^2 sum_n PHI[n] r^n, PHI[n] = (n + 1) / (n + 2)!, for |r| <= 1/2 (the
- * reference's PHI, src/reference/rows.ts; truncated under 1e-16 relative). Shared by klTerm and
- * the SIMD kernels' lane-wise series.
+ * reference's PHI, src/reference/rows.ts; truncated under 1e-16 relative). Shared by klPhiTerm and
+ * the SIMD kernels' lane-wise series (phiSeries64 in kl.ts).
  */
 export const PHI: StaticArray<f64> = [
   1.0 / 2.0, 2.0 / 6.0, 3.0 / 24.0, 4.0 / 120.0, 5.0 / 720.0, 6.0 / 5040.0, 7.0 / 40320.0,
@@ -155,7 +158,7 @@ export const PHI: StaticArray<f64> = [
  * q phi(r), phi(r) = r e^r - e^r + 1 >= 0, the part of one class in a KL for p = q e^r > 0, as the
  * reference's klTerm: phi's series (PHI) for |r| <= 1/2, else p (r - 1) + q.
  */
-export function klTerm(p: f64, q: f64, r: f64): f64 {
+export function klPhiTerm(p: f64, q: f64, r: f64): f64 {
   if (Math.abs(r) <= 0.5) {
     let s = 0.0;
     for (let n = PHI.length - 1; n >= 0; n--) s = s * r + unchecked(PHI[n]);

@@ -1,9 +1,11 @@
-// Scalar kernels, generic over the element type, computing in f64. See common.ts.
+// Scalar kernels, generic over the element type T (f32 or f64), computing in f64: the whole engine
+// of the scalar module, and in the SIMD module the f64 path (but for cross-entropy against class
+// indices and KL of logits: cross-entropy.ts, kl.ts), the rarer mode combinations, and the rows a
+// float32 SIMD kernel cannot vouch for. Row helpers and compensated sums: common.ts.
 import {
   sumReset, add0, add1, add2, sum0, sum1, sum2,
-  LOGITS, PROBS, OP_CE, OP_KL, OP_JS, ld, rowMax, rowSumExp, SIDE_P, SIDE_Q, prepareSide, sideLogP, sideP, klLogRatio, klTerm,
+  LOGITS, PROBS, OP_CE, OP_KL, OP_JS, ld, rowMax, rowSumExp, SIDE_P, SIDE_Q, prepareSide, sideLogP, sideP, klLogRatio, klPhiTerm,
 } from "./common";
-
 
 /**
  * Cross-entropy of each row of logits against a class index: out[r] = -log softmax(x_r)[t_r];
@@ -76,7 +78,7 @@ export function pairRowsScalar<T>(
             if (bothNormalized) add0(sideP(Q, qMode, y));
           } else {
             const qk = sideP(Q, qMode, y);
-            add0(klTerm(pk, qk, klLogRatio(pMode, qMode, x, y)));
+            add0(klPhiTerm(pk, qk, klLogRatio(pMode, qMode, x, y)));
             if (!bothNormalized) add0(pk - qk);
           }
         } else {
@@ -206,7 +208,7 @@ export function ceGradScalar<T>(xPtr: usize, tPtr: usize, yPtr: usize, wPtr: usi
         }
       }
       // f64: e_k over x_k (x_k is not read again). float32 would round e_k, and A e_k / S - c_k can
-      // cancel far below it (found by fuzzing): the second pass takes exp again from x_k instead.
+      // cancel far below that rounding: the second pass takes exp again from x_k instead.
       if (alignof<T>() == 3) store<T>(g + (<usize>k << alignof<T>()), <T>e);
     }
     const S = sum0(), A = sum1(), L = sum2();
@@ -237,7 +239,7 @@ export function klGradScalar<T>(xPtr: usize, yPtr: usize, rows: i32, classes: i3
     for (let k = 0; k < classes; k++) {
       const x = ld<T>(xr, k), y = ld<T>(yr, k);
       const pk = sideP(P, LOGITS, x), qk = sideP(Q, LOGITS, y);
-      add0(pk == 0 ? qk : klTerm(pk, qk, klLogRatio(LOGITS, LOGITS, x, y))); // as pairRowsScalar's OP_KL
+      add0(pk == 0 ? qk : klPhiTerm(pk, qk, klLogRatio(LOGITS, LOGITS, x, y))); // as pairRowsScalar's OP_KL
       store<T>(g + (<usize>k << alignof<T>()), <T>(s * (qk - pk) * invT));
     }
     store<f64>(scalePtr + (<usize>r << 3), sum0());

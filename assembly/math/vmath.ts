@@ -258,3 +258,17 @@ export function hmax32(v: v128): f32 {
   return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
              max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
 }
+
+/** Sum of the four f32 lanes, in f64. */
+// @ts-ignore: decorator
+@inline
+export function hsum32(v: v128): f64 {
+  return <f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1) + <f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3);
+}
+
+/** Sum of the four i32 lanes (the kernels' per-lane counts). */
+// @ts-ignore: decorator
+@inline
+export function hsumI32(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}

@@ -3,7 +3,7 @@
 // class indices are i32; every per-row result is an f64 written at outPtr. Any rows >= 0 and
 // classes >= 1: tails are handled. No allocation, no GC (runtime stub): the TypeScript side owns
 // the memory layout (src/engine/memory.ts).
-import { OP_CE, OP_KL, OP_JS, LOGITS, PROBS } from "./kernels/common";
+import { OP_CE, OP_KL, OP_JS, LOGITS, LOGPROBS, PROBS } from "./kernels/common";
 import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar, ceGradScalar, klGradScalar } from "./kernels/generic";
 import { ceIndexLogitsF32, ceIndexLogitsF64, ceDenseF32 } from "./kernels/cross-entropy";
 import { klLogitsF32, klProbsF32, klLogitsF64 } from "./kernels/kl";
@@ -89,7 +89,7 @@ export function pair_rows_f64(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, ro
 /** Per-row entropy of probabilities (mode 2), logits (0) or log-probabilities (1). */
 export function entropy_rows_f32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f64, normalize: i32, outPtr: usize): void {
   checkShape(rows, classes, pPtr, 4);
-  if (ASC_FEATURE_SIMD && mode != 1) {
+  if (ASC_FEATURE_SIMD && mode != LOGPROBS) {
     entropyF32(pPtr, rows, classes, mode, <f32>invT, normalize != 0, outPtr);
     // As in pair_rows_f32: non-finite rows are recomputed in f64. So are rows of probabilities whose
     // entropy is below 0.2: their float32 terms are off by up to about 1e-7 (sum p) + 1.5e-7 H
@@ -97,7 +97,7 @@ export function entropy_rows_f32(pPtr: usize, rows: i32, classes: i32, mode: i32
     // below H = 0.12 (nearly one-hot rows; a row of one class, whose entropy is exactly 0).
     for (let r = 0; r < rows; r++) {
       const h = load<f64>(outPtr + (<usize>r << 3));
-      if (isFinite(h) && !(mode == 2 && h < 0.2)) continue;
+      if (isFinite(h) && !(mode == PROBS && h < 0.2)) continue;
       entropyRowsScalar<f32>(pPtr + (<usize>r * <usize>classes << 2), 1, classes, mode, invT, normalize != 0, outPtr + (<usize>r << 3));
     }
   } else entropyRowsScalar<f32>(pPtr, rows, classes, mode, invT, normalize != 0, outPtr);

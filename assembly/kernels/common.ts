@@ -5,15 +5,24 @@
 // the scalar module, most of the f64 engine of both modules, and the path of the rarer mode
 // combinations.
 
+// The ABI's numbers are inlined (@inline), so that a comparison with a name compiles as with the
+// number itself.
+
 /** What a float row holds. Same numbers as the TypeScript side (src/kernels/modes.ts). */
-export const LOGITS: i32 = 0;
-export const LOGPROBS: i32 = 1;
-export const PROBS: i32 = 2;
+// @ts-ignore: decorator
+@inline export const LOGITS: i32 = 0;
+// @ts-ignore: decorator
+@inline export const LOGPROBS: i32 = 1;
+// @ts-ignore: decorator
+@inline export const PROBS: i32 = 2;
 
 /** Two-input measures of pair_rows. */
-export const OP_CE: i32 = 0;
-export const OP_KL: i32 = 1;
-export const OP_JS: i32 = 2;
+// @ts-ignore: decorator
+@inline export const OP_CE: i32 = 0;
+// @ts-ignore: decorator
+@inline export const OP_KL: i32 = 1;
+// @ts-ignore: decorator
+@inline export const OP_JS: i32 = 2;
 
 // @ts-ignore: decorator
 @inline

@@ -10,6 +10,7 @@
 // that, for pair_rows_f32 (index.ts) to recompute with the scalar f64 kernel (generic.ts).
 // float64: f64x2 and the float64 exp, sums compensated in f64 (common.ts).
 import { BLOCK, tailMask, at, at64, gather4, rowOf, rowMaxF32, rowSumExpShiftF32, rowMaxF64, rowSumExpF64 } from "./rows";
+import { LOGITS, LOGPROBS, PROBS } from "./common";
 import { expf4Low, logf4, logf4Normal, loadTailF32, promoteLow, promoteHigh, hsum64, hsumI32 } from "../math/vmath";
 
 /**
@@ -111,10 +112,10 @@ function ceChunkedF32(row: usize, classes: i32, t: i32): f64 {
 /**
  * Dense cross-entropy of float32 rows: out[r] = -sum_k c_k log q_k, c_k = w_k (a t_k + b),
  * terms with c_k = 0 are 0. t absent when tPtr = 0, w = 1 when wPtr = 0.
- * qMode 0 (logits): -log q_k = (m - x_k) + log S, so out = sum c_k (m - x_k) + (sum c_k) log S;
- * 1 (logprobs): -log q_k = -x_k; 2 (probs): -log clip(x_k, eps), where the upper clip
- * -log(1 - eps) is taken in f64, as the reference does (1 - eps is 1 in float32 for eps < 6e-8:
- * the terms c_k eps would be lost, which matters for large targets).
+ * qMode LOGITS: -log q_k = (m - x_k) + log S, so out = sum c_k (m - x_k) + (sum c_k) log S;
+ * LOGPROBS: -log q_k = -x_k; PROBS: -log clip(x_k, eps), where the upper clip -log(1 - eps) is
+ * taken in f64, as the reference does (1 - eps is 1 in float32 for eps < 6e-8: the terms c_k eps
+ * would be lost, which matters for large targets).
  * Which terms are 0 is decided on the factors (w_k = 0, or t_k = 0 without smoothing), not on the
  * float32 product c_k, which can underflow to 0 where the f64 one is not (a label smoothing of
  * 1e-290, targets near 1e-45): such a term against q_k = 0 or NaN is infinite or NaN, as in the
@@ -131,7 +132,7 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
   // Lanes whose c_k is 0: t_k = 0 (when b = 0; a = 0 and b = 0: every lane) or w_k = 0.
   const zeroT = b == 0, allZero = b == 0 && a == 0;
   // Probabilities against dense targets, nothing else: ceProbsRowF32 first.
-  const plainProbs = qMode == 2 && tPtr != 0 && wPtr == 0 && eps == 0 && a == 1 && b == 0;
+  const plainProbs = qMode == PROBS && tPtr != 0 && wPtr == 0 && eps == 0 && a == 1 && b == 0;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * <usize>classes << 2;
     const row = xPtr + off, trow = tPtr + off;
@@ -139,8 +140,8 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
       const v = ceProbsRowF32(trow, row, classes);
       if (!isNaN(v)) { store<f64>(outPtr + (<usize>r << 3), v); continue; }
     }
-    const m = qMode == 0 ? rowMaxF32(row, classes) : <f32>0;
-    if (qMode == 0 && !isFinite(m)) {
+    const m = qMode == LOGITS ? rowMaxF32(row, classes) : <f32>0;
+    if (qMode == LOGITS && !isFinite(m)) {
       store<f64>(outPtr + (<usize>r << 3), NaN); // a row of -inf, or a +inf logit: no softmax
       continue;
     }
@@ -166,7 +167,7 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
         const cz = v128.and(f32x4.eq(c, z), full ? zf : v128.or(zf, v128.not(tailMask(classes - i))));
         // g_k = -log q_k up to the row constant (logits: m - x_k; log S is added below).
         let g: v128;
-        if (qMode == 0) {
+        if (qMode == LOGITS) {
           const d = f32x4.sub(x, mV);
           let q = f32x4.eq(x, mV);
           let e = expf4Low(d);
@@ -174,7 +175,7 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
           ones = i32x4.sub(ones, q);
           bs = f32x4.add(bs, v128.andnot(e, q));
           g = f32x4.neg(d);
-        } else if (qMode == 1) {
+        } else if (qMode == LOGPROBS) {
           g = f32x4.neg(x);
         } else {
           g = eps > 0 ? v128.bitselect(gHiV, f32x4.neg(logf4(f32x4.max(x, loV))), f32x4.ge(x, hiV)) : f32x4.neg(logf4(x));
@@ -196,7 +197,7 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
     // (probabilities above 1, negative weights or targets) that can exceed the accuracy contract:
     // NaN sends such a row to the f64 path.
     if (7.5e-7 * hsum64(sumAbs) > 1e-6 * Math.abs(loss) + 1e-7) loss = NaN;
-    if (qMode == 0) loss += hsum64(sumC) * Math.log(hsum64(sumS) + <f64>hsumI32(ones));
+    if (qMode == LOGITS) loss += hsum64(sumC) * Math.log(hsum64(sumS) + <f64>hsumI32(ones));
     store<f64>(outPtr + (<usize>r << 3), loss);
   }
 }

@@ -100,7 +100,9 @@ export function rowSum<T>(ptr: usize, n: i32): f64 {
  *   log p_k = (x_k - m) * invT - logS, p_k = exp((x_k - m) * invT) / S
  * for LOGITS and LOGPROBS, and
  *   log p_k = log x_k - logS, p_k = x_k / S
- * for PROBS. Without `normalize`, LOGPROBS and PROBS rows are used as given.
+ * for PROBS. Without `normalize`, LOGPROBS and PROBS rows are used as given. Any other mode traps,
+ * so sideLogP, sideP and klLogRatio, which read the prepared sides, only tell PROBS from the two
+ * log-space modes.
  * The state lives in wasm globals, not in memory: every instance (every thread sharing a memory)
  * has its own.
  */
@@ -113,12 +115,14 @@ export function prepareSide<T>(side: i32, ptr: usize, n: i32, mode: i32, invT: f
   let m = 0.0, t = 1.0, s = 1.0, logS = 0.0;
   if (mode == PROBS) {
     if (normalize) { s = rowSum<T>(ptr, n); logS = Math.log(s); }
-  } else if (mode == LOGITS || normalize) {
-    t = mode == LOGITS ? invT : 1.0;
-    m = rowMax<T>(ptr, n);
-    s = rowSumExp<T>(ptr, n, m, t);
-    logS = Math.log(s);
-  }
+  } else if (mode == LOGITS || mode == LOGPROBS) {
+    if (mode == LOGITS || normalize) {
+      t = mode == LOGITS ? invT : 1.0;
+      m = rowMax<T>(ptr, n);
+      s = rowSumExp<T>(ptr, n, m, t);
+      logS = Math.log(s);
+    }
+  } else unreachable();
   if (side == SIDE_P) { pM = m; pInvT = t; pS = s; pLogS = logS; }
   else { qM = m; qInvT = t; qS = s; qLogS = logS; }
 }

@@ -115,7 +115,7 @@ function ceChunkedF32(row: usize, classes: i32, t: i32): f64 {
  * qMode LOGITS: -log q_k = (m - x_k) + log S, so out = sum c_k (m - x_k) + (sum c_k) log S;
  * LOGPROBS: -log q_k = -x_k; PROBS: -log clip(x_k, eps), where the upper clip -log(1 - eps) is
  * taken in f64, as the reference does (1 - eps is 1 in float32 for eps < 6e-8: the terms c_k eps
- * would be lost, which matters for large targets).
+ * would be lost, which matters for large targets). Any other qMode traps.
  * Which terms are 0 is decided on the factors (w_k = 0, or t_k = 0 without smoothing), not on the
  * float32 product c_k, which can underflow to 0 where the f64 one is not (a label smoothing of
  * 1e-290, targets near 1e-45): such a term against q_k = 0 or NaN is infinite or NaN, as in the
@@ -127,6 +127,7 @@ function ceChunkedF32(row: usize, classes: i32, t: i32): f64 {
  */
 export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, classes: i32,
                            qMode: i32, a: f32, b: f32, eps: f64, outPtr: usize): void {
+  if (qMode != LOGITS && qMode != LOGPROBS && qMode != PROBS) unreachable();
   const aV = f32x4.splat(a), bV = f32x4.splat(b), z = f32x4.splat(0);
   const loV = f32x4.splat(<f32>eps), hiV = f32x4.splat(<f32>(1 - eps)), gHiV = f32x4.splat(<f32>-Math.log(1 - eps));
   // Lanes whose c_k is 0: t_k = 0 (when b = 0; a = 0 and b = 0: every lane) or w_k = 0.
@@ -177,7 +178,7 @@ export function ceDenseF32(tPtr: usize, xPtr: usize, wPtr: usize, rows: i32, cla
           g = f32x4.neg(d);
         } else if (qMode == LOGPROBS) {
           g = f32x4.neg(x);
-        } else {
+        } else { // PROBS
           g = eps > 0 ? v128.bitselect(gHiV, f32x4.neg(logf4(f32x4.max(x, loV))), f32x4.ge(x, hiV)) : f32x4.neg(logf4(x));
         }
         // c_k = 0 contributes 0 even where g_k is infinite or NaN (0 log 0 = 0).

@@ -4,14 +4,14 @@
 // float32 (math/vmath.ts), sums in f64. Of probabilities the terms can be off by about
 // 1e-7 sum p + 1.5e-7 H absolute, too much for nearly one-hot rows: entropy_rows_f32 (index.ts)
 // recomputes rows of small entropy, and rows that come out non-finite, in f64.
-import { PROBS } from "./common";
+import { LOGITS, PROBS } from "./common";
 import { at, sumF32, rowMaxF32, softmaxSumsF32, rowS, rowA } from "./rows";
 import { logf4, loadTailF32, promoteLow, promoteHigh, hsum64 } from "../math/vmath";
 
 /**
  * Entropy per float32 row. PROBS: H = -g sum p'_k log p'_k - log g, with p'_k = p_k * (1/Z rounded
  * to float32) and g the exact ratio correcting that rounding (Z = 1 without normalize). LOGITS:
- * H = (1/S) sum e_k g_k + log S, g_k = (m - x_k)/T.
+ * H = (1/S) sum e_k g_k + log S, g_k = (m - x_k)/T. Any other mode traps.
  */
 export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f32, normalize: bool, outPtr: usize): void {
   const zero = f32x4.splat(0), tV = f32x4.splat(invT);
@@ -29,9 +29,9 @@ export function entropyF32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT
       }
       const g = (1.0 / z) / <f64>inv;
       store<f64>(outPtr + (<usize>r << 3), -g * hsum64(f64x2.add(a0, a1)) - Math.log(g));
-    } else {
+    } else if (mode == LOGITS) {
       store<f64>(outPtr + (<usize>r << 3), entropyLogitsRowF32(row, classes, tV));
-    }
+    } else unreachable();
   }
 }
 

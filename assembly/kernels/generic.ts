@@ -40,7 +40,8 @@ function jsTerm(p: f64, q: f64): f64 {
 }
 
 /**
- * Per-row values of the two-input measures (op: OP_CE, OP_KL, OP_JS), any modes of p and q.
+ * Per-row values of the two-input measures (op: OP_CE, OP_KL, OP_JS), any modes of p and q; any
+ * other op or mode traps.
  *   OP_CE: -sum_k c_k log q_k with c_k = w_k (a p_k + b) (p absent when pPtr = 0, w = 1 when wPtr = 0);
  *          terms with c_k = 0 are 0. With q in PROBS, q is clipped to [eps, 1 - eps] when eps > 0.
  *   OP_KL: sum_k p_k (log p_k - log q_k); terms with p_k = 0 are 0.
@@ -81,9 +82,9 @@ export function pairRowsScalar<T>(
             add0(klPhiTerm(pk, qk, klLogRatio(pMode, qMode, x, y)));
             if (!bothNormalized) add0(pk - qk);
           }
-        } else {
+        } else if (op == OP_JS) {
           add0(jsTerm(pk, sideP(Q, qMode, y)));
-        }
+        } else unreachable();
       }
     }
     store<f64>(outPtr + (<usize>r << 3), sum0());
@@ -108,11 +109,12 @@ export function entropyRowsScalar<T>(pPtr: usize, rows: i32, classes: i32, mode:
 
 /**
  * Binary cross-entropy per element, n elements. From PROBS (each log clamped at -100, as PyTorch)
- * or LOGITS (the stable form of binary_cross_entropy_with_logits). wPtr: per-element weights or 0;
- * pwPtr: positive-class weights per column (classes of them) or 0; element i is in column
- * (i + col0) % classes. Writes n f64 values.
+ * or LOGITS (the stable form of binary_cross_entropy_with_logits); any other mode traps. wPtr:
+ * per-element weights or 0; pwPtr: positive-class weights per column (classes of them) or 0;
+ * element i is in column (i + col0) % classes. Writes n f64 values.
  */
 export function bceScalar<T>(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, classes: i32, col0: i32, mode: i32, outPtr: usize): void {
+  if (mode != LOGITS && mode != PROBS) unreachable();
   for (let i = 0; i < n; i++) {
     const y = ld<T>(yPtr, i), x = ld<T>(xPtr, i);
     const pw = pwPtr != 0 ? ld<T>(pwPtr, (i + col0) % classes) : 1.0;
@@ -120,7 +122,7 @@ export function bceScalar<T>(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize
     if (mode == LOGITS) {
       // (1 - y) x + (1 + (pw - 1) y) (log(1 + e^-|x|) + max(-x, 0))
       l = (1.0 - y) * x + (1.0 + (pw - 1.0) * y) * (Math.log1p(Math.exp(-Math.abs(x))) + max(-x, 0.0));
-    } else {
+    } else { // PROBS
       l = -(pw * y * max(Math.log(x), -100.0) + (1.0 - y) * max(Math.log(1.0 - x), -100.0));
     }
     if (wPtr != 0) l *= ld<T>(wPtr, i);

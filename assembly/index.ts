@@ -3,12 +3,13 @@
 // class indices are i32; every per-row result is an f64 written at outPtr. Any rows >= 0 and
 // classes >= 1: tails are handled. No allocation, no GC (runtime stub): the TypeScript side owns
 // the memory layout (src/engine/memory.ts).
-import { OP_CE, OP_KL, OP_JS, LOGITS, LOGPROBS, PROBS } from "./kernels/common";
+import { OP_CE, OP_KL, LOGITS, LOGPROBS, PROBS } from "./kernels/common";
 import { ceIndexLogitsScalar, pairRowsScalar, entropyRowsScalar, bceScalar, evaluateRowsScalar, ceGradScalar, klGradScalar } from "./kernels/generic";
 import { ceIndexLogitsF32, ceIndexLogitsF64, ceDenseF32 } from "./kernels/cross-entropy";
 import { klLogitsF32, klProbsF32, klLogitsF64 } from "./kernels/kl";
 import { entropyF32 } from "./kernels/entropy";
 import { evaluateRowsF32 } from "./kernels/evaluate";
+import { focalRows, binaryFocal } from "./kernels/focal";
 
 /** First free byte after the module's static data: the TypeScript side lays out memory from here. */
 export function heap_base(): usize {
@@ -40,8 +41,8 @@ export function ce_index_logits_f64(xPtr: usize, tPtr: usize, rows: i32, classes
 }
 
 /**
- * Per-row cross-entropy (op 0), KL (1) or Jensen-Shannon (2) of two row sets; modes 0 logits,
- * 1 logprobs, 2 probs; see kernels/generic.ts for every parameter.
+ * Per-row cross-entropy (OP_CE), KL (OP_KL) or Jensen-Shannon (OP_JS) of two row sets; modes LOGITS,
+ * LOGPROBS, PROBS; see kernels/generic.ts for every parameter.
  */
 export function pair_rows_f32(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, rows: i32, classes: i32,
                               pMode: i32, qMode: i32, invT: f64, normalize: i32, a: f64, b: f64, eps: f64, outPtr: usize): void {
@@ -86,7 +87,7 @@ export function pair_rows_f64(op: i32, pPtr: usize, qPtr: usize, wPtr: usize, ro
   pairRowsScalar<f64>(op, pPtr, qPtr, wPtr, rows, classes, pMode, qMode, invT, normalize != 0, a, b, eps, outPtr);
 }
 
-/** Per-row entropy of probabilities (mode 2), logits (0) or log-probabilities (1). */
+/** Per-row entropy of probabilities (mode PROBS), logits (LOGITS) or log-probabilities (LOGPROBS). */
 export function entropy_rows_f32(pPtr: usize, rows: i32, classes: i32, mode: i32, invT: f64, normalize: i32, outPtr: usize): void {
   checkShape(rows, classes, pPtr, 4);
   if (ASC_FEATURE_SIMD && mode != LOGPROBS) {
@@ -169,42 +170,31 @@ export function kl_grad_f64(xPtr: usize, yPtr: usize, rows: i32, classes: i32, i
   klGradScalar<f64>(xPtr, yPtr, rows, classes, invT, scalePtr, gradPtr);
 }
 
+/** Runs a list of kernel calls in one crossing from JavaScript (the verification battery): generated from the kernel table. */
+export { run_calls } from "./calls";
+
 /**
- * The verification battery's calls, run in one go (src/engine/verify.ts): `n` calls of six i32 at
- * callsPtr (kernel, float32, classes, input block, results, gradient; byte offsets from base), with
- * the arguments of verify.ts's run(). Only the orchestration lives here, so that a cold start pays
- * one call from JavaScript instead of ~60; the results are compared with the reference's in
- * JavaScript. Calls the exported functions themselves, as JavaScript would.
+ * Focal loss per row (see kernels/focal.ts): class indices at tPtr (or 0) or dense targets at yPtr
+ * (or 0), q rows of logits, log-probabilities or probabilities (qMode), per-class coefficients at
+ * vPtr (or 0); computed in float64 whatever the input type.
  */
-export function verify_battery(callsPtr: usize, n: i32, base: usize): void {
-  for (let j = 0; j < n; j++) {
-    const c = callsPtr + (<usize>j * 24);
-    const kernel = load<i32>(c), f32 = load<i32>(c, 4) == 1, K = load<i32>(c, 8);
-    const b = base + <usize>load<i32>(c, 12), out = base + <usize>load<i32>(c, 16), g = load<i32>(c, 20);
-    const grad = base + <usize>g;
-    const R = 2, size: usize = <usize>(R * K) << (f32 ? 2 : 3);
-    const x = b, y = b + size, p = b + 2 * size, q = b + 3 * size, t = b + 4 * size;
-    if (g >= 0) { store<f64>(out, 0.5); store<f64>(out, 2.0, 8); } // per-row gradient scales (GRAD_SCALE)
-    const k = <f64>K;
-    switch (kernel) {
-      case 0: if (f32) ce_index_logits_f32(x, t, R, K, out); else ce_index_logits_f64(x, t, R, K, out); break;
-      case 1: if (f32) pair_rows_f32(OP_CE, p, x, 0, R, K, PROBS, LOGITS, 1, 0, 0.9, 0.1 / k, 0, out);
-              else pair_rows_f64(OP_CE, p, x, 0, R, K, PROBS, LOGITS, 1, 0, 0.9, 0.1 / k, 0, out); break;
-      case 2: if (f32) pair_rows_f32(OP_CE, p, q, 0, R, K, PROBS, PROBS, 1, 0, 1, 0, 0, out);
-              else pair_rows_f64(OP_CE, p, q, 0, R, K, PROBS, PROBS, 1, 0, 1, 0, 0, out); break;
-      case 3: if (f32) pair_rows_f32(OP_KL, x, y, 0, R, K, LOGITS, LOGITS, 0.5, 0, 0, 0, 0, out);
-              else pair_rows_f64(OP_KL, x, y, 0, R, K, LOGITS, LOGITS, 0.5, 0, 0, 0, 0, out); break;
-      case 4: if (f32) pair_rows_f32(OP_KL, p, q, 0, R, K, PROBS, PROBS, 1, 1, 0, 0, 0, out);
-              else pair_rows_f64(OP_KL, p, q, 0, R, K, PROBS, PROBS, 1, 1, 0, 0, 0, out); break;
-      case 5: if (f32) entropy_rows_f32(q, R, K, PROBS, 1, 0, out); else entropy_rows_f64(q, R, K, PROBS, 1, 0, out); break;
-      case 6: if (f32) entropy_rows_f32(x, R, K, LOGITS, 1, 0, out); else entropy_rows_f64(x, R, K, LOGITS, 1, 0, out); break;
-      case 7: if (f32) evaluate_rows_f32(x, t, R, K, out); else evaluate_rows_f64(x, t, R, K, out); break;
-      case 8: if (f32) pair_rows_f32(OP_JS, p, q, 0, R, K, PROBS, PROBS, 1, 0, 0, 0, 0, out);
-              else pair_rows_f64(OP_JS, p, q, 0, R, K, PROBS, PROBS, 1, 0, 0, 0, 0, out); break;
-      case 9: if (f32) bce_f32(p, x, 0, 0, R * K, 1, 0, LOGITS, out); else bce_f64(p, x, 0, 0, R * K, 1, 0, LOGITS, out); break;
-      case 10: if (f32) ce_grad_f32(x, t, 0, 0, R, K, 0.9, 0.1 / k, out, grad); else ce_grad_f64(x, t, 0, 0, R, K, 0.9, 0.1 / k, out, grad); break;
-      case 11: if (f32) ce_grad_f32(x, 0, p, 0, R, K, 1, 0, out, grad); else ce_grad_f64(x, 0, p, 0, R, K, 1, 0, out, grad); break;
-      default: if (f32) kl_grad_f32(x, y, R, K, 0.5, out, grad); else kl_grad_f64(x, y, R, K, 0.5, out, grad);
-    }
-  }
+export function focal_rows_f32(tPtr: usize, yPtr: usize, qPtr: usize, vPtr: usize, rows: i32, classes: i32, qMode: i32, gamma: f64, a: f64, b: f64, outPtr: usize): void {
+  checkShape(rows, classes, qPtr, 4);
+  focalRows<f32>(tPtr, yPtr, qPtr, vPtr, rows, classes, qMode, gamma, a, b, outPtr);
+}
+
+export function focal_rows_f64(tPtr: usize, yPtr: usize, qPtr: usize, vPtr: usize, rows: i32, classes: i32, qMode: i32, gamma: f64, a: f64, b: f64, outPtr: usize): void {
+  checkShape(rows, classes, qPtr, 8);
+  focalRows<f64>(tPtr, yPtr, qPtr, vPtr, rows, classes, qMode, gamma, a, b, outPtr);
+}
+
+/** Binary focal loss per element (n of them; torchvision's sigmoid_focal_loss); alpha < 0: none. */
+export function binary_focal_f32(yPtr: usize, xPtr: usize, n: i32, mode: i32, gamma: f64, alpha: f64, outPtr: usize): void {
+  checkShape(n, 1, xPtr, 4);
+  binaryFocal<f32>(yPtr, xPtr, n, mode, gamma, alpha, outPtr);
+}
+
+export function binary_focal_f64(yPtr: usize, xPtr: usize, n: i32, mode: i32, gamma: f64, alpha: f64, outPtr: usize): void {
+  checkShape(n, 1, xPtr, 8);
+  binaryFocal<f64>(yPtr, xPtr, n, mode, gamma, alpha, outPtr);
 }

@@ -1,5 +1,5 @@
 // crossEntropy(targets, probs, { from: "probs" }) on the SIMD module's fast row (ceProbsRowF32 in
-// assembly/kernels/simd.ts) and on the rows it declines: it takes a row only when every target is
+// assembly/kernels/cross-entropy.ts) and on the rows it declines: it takes a row only when every target is
 // a non-negative finite float and every probability a normal float in [2^-126, 1], checked on the
 // bit patterns. Each row below sits on one side of one of those edges, at row lengths that reach
 // every tail of its 8-wide loop; every row must match the reference within the accuracy contract

@@ -169,7 +169,7 @@ export const PHI: StaticArray<f64> = [
 
 /**
  * q phi(r), phi(r) = r e^r - e^r + 1 >= 0, the part of one class in a KL for p = q e^r > 0, as the
- * reference's klTerm: phi's series (PHI) for |r| <= 1/2, else p (r - 1) + q.
+ * reference's klPhiTerm: phi's series (PHI) for |r| <= 1/2, else p (r - 1) + q.
  */
 export function klPhiTerm(p: f64, q: f64, r: f64): f64 {
   if (Math.abs(r) <= 0.5) {

@@ -122,7 +122,7 @@ export function crossEntropyRow(t: FloatArray | null, q: Distribution, qMode: Mo
  * KL(P || Q) of one row: sum_k p_k (log p_k - log q_k); p_k = 0 contributes 0.
  *
  * Summed as sum_k q_k phi(r_k) + sum_k (p_k - q_k), r_k = log p_k - log q_k (logRatio), with
- * phi(r) = r e^r - e^r + 1 >= 0 (klTerm): the same sum, term by term, but its terms do not cancel.
+ * phi(r) = r e^r - e^r + 1 >= 0 (klPhiTerm): the same sum, term by term, but its terms do not cancel.
  * As p_k (log p_k - log q_k) the terms are of size |r| for a sum of size r^2, and near-equal rows
  * lost about 1e-16 absolute. Where both sides sum to 1 by construction (softmax, normalize) the
  * second sum is 0 exactly and is left out; computed, it would put that 1e-16 back. An error e
@@ -138,7 +138,7 @@ export function klRow(p: Distribution, q: Distribution, n: number): number {
       continue;
     }
     const qk = q.p(k);
-    d.add(klTerm(pk, qk, logRatio(p, q, k)));
+    d.add(klPhiTerm(pk, qk, logRatio(p, q, k)));
     if (!both) d.add(pk - qk);
   }
   return d.value;
@@ -173,7 +173,7 @@ const PHI = Array.from({ length: 14 }, (_, n) => {
  * q phi(r), the part of class k in a KL, for p = q e^r > 0: for |r| <= 1/2 from phi's series (its
  * truncation under 1e-16 relative), else as p (r - 1) + q, whose two parts cancel by 10x at most.
  */
-export function klTerm(p: number, q: number, r: number): number {
+export function klPhiTerm(p: number, q: number, r: number): number {
   if (Math.abs(r) <= 0.5) {
     let s = 0;
     for (let n = PHI.length - 1; n >= 0; n--) s = s * r + PHI[n];

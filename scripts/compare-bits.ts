@@ -279,9 +279,16 @@ for (const e of ENGINES) {
 
 const t0 = performance.now();
 let cases = 0, calls = 0, threw = 0; // threw: calls of the old build that threw (the new one must throw alike)
+// Measures the old build does not have (added since) are counted, not compared.
+const absent = new Map<string, number>();
 for (let b = 0; b * BATCH < total; b++) {
   for (const c of fc.sample(fuzzCase, { numRuns: Math.min(BATCH, total - b * BATCH), seed: seed + b })) {
     const call = makeCall(c);
+    if (typeof (builds.old[ENGINES[0]].api as Record<string, unknown>)[call.fn] !== "function") {
+      absent.set(call.fn, (absent.get(call.fn) ?? 0) + 1);
+      cases++;
+      continue;
+    }
     for (const e of ENGINES) {
       for (const evaluator of call.fn === "evaluate" ? [false, true] : [false]) {
         const o = invoke(builds.old[e].api, call, evaluator), n = invoke(builds.new[e].api, call, evaluator);
@@ -305,6 +312,7 @@ for (const e of ENGINES) {
   console.log(`  ${e}: old ${o.file} ${o.sha256} (${o.bytes} bytes), new ${n.sha256} (${n.bytes} bytes)${sameModule(e) ? ", byte-identical" : ""}`);
 }
 for (const l of batteryLines) console.log(`  ${l}`);
+for (const [fn, n] of absent) console.log(`${fn}: ${n} cases not compared (the old build has no ${fn})`);
 console.log(`${cases} cases (seed ${seed}) x ${ENGINES.length} engines: ${calls} calls (${calls / 2} on each build, ${threw} of which threw on the old one), ` +
   `in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${mismatchCount === 0 ? "no mismatch, the same bits" : `${mismatchCount} MISMATCHES`}`);
 for (const m of mismatches) {

@@ -46,6 +46,7 @@ export const D = {
   PR: () => f32(0.9, 0.2, 0.6, 0.3, 0.5, 0.8), // binary probabilities
   BW: () => f32(1, 2, 1, 0.5, 1, 1), // per element
   PW: () => f32(1, 2, 0.5), // posWeight per class
+  A: () => f32(0.25, 0.5, 1), // focal alpha per class
 };
 
 /** One row of BIG classes: 1.2 MB of float32, more than the engines' 1 MiB row slots. */
@@ -77,10 +78,15 @@ export interface Slot {
   alsoValid?: number[];
 }
 
+/** Weight-like arguments that may also be a plain number. */
+const NUMBER_TOO = new Set(["posWeight", "alpha"]);
+
 export interface Base {
   label: string;
   args(env: Env): unknown[];
   slots: Slot[];
+  /** Why the pool computes this call wrongly: its valid cases are expected to fail there (bad-input.test.ts). */
+  poolBug?: string;
 }
 
 /** What a case runs on: an engine's measures, the pool, or the reference. */
@@ -96,7 +102,7 @@ export interface Env {
 }
 
 export type FnName =
-  | "crossEntropy" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy" | "evaluate"
+  | "crossEntropy" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy" | "focalLoss" | "binaryFocalLoss" | "evaluate"
   | "Evaluator()" | "Evaluator.update" | "Evaluator.merge" | "Evaluator.fromJSON" | "crossEntropyWithGrad" | "klDivergenceWithGrad";
 
 export interface FnSpec {
@@ -142,6 +148,8 @@ export interface Case {
   after?(args: unknown[]): void;
   /** Only where the environment has this. */
   needs?: "memory" | "grow";
+  /** A valid case the pool gets wrong, and why (its base's poolBug). */
+  poolBug?: string;
 }
 
 const stateless = (fn: string) => (env: Env) => (a: unknown[]) => env.api[fn](...a);
@@ -311,6 +319,74 @@ export const SPECS: FnSpec[] = [
     },
   },
   {
+    fn: "focalLoss",
+    optsAt: 2,
+    options: ["classes", "reduction", "base", "out", "check", "from", "weight", "ignoreIndex", "labelSmoothing", "sampleWeight", "gamma", "alpha"],
+    bases: [
+      {
+        label: "class indices, logits, weights, alpha per class",
+        args: () => [D.L(), D.X(), { classes: K, weight: D.W(), sampleWeight: D.SW(), labelSmoothing: 0.1, gamma: 1.5, alpha: D.A() }],
+        slots: [
+          { at: 0, kind: "index", name: "target" }, { at: 1, kind: "float", name: "prediction" },
+          { at: "weight", kind: "weight", name: "weight" }, { at: "sampleWeight", kind: "weight", name: "sampleWeight" },
+          { at: "alpha", kind: "weight", name: "alpha" },
+        ],
+      },
+      {
+        label: "dense target, probabilities, alpha a number, out",
+        args: () => [D.P(), D.Q(), { classes: K, from: "probs", gamma: 0.5, alpha: 0.25, reduction: "none", out: new Float64Array(ROWS) }],
+        slots: [{ at: 0, kind: "dense", name: "target" }, { at: "out", kind: "out", name: "out" }],
+        poolBug: "src/pool/runner.ts moves the absent class-index pointer (0) by 4 bytes a row, so row 1 of 2 is computed as if it had a label",
+      },
+    ],
+    open: stateless("focalLoss"),
+    big: () => [new Int32Array([7]), bigRow(0)],
+    extra: {
+      wrongType: [{ name: "truth and prediction swapped", args: () => [D.X(), D.L()], expect: { code: "ARGUMENT_ORDER", message: /truth comes first/ } }],
+      lengths: [
+        { name: "no classes, 4 labels for 6 logits", args: () => [new Int32Array([0, 1, 2, 0]), D.X()], expect: { code: "SHAPE_MISMATCH" } },
+        { name: "classes: 4 does not divide the 6 logits", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
+      ],
+      weights: [
+        { name: "alpha NaN", args: (_e, v) => withOpts(v, 2, { alpha: NaN }), expect: { code: "INVALID_WEIGHT", message: /alpha/ } },
+        { name: "alpha Infinity", args: (_e, v) => withOpts(v, 2, { alpha: Infinity }), expect: { code: "INVALID_WEIGHT", message: /alpha/ } },
+        // Not an error: one number for every class.
+        { name: "alpha a number", args: (_e, v) => withOpts(v, 2, { alpha: 0.75 }), expect: { valid: "self" } },
+      ],
+      options: [{ name: "eps (crossEntropy's, not focalLoss's)", args: (_e, v) => withOpts(v, 2, { eps: 1e-7 }), expect: { code: "UNKNOWN_OPTION", message: /"eps"/ } }],
+    },
+  },
+  {
+    fn: "binaryFocalLoss",
+    optsAt: 2,
+    options: ["reduction", "base", "out", "check", "from", "gamma", "alpha", "weight"],
+    bases: [
+      {
+        label: "float targets, logits, weights, alpha",
+        args: () => [D.T01(), D.X(), { weight: D.BW(), gamma: 1.5, alpha: 0.25 }],
+        slots: [{ at: 0, kind: "binary", name: "target" }, { at: 1, kind: "float", name: "prediction" }, { at: "weight", kind: "weight", name: "weight" }],
+      },
+      {
+        label: "integer targets, probabilities, out",
+        args: () => [D.TI(), D.PR(), { from: "probs", reduction: "none", out: new Float64Array(ROWS * K) }],
+        slots: [{ at: 0, kind: "binary", name: "target" }, { at: "out", kind: "out", name: "out" }],
+      },
+    ],
+    open: stateless("binaryFocalLoss"),
+    big: () => [Float32Array.from(bigRow(2), (v) => (v > 0 ? 1 : 0)), bigRow(0)],
+    extra: {
+      classes: [{ name: "classes (each element is its own: none to give)", args: (_e, v) => withOpts(v, 2, { classes: K }), expect: { code: "UNKNOWN_OPTION", message: /"classes"/ } }],
+      weights: [{ name: "weight one per class (3 for 6 elements)", args: (_e, v) => withOpts(v, 2, { weight: D.W() }), expect: { code: "INVALID_WEIGHT", message: /weight/ } }],
+      options: [
+        { name: "from logprobs", args: (_e, v) => withOpts(v, 2, { from: "logprobs" }), expect: { code: "INVALID_OPTION", message: /from/ } },
+        { name: "posWeight (binaryCrossEntropy's, not binaryFocalLoss's)", args: (_e, v) => withOpts(v, 2, { posWeight: 2 }), expect: { code: "UNKNOWN_OPTION", message: /"posWeight"/ } },
+        ...[-0.1, 1.5, NaN, Infinity, "0.25", null, [0.25]].map((alpha): Case => ({
+          name: `alpha: ${optionLabel(alpha)}`, args: (_e, v) => withOpts(v, 2, { alpha }), expect: { code: "INVALID_OPTION", message: /alpha/ },
+        })),
+      ],
+    },
+  },
+  {
     fn: "evaluate",
     optsAt: 2,
     options: ["classes", "topK", "ignoreIndex", "weight"],
@@ -446,7 +522,7 @@ export const SPECS: FnSpec[] = [
 ];
 
 /** The pool's functions are these specs, run through the pool. */
-export const POOL_FNS: FnName[] = ["crossEntropy", "klDivergence", "jensenShannon", "entropy", "binaryCrossEntropy", "evaluate"];
+export const POOL_FNS: FnName[] = ["crossEntropy", "klDivergence", "jensenShannon", "entropy", "binaryCrossEntropy", "focalLoss", "binaryFocalLoss", "evaluate"];
 
 /**
  * (function, class) cells with no case, and why. Every other cell must have at least one case
@@ -457,6 +533,7 @@ export const NOT_APPLICABLE: Partial<Record<FnName, Partial<Record<ClassName, st
   jensenShannon: { indices: "takes no class indices (index arrays there are a wrong array type: wrongType)" },
   entropy: { indices: "takes no class indices (index arrays there are a wrong array type: wrongType)" },
   binaryCrossEntropy: { indices: "its targets are values in [0, 1], not class indices (0/1 integers are read as values)" },
+  binaryFocalLoss: { indices: "its targets are values in [0, 1], not class indices (0/1 integers are read as values)" },
   klDivergenceWithGrad: { indices: "takes no class indices (index arrays there are a wrong array type: wrongType)" },
   "Evaluator()": {
     lengths: "takes no data arrays (its weight's length is the weights class)",
@@ -570,8 +647,8 @@ function wrongTypes(slot: Slot, n: number): Array<[string, unknown]> {
     case "binary":
       return [...common, ["a plain number", 42], ["undefined", undefined]];
     case "weight":
-      // posWeight may be a plain number; undefined is an absent option.
-      return [...common, ["a Uint8Array", new Uint8Array(n)], ["true", true], ...(slot.name === "posWeight" ? [] : [["a plain number", 42] as [string, unknown]])];
+      // posWeight and alpha may be plain numbers; undefined is an absent option.
+      return [...common, ["a Uint8Array", new Uint8Array(n)], ["true", true], ...(NUMBER_TOO.has(slot.name) ? [] : [["a plain number", 42] as [string, unknown]])];
     case "out":
     case "grad":
       return [...common, ["a number[]", new Array(n).fill(0)], ["a Uint8Array", new Uint8Array(n)], ["an Int32Array", new Int32Array(n)], ["a plain number", 42]];
@@ -622,6 +699,7 @@ const BAD_OPTION_VALUES: Record<string, unknown[]> = {
   eps: [-1e-7, 0.5, 0.7, NaN, "1e-7", null],
   ignoreIndex: [0.5, NaN, Infinity, "x", null],
   topK: [[], [0], [1.5], [NaN], ["1"], 2, null, "1,5"],
+  gamma: [-1, NaN, Infinity, -Infinity, "2", null],
 };
 /** Options that are arguments of their own classes (arrays, classes), not option values. */
 const NOT_VALUE_OPTIONS = new Set(["classes", "weight", "sampleWeight", "posWeight", "out", "grad"]);
@@ -639,6 +717,7 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
   const bad = (name: string, code: XentErrorCode, args: Case["args"], message?: RegExp, needs?: Case["needs"]) =>
     out.push({ name, args, expect: { code, message }, needs });
   spec.bases.forEach((base, b) => {
+    const first = out.length;
     for (const slot of base.slots) {
       const at = slot.at;
       const where = `${slot.name} (${base.label})`;
@@ -759,6 +838,7 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
           break;
       }
     }
+    if (base.poolBug !== undefined) for (const c of out.slice(first)) if ("valid" in c.expect) c.poolBug = base.poolBug;
   });
   // Options: the options argument itself, unknown names, bad values.
   if (cls === "wrongType" && spec.optsAt !== undefined) {

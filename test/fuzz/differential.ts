@@ -21,6 +21,11 @@
 // engine) a dozen with more than 5,000. (Before: 1-6 rows x 1-70 / 1-5,000 / 1-100,000 classes
 // weighted 8/2/1, 17,000 elements per case on average, the reference run once per engine: 20 ms a case.)
 //
+// Measures, uniformly over twelve entries: crossEntropy and focalLoss twice each (class indices;
+// dense targets), klDivergence, jensenShannon, entropy, binaryCrossEntropy, binaryFocalLoss,
+// evaluate, crossEntropyWithGrad, klDivergenceWithGrad once: focalLoss gets the share of
+// crossEntropy (a sixth of the cases), binaryFocalLoss that of binaryCrossEntropy (a twelfth).
+//
 // Options exercised (each where the measure takes it; the reference defines every one):
 // reduction mean / sum / none, `out` (Float32Array or Float64Array, or in wasm memory) with none,
 // base (2, 10, 0.5, 1.5), from logits / probs / logprobs and per side ({ p, q }) for dense
@@ -32,7 +37,11 @@
 // weight, posWeight a number or one per class, dense targets and the `grad` option (of the logits'
 // type or the other) of crossEntropyWithGrad, reduction / base / temperature / grad of
 // klDivergenceWithGrad, a prediction close to its target (`near`: perturbed by 0.3 to 1e-7, for the
-// small divergences of a student near its teacher), check: true (5%), mixed float32 / float64 inputs
+// small divergences of a student near its teacher), the focal losses' gamma (0, 0.5, 1, 2, 5, or
+// uniform in [0, 6]) and alpha (none; a number; one per class, or for binaryFocalLoss a number in
+// [0, 1]), and focalLoss rows whose label's logit is 5 to 45 nats (a tenth: 700) above the others
+// (`confident`, on 0, 50 or 100% of the rows, for every `from`: q within e^-45 of 1, where
+// (1 - q)^gamma must be formed without cancellation), check: true (5%), mixed float32 / float64 inputs
 // (20%: every input but the prediction gets its own type), and zero-copy inputs (15%: the wasm
 // engines get every array as a WasmArray in their own memory, so the by-address path is taken).
 //
@@ -53,8 +62,8 @@ import type { WasmArray } from "../../src/engine/memory.js";
 import type { WasmEngine } from "../../src/engine/wasm.js";
 import { XentError } from "../../src/errors.js";
 
-export const MEASURES = ["crossEntropy", "crossEntropyDense", "klDivergence", "jensenShannon", "entropy", "binaryCrossEntropy",
-  "evaluate", "crossEntropyWithGrad", "klDivergenceWithGrad"] as const;
+export const MEASURES = ["crossEntropy", "crossEntropyDense", "focalLoss", "focalLossDense", "klDivergence", "jensenShannon", "entropy",
+  "binaryCrossEntropy", "binaryFocalLoss", "evaluate", "crossEntropyWithGrad", "klDivergenceWithGrad"] as const;
 export type Measure = (typeof MEASURES)[number];
 export type EngineName = "wasm-simd" | "wasm";
 type From = "logits" | "probs" | "logprobs";
@@ -89,6 +98,12 @@ export interface FuzzOptions {
   dense: boolean;
   /** The gradient functions: give a `grad` array of the logits' type or of the other type. */
   grad: "none" | "same" | "other";
+  /** The focal losses' focusing parameter. */
+  gamma: number;
+  /** focalLoss: none, one number, or one per class; binaryFocalLoss: none, a number in [0, 1), or 0, 0.25 or 1. */
+  alpha: "none" | "number" | "class";
+  /** focalLoss with class indices: share of the rows whose target logit is raised far above the others (q near 1). */
+  confident: number;
   check: boolean;
   /** Hand the wasm engines every array as a WasmArray in their own memory. */
   zeroCopy: boolean;
@@ -144,6 +159,9 @@ const options: fc.Arbitrary<FuzzOptions> = fc.record({
   posWeight: fc.constantFrom("none", "number", "class"),
   dense: fc.boolean(),
   grad: fc.constantFrom("none", "same", "other"),
+  gamma: fc.oneof(fc.constantFrom(0, 0, 0.5, 1, 2, 2, 5), fc.double({ min: 0, max: 6, noNaN: true })),
+  alpha: fc.constantFrom("none", "none", "number", "class"),
+  confident: fc.constantFrom(0, 0, 0.5, 1),
   check: percent(5),
   zeroCopy: percent(15),
 }) as fc.Arbitrary<FuzzOptions>;
@@ -164,7 +182,8 @@ export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
 
 /** One call of a measure, with its inputs. */
 export interface Call {
-  fn: "crossEntropy" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy" | "evaluate" | "crossEntropyWithGrad" | "klDivergenceWithGrad";
+  fn: "crossEntropy" | "focalLoss" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy" | "binaryFocalLoss" | "evaluate"
+    | "crossEntropyWithGrad" | "klDivergenceWithGrad";
   args: Array<Float | Int32Array>;
   /** Options; arrays in it (weight, sampleWeight, posWeight) are inputs too. */
   options: Record<string, unknown>;
@@ -277,6 +296,31 @@ export function makeCall(c: FuzzCase): Call {
   const out = (length: number) => (none && o.out !== null ? { out: { type: o.out, length } } : {});
   const grad = o.grad === "none" ? {} : { grad: o.grad === "same" ? main : main === "f32" ? "f64" as const : "f32" as const };
   const gradReduction = o.reduction === "sum" ? "sum" : "mean";
+  const focalAlpha = () => (o.alpha === "number" ? 2 * u() : o.alpha === "class" ? weights(K) : undefined);
+  /**
+   * Inputs of this mode in which a share of the rows have their label's logit (class 0 for an
+   * ignored label) 5 to 45 nats above the row's largest, or 700 (q within e^-45 of 1, or 1 in
+   * float64): where the focal factor (1 - q)^gamma must not come from a cancellation.
+   */
+  const confident = (mode: From, t: Ty, target: Int32Array): Float => {
+    const a = logits64();
+    for (let r = 0; r < R; r++) {
+      if (u() >= o.confident) continue;
+      const k = target[r] >= 0 && target[r] < K ? target[r] : 0;
+      let m = 0;
+      for (let j = r * K; j < (r + 1) * K; j++) if (a[j] > m && a[j] < Infinity) m = a[j];
+      a[r * K + k] = m + (u() < 0.1 ? 700 : 5 + 40 * u());
+    }
+    if (mode === "logits") return as(t, a);
+    for (let r = 0; r < R; r++) {
+      let m = -Infinity, s = 0;
+      for (let j = r * K; j < (r + 1) * K; j++) m = Math.max(m, a[j]);
+      for (let j = r * K; j < (r + 1) * K; j++) s += Math.exp(a[j] - m);
+      const lse = m + Math.log(s);
+      for (let j = r * K; j < (r + 1) * K; j++) a[j] = mode === "logprobs" ? a[j] - lse : Math.exp(a[j] - lse);
+    }
+    return as(t, a);
+  };
 
   switch (c.measure) {
     case "crossEntropy": {
@@ -294,6 +338,21 @@ export function makeCall(c: FuzzCase): Call {
         classes: K, reduction: o.reduction, from: o.fromP === null ? o.from : { p: pMode, q: o.from }, ...base, ...check,
         weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing,
         sampleWeight: o.sampleWeight ? weights(R) : undefined, eps: o.from === "probs" ? o.eps : undefined,
+      }, out(R));
+    }
+    case "focalLoss": {
+      const t = labels();
+      const q = o.confident > 0 ? confident(o.from, main, t) : input(o.from, main);
+      return call("focalLoss", [t, q], {
+        classes: K, reduction: o.reduction, from: o.from, ...base, ...ignore, ...check, gamma: o.gamma, alpha: focalAlpha(),
+        weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing, sampleWeight: o.sampleWeight ? weights(R) : undefined,
+      }, out(R));
+    }
+    case "focalLossDense": {
+      const [p, q] = pair("probs", other(), o.from, main);
+      return call("focalLoss", [p, q], {
+        classes: K, reduction: o.reduction, from: o.from, ...base, ...check, gamma: o.gamma, alpha: focalAlpha(),
+        weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing, sampleWeight: o.sampleWeight ? weights(R) : undefined,
       }, out(R));
     }
     case "klDivergence":
@@ -329,6 +388,24 @@ export function makeCall(c: FuzzCase): Call {
         ...(o.bceClasses ? { classes: K } : {}), reduction: o.reduction, from: logitsMode ? "logits" : "probs", ...base, ...check,
         weight: o.bceWeight === "element" ? weights(n) : perClass ? weights(K) : undefined,
         posWeight: o.posWeight === "number" ? 3 * u() : o.posWeight === "class" ? weights(K) : undefined,
+      }, out(n));
+    }
+    case "binaryFocalLoss": {
+      const logitsMode = o.from !== "probs";
+      const y = array(other(), n);
+      for (let i = 0; i < n; i++) y[i] = u() < sp ? BCE_SPECIALS[(u() * BCE_SPECIALS.length) | 0] : u() < 0.5 ? Math.round(u()) : u();
+      let x: Float;
+      if (logitsMode) x = logits(main);
+      else {
+        x = array(main, n);
+        for (let i = 0; i < n; i++) {
+          x[i] = u() < sp ? BCE_SPECIALS[(u() * BCE_SPECIALS.length) | 0] : !c.wide ? u() : u() < 0.5 ? Math.exp(-69 * u()) : 1 - Math.exp(-37 * u());
+        }
+      }
+      const alpha = o.alpha === "none" ? undefined : o.alpha === "number" ? u() : [0, 0.25, 1][(u() * 3) | 0];
+      return call("binaryFocalLoss", [y, x], {
+        reduction: o.reduction, from: logitsMode ? "logits" : "probs", gamma: o.gamma, alpha, ...base, ...check,
+        weight: o.bceWeight === "none" ? undefined : weights(n),
       }, out(n));
     }
     case "evaluate": {

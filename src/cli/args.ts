@@ -59,6 +59,17 @@ export function positive(p: Parsed, name: string): number | undefined {
   return n;
 }
 
+/** A finite number (`what` says which, when `ok` narrows it), or undefined when absent. */
+export function finite(p: Parsed, name: string, what = "a finite number", ok: (x: number) => boolean = () => true): number | undefined {
+  const v = p[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || !ok(n)) {
+    throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
 export function integerList(p: Parsed, name: string, min: number, length?: number): number[] | undefined {
   const v = p[name];
   if (v === undefined) return undefined;

@@ -1,7 +1,7 @@
-// The CLI's measuring commands: eval, kl and entropy. Each opens its files (headers only), checks
-// dtypes and shapes, then streams whole rows chunk by chunk through the library's public API.
-import { init, backend, Evaluator, klDivergence, entropy, type From } from "../entries/node.js";
-import { integer, integerList, parse, positive, required, type Parsed } from "./args.js";
+// The CLI's measuring commands: eval, focal, kl and entropy. Each opens its files (headers only),
+// checks dtypes and shapes, then streams whole rows chunk by chunk through the library's public API.
+import { init, backend, Evaluator, klDivergence, entropy, focalLoss, type From } from "../entries/node.js";
+import { choice, finite, integer, integerList, parse, positive, required, type Parsed } from "./args.js";
 import { DataError, UsageError } from "./errors.js";
 import { fmt, json, lines } from "./output.js";
 import type { Out } from "./progress.js";
@@ -60,45 +60,71 @@ function checkShape(t: Tensor, m: { rows: number; classes: number }, shape: numb
 }
 
 // ---------------------------------------------------------------------------------------------
+// Logits against class-index labels: eval and focal.
+
+const LABELLED = { logits: "string", labels: "string", "ignore-index": "string", "logits-tensor": "string", "labels-tensor": "string" } as const;
+
+function ignoreIndexOption(p: Parsed): number {
+  const ignoreIndex = integer(p, "ignore-index", -(2 ** 31)) ?? -100;
+  if (ignoreIndex > 2 ** 31 - 1) throw new UsageError(`--ignore-index must fit in 32 bits, got ${ignoreIndex}`);
+  return ignoreIndex;
+}
+
+/** Opens the logits and labels files of a command (the tensors given by --logits-tensor, --labels-tensor or --tensor). */
+function openLabelled(p: Parsed, logitsFile: string, labelsFile: string, shape: number[] | undefined): Array<Promise<Tensor>> {
+  return [
+    openTensor(logitsFile, { tensor: (p["logits-tensor"] ?? p.tensor) as string | undefined, role: "logits", shape }),
+    openTensor(labelsFile, { tensor: (p["labels-tensor"] ?? p.tensor) as string | undefined, role: "labels" }),
+  ];
+}
+
+/** The logits' rows and classes, one row per label; a flat file of logits is split by the number of labels. */
+function labelledShape(logits: Tensor, labels: Tensor, classes: number | undefined, shape: number[] | undefined): { rows: number; classes: number } {
+  expectKind(logits, "float", "logits");
+  expectKind(labels, "index", "labels");
+  const n = labels.length;
+  if (logits.shape.length === 1 && classes === undefined && n > 0 && logits.length % n !== 0) {
+    throw new DataError(logits.file, `${logits.length} logits do not split into ${n} rows (one per label in ${labels.file}): give --classes`);
+  }
+  const m = matrixOf(logits, classes, () => (n > 0 ? logits.length / n : undefined));
+  checkShape(logits, m, shape);
+  if (m.rows !== n) {
+    throw new DataError(labels.file, `holds ${n} labels (shape ${showShape(labels.shape)}) but ${logits.file} has ${m.rows} rows of logits`);
+  }
+  return m;
+}
+
+/** Copies a chunk of labels into `t`, each a class index or ignoreIndex; returns how many are ignoreIndex. */
+function takeLabels(y: ArrayLike<number>, t: Int32Array, first: number, rows: number, K: number, ignoreIndex: number, file: string): number {
+  let ignored = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = y[i];
+    if (v === ignoreIndex) ignored++;
+    else if (!(Number.isInteger(v) && v >= 0 && v < K)) {
+      throw new DataError(file, `label ${v} at index ${first + i} is not a class index in [0, ${K}) nor --ignore-index (${ignoreIndex})`);
+    }
+    t[i] = v;
+  }
+  return ignored;
+}
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
-  const p = options(argv, "eval", { logits: "string", labels: "string", "top-k": "string", "ignore-index": "string", "logits-tensor": "string", "labels-tensor": "string" }, io);
+  const p = options(argv, "eval", { ...LABELLED, "top-k": "string" }, io);
   if (p === null) return 0;
   const logitsFile = required(p, "logits", "eval"), labelsFile = required(p, "labels", "eval");
   const { shape, classes } = shapeOptions(p);
-  const ignoreIndex = integer(p, "ignore-index", -(2 ** 31)) ?? -100;
-  if (ignoreIndex > 2 ** 31 - 1) throw new UsageError(`--ignore-index must fit in 32 bits, got ${ignoreIndex}`);
+  const ignoreIndex = ignoreIndexOption(p);
   const requested = integerList(p, "top-k", 1);
   await init();
-  return withFiles([
-    openTensor(logitsFile, { tensor: (p["logits-tensor"] ?? p.tensor) as string | undefined, role: "logits", shape }),
-    openTensor(labelsFile, { tensor: (p["labels-tensor"] ?? p.tensor) as string | undefined, role: "labels" }),
-  ], async ([logits, labels]) => {
-    expectKind(logits, "float", "logits");
-    expectKind(labels, "index", "labels");
-    const n = labels.length;
-    if (logits.shape.length === 1 && classes === undefined && n > 0 && logits.length % n !== 0) {
-      throw new DataError(logitsFile, `${logits.length} logits do not split into ${n} rows (one per label in ${labelsFile}): give --classes`);
-    }
-    const m = matrixOf(logits, classes, () => (n > 0 ? logits.length / n : undefined));
-    checkShape(logits, m, shape);
-    if (m.rows !== n) {
-      throw new DataError(labelsFile, `holds ${n} labels (shape ${showShape(labels.shape)}) but ${logitsFile} has ${m.rows} rows of logits`);
-    }
-    const K = m.classes;
+  return withFiles(openLabelled(p, logitsFile, labelsFile, shape), async ([logits, labels]) => {
+    const m = labelledShape(logits, labels, classes, shape);
+    const n = m.rows, K = m.classes;
     const topK = requested ?? (K > 5 ? [1, 5] : [1]);
     const ev = new Evaluator({ classes: K, topK: [...new Set([1, ...topK])], ignoreIndex });
     const t = new Int32Array(Math.max(1, Math.min(n, 1 << 16)));
     let ignored = 0;
     await streamRows([{ tensor: logits, kind: "float", perRow: K }, { tensor: labels, kind: "index", perRow: 1 }], n, ([x, y], first, rows) => {
-      for (let i = 0; i < rows; i++) {
-        const v = y[i];
-        if (v === ignoreIndex) ignored++;
-        else if (!(Number.isInteger(v) && v >= 0 && v < K)) {
-          throw new DataError(labelsFile, `label ${v} at index ${first + i} is not a class index in [0, ${K}) nor --ignore-index (${ignoreIndex})`);
-        }
-        t[i] = v;
-      }
+      ignored += takeLabels(y, t, first, rows, K, ignoreIndex, labelsFile);
       ev.update(t.subarray(0, rows), x);
     }, { out: progressOut(p, io), label: "xent eval" });
     const r = ev.result();
@@ -146,10 +172,17 @@ function divergenceOptions(p: Parsed, from: { p: From; q: From }, two: boolean) 
   if (temperature !== undefined && from.p !== "logits" && (!two || from.q !== "logits")) {
     throw new UsageError(`--temperature divides logits: it needs --from logits`);
   }
+  return { temperature, base: baseOption(p) };
+}
+
+/** --base B: the logarithm base of the result (undefined: e). */
+function baseOption(p: Parsed): number | undefined {
   const base = positive(p, "base");
   if (base === 1) throw new UsageError("--base must not be 1");
-  return { temperature, base };
+  return base;
 }
+
+const unitOf = (base: number | undefined) => (base === undefined ? "nats" : base === 2 ? "bits" : `log base ${base}`);
 
 export async function klCommand(argv: string[], io: Io): Promise<number> {
   const p = options(argv, "kl", { p: "string", q: "string", from: "string", temperature: "string", base: "string", "p-tensor": "string", "q-tensor": "string" }, io);
@@ -179,7 +212,7 @@ export async function klCommand(argv: string[], io: Io): Promise<number> {
       sum.add(klDivergence(x, y, opts));
     }, { out: progressOut(p, io), label: "xent kl" });
     const kl = sum.value / rows;
-    const unit = base === undefined ? "nats" : base === 2 ? "bits" : `log base ${base}`;
+    const unit = unitOf(base);
     if (p.json) {
       io.stdout.write(json({ command: "kl", p: pFile, q: qFile, rows, classes: K, from, temperature: temperature ?? 1, base: base ?? Math.E, kl, backend: backend() }));
       return 0;
@@ -214,7 +247,7 @@ export async function entropyCommand(argv: string[], io: Io): Promise<number> {
       sum.add(entropy(x, opts));
     }, { out: progressOut(p, io), label: "xent entropy" });
     const h = sum.value / rows;
-    const unit = base === undefined ? "nats" : base === 2 ? "bits" : `log base ${base}`;
+    const unit = unitOf(base);
     if (p.json) {
       io.stdout.write(json({ command: "entropy", p: pFile, rows, classes: K, from, temperature: temperature ?? 1, base: base ?? Math.E, entropy: h, backend: backend() }));
       return 0;
@@ -224,6 +257,51 @@ export async function entropyCommand(argv: string[], io: Io): Promise<number> {
       ["rows", `${rows}`],
       ...(temperature === undefined ? [] : [["temperature", fmt(temperature)] as [string, string]]),
       ["H(p)", `${fmt(h)} ${unit} (mean over rows)`],
+    ]));
+    return 0;
+  });
+}
+
+export async function focalCommand(argv: string[], io: Io): Promise<number> {
+  const p = options(argv, "focal", { ...LABELLED, from: "string", gamma: "string", alpha: "string", reduction: "string", base: "string" }, io);
+  if (p === null) return 0;
+  const logitsFile = required(p, "logits", "focal"), labelsFile = required(p, "labels", "focal");
+  const { shape, classes } = shapeOptions(p);
+  const ignoreIndex = ignoreIndexOption(p);
+  const from: From = p.from === undefined ? "logits" : fromOption(p, false).p;
+  const gamma = finite(p, "gamma", "a number >= 0", (x) => x >= 0) ?? 2;
+  const alpha = finite(p, "alpha");
+  const reduction = choice(p, "reduction", ["mean", "sum"] as const, "mean");
+  const base = baseOption(p);
+  await init();
+  return withFiles(openLabelled(p, logitsFile, labelsFile, shape), async ([logits, labels]) => {
+    const m = labelledShape(logits, labels, classes, shape);
+    const n = m.rows, K = m.classes;
+    const opts = { classes: K, from, gamma, ignoreIndex, reduction: "sum" as const, ...(alpha === undefined ? {} : { alpha }), ...(base === undefined ? {} : { base }) };
+    const t = new Int32Array(Math.max(1, Math.min(n, 1 << 16)));
+    const sum = new Sum();
+    let ignored = 0;
+    await streamRows([{ tensor: logits, kind: "float", perRow: K }, { tensor: labels, kind: "index", perRow: 1 }], n, ([x, y], first, rows) => {
+      ignored += takeLabels(y, t, first, rows, K, ignoreIndex, labelsFile);
+      sum.add(focalLoss(t.subarray(0, rows), x, opts));
+    }, { out: progressOut(p, io), label: "xent focal" });
+    // "mean" as the library's: over the rows that count (NaN when none does).
+    const counted = n - ignored;
+    const value = reduction === "sum" ? sum.value : sum.value / counted;
+    if (p.json) {
+      io.stdout.write(json({
+        command: "focal", logits: logitsFile, labels: labelsFile, rows: counted, ignored, classes: K, from, gamma, alpha: alpha ?? null,
+        reduction, base: base ?? Math.E, focalLoss: value, backend: backend(),
+      }));
+      return 0;
+    }
+    io.stdout.write(lines([
+      ["logits", `${logitsFile}  ${describeTensor(logits, m)}, ${from}`],
+      ["labels", `${labelsFile}  ${describeTensor(labels)}`],
+      ["rows", ignored > 0 ? `${counted} (${ignored} ignored)` : `${counted}`],
+      ["gamma", fmt(gamma)],
+      ...(alpha === undefined ? [] : [["alpha", fmt(alpha)] as [string, string]]),
+      ["focal loss", `${fmt(value)} ${unitOf(base)} (${reduction} over rows)`],
     ]));
     return 0;
   });

@@ -12,10 +12,11 @@ const COMMON = `  --classes K          row length, for flat (1-D) arrays
   --no-progress        no progress bar (it is drawn on stderr only when stderr is a terminal)`;
 
 export const HELP = {
-  main: `xent: cross-entropy, KL divergence and entropy of model predictions in files.
+  main: `xent: cross-entropy, focal loss, KL divergence and entropy of model predictions in files.
 
 Usage:
   xent eval    --logits FILE --labels FILE [--top-k 1,5] [--ignore-index N] [--json]
+  xent focal   --logits FILE --labels FILE [--gamma G] [--alpha A] [--from KIND] [--json]
   xent kl      --p FILE --q FILE [--from logits|probs|logprobs] [--temperature T] [--json]
   xent entropy --p FILE [--from logits|probs|logprobs] [--temperature T] [--json]
   xent bench   [--rows R] [--classes K] [--seconds S]
@@ -38,6 +39,23 @@ predictions, for logits (rows x classes) against class-index labels (one per row
 ${COMMON}
 
 Ties between equal logits go to the smaller class index (as argmax in NumPy and PyTorch).
+`,
+  focal: `xent focal --logits FILE --labels FILE [options]
+
+Focal loss (Lin et al. 2017), -alpha (1 - q_t)^gamma log q_t per row with q_t the predicted
+probability of the row's label, averaged over the rows (or summed), as the library's focalLoss.
+gamma 0 and no alpha give the cross-entropy of xent eval.
+
+  --logits FILE        predictions, rows x classes: logits, or what --from says
+  --labels FILE        class indices, one per row (any integer type)
+  --from KIND          logits (default), probs or logprobs (used as given, not renormalised)
+  --gamma G            focusing exponent, >= 0 (default 2)
+  --alpha A            a factor on every row (default none; Keras and torchvision default to 0.25)
+  --reduction R        mean (default: over the rows that count) or sum
+  --base B             logarithm base of the result (2 gives bits; default e, nats)
+  --ignore-index N     rows labelled N are left out (default -100)
+  --logits-tensor NAME, --labels-tensor NAME   tensors to read from .safetensors files
+${COMMON}
 `,
   kl: `xent kl --p FILE --q FILE [options]
 

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { XentError } from "../errors.js";
 import { UsageError, DataError } from "./errors.js";
 import { HELP } from "./help.js";
-import { evalCommand, klCommand, entropyCommand, type Io } from "./commands.js";
+import { evalCommand, focalCommand, klCommand, entropyCommand, type Io } from "./commands.js";
 import { benchCommand } from "./bench.js";
 
 export type { Io };
@@ -13,6 +13,7 @@ export type { Out } from "./progress.js";
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   eval: evalCommand,
+  focal: focalCommand,
   kl: klCommand,
   entropy: entropyCommand,
   bench: benchCommand,
@@ -45,7 +46,7 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
       return 0;
     }
     const run = COMMANDS[command];
-    if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)} (eval, kl, entropy, bench)`);
+    if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)} (${Object.keys(COMMANDS).join(", ")})`);
     return await run(rest, out);
   } catch (e) {
     if (e instanceof UsageError) {

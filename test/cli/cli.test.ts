@@ -1,6 +1,7 @@
 // The `xent` CLI as a user runs it (a child process, stdout and stderr pipes): the digits example
 // against PyTorch / scikit-learn, every file format and dtype against the library on the same
-// numbers, streaming in many chunks, every kind of bad file and bad command line, progress output.
+// numbers (eval, focal, kl, entropy), streaming in many chunks, every kind of bad file and bad
+// command line, progress output.
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -194,6 +195,54 @@ describe("file formats and dtypes", () => {
       expect(closeF32(r.entropy, lib.entropy(logits, { from: "logits", classes: K, temperature: 2 }))).toBe(true);
     }
   });
+  it("focal: every --from, gamma, alpha, --reduction, --base, chunked, against the library on the whole arrays", async () => {
+    const lp = Float64Array.from(probs(logits), Math.log);
+    const x = writeNpy(f("fx.npy"), "<f4", [R, K], logits), y = writeNpy(f("fy.npy"), "<i8", [R], i64(labels));
+    const pp = writeNpy(f("fp.npy"), "<f8", [R, K], probs(logits)), lpp = writeSafetensors(f("flp.safetensors"), { logits: { dtype: "F64", shape: [R, K], data: lp } });
+    const inputs = [["logits", x, logits], ["probs", pp, probs(logits)], ["logprobs", lpp, lp]] as const;
+    const runs: Array<[string[], Record<string, unknown>]> = [
+      [[], {}], [["--gamma", "0"], { gamma: 0 }], [["--gamma", "0.5", "--alpha", "0.25"], { gamma: 0.5, alpha: 0.25 }],
+      [["--gamma", "5", "--reduction", "sum"], { gamma: 5, reduction: "sum" }], [["--alpha", "0.75", "--base", "2"], { alpha: 0.75, base: 2 }],
+    ];
+    for (const chunk of ["1", "300", "4194304"]) {
+      for (const [from, file, data] of inputs) {
+        for (const [flags, o] of runs) {
+          const args = ["focal", "--logits", file, "--labels", y, ...(from === "logits" ? [] : ["--from", from]), ...flags, "--json"];
+          const r = okJson(await xentIn(args, { XENT_CHUNK_BYTES: chunk }));
+          const want = lib.focalLoss(labels, data, { classes: K, from, ...o });
+          const label = `${args.join(" ")} (chunks of ${chunk} bytes): ${r.focalLoss} vs ${want}`;
+          // float32 logits: the float32 contract; float64 inputs: 1e-12, summed chunk by chunk.
+          if (from === "logits") expect(closeF32(r.focalLoss, want), label).toBe(true);
+          else expect(Math.abs(r.focalLoss - want), label).toBeLessThanOrEqual(1e-12 * want);
+          expect(r).toMatchObject({ command: "focal", rows: R - 2, ignored: 2, classes: K, from, gamma: o.gamma ?? 2, alpha: o.alpha ?? null,
+            reduction: o.reduction ?? "mean", base: o.base ?? Math.E });
+        }
+      }
+    }
+  });
+  it("focal: text output; gamma 0 is eval's cross-entropy; labels ignored with --ignore-index", async () => {
+    const x = writeNpy(f("tx.npy"), "<f4", [R, K], logits), y = writeNpy(f("ty.npy"), "<i4", [R], labels);
+    const out = ok(await xentIn(["focal", "--logits", x, "--labels", y, "--alpha", "0.25"]));
+    expect(field(out, "rows")).toBe(R - 2);
+    expect(out).toMatch(/^rows +35 \(2 ignored\)$/m);
+    expect(field(out, "gamma")).toBe(2);
+    expect(field(out, "alpha")).toBe(0.25);
+    expect(out).toMatch(/^focal loss +\S+ nats \(mean over rows\)$/m);
+    expect(closeF32(field(out, "focal loss"), lib.focalLoss(labels, logits, { classes: K, alpha: 0.25 }))).toBe(true);
+    const bits = ok(await xentIn(["focal", "--logits", x, "--labels", y, "--base", "2", "--reduction", "sum"]));
+    expect(bits).toMatch(/^focal loss +\S+ bits \(sum over rows\)$/m);
+    expect(bits).not.toMatch(/^alpha/m);
+    const ce = okJson(await xentIn(["eval", "--logits", x, "--labels", y, "--json"])).crossEntropy;
+    expect(closeF32(okJson(await xentIn(["focal", "--logits", x, "--labels", y, "--gamma", "0", "--json"])).focalLoss, ce)).toBe(true);
+    const relabelled = writeNpy(f("ty255.npy"), "|u1", [R], Uint8Array.from(labels, (v) => (v < 0 ? 255 : v)));
+    const r = okJson(await xentIn(["focal", "--logits", x, "--labels", relabelled, "--ignore-index", "255", "--json"]));
+    expect(r.ignored).toBe(2);
+    expect(closeF32(r.focalLoss, lib.focalLoss(labels, logits, { classes: K }))).toBe(true);
+    // Every row ignored: the mean is NaN (0 / 0), the sum 0, as the library's.
+    const none = writeNpy(f("tnone.npy"), "<i4", [R], new Int32Array(R).fill(-100));
+    expect(okJson(await xentIn(["focal", "--logits", x, "--labels", none, "--json"])).focalLoss).toBe("NaN");
+    expect(okJson(await xentIn(["focal", "--logits", x, "--labels", none, "--reduction", "sum", "--json"])).focalLoss).toBe(0);
+  });
   it("a flat file is one distribution for kl / entropy, or rows of --classes", async () => {
     writeNpy(f("coin.npy"), "<f8", [2], new Float64Array([0.5, 0.5]));
     writeNpy(f("biased.npy"), "<f8", [2], new Float64Array([0.9, 0.1]));
@@ -312,16 +361,25 @@ describe("usage errors: one line, exit code 1", () => {
     await usage(["entropy", "--p", x, "--temperature", "-1", "--from", "logits"], /--temperature must be a number > 0/);
     await usage(["entropy", "--p", x, "--shape", "37,7", "--classes", "6"], /disagree/);
     await usage(["bench", "--rows", "1.5"], /--rows must be an integer/);
+    await usage(["focal", "--logits", x, "--labels", y, "--gamma", "-1"], /^xent: --gamma must be a number >= 0, got "-1" \(see xent focal --help\)\n$/);
+    await usage(["focal", "--logits", x, "--labels", y, "--alpha", "x"], /--alpha must be a finite number/);
+    await usage(["focal", "--logits", x, "--labels", y, "--reduction", "none"], /--reduction must be mean, sum/);
+    await usage(["focal", "--logits", x, "--labels", y, "--from", "logits,probs"], /--from must be/);
+    await usage(["focal", "--logits", x, "--labels", y, "--base", "1"], /--base must not be 1/);
+    await usage(["focal", "--logits", x, "--labels", y, "--top-k", "1"], /unknown option --top-k/);
+    await usage(["focal", "--logits", x], /^xent: focal: --labels FILE is required/);
     const st = writeSafetensors(f("two.safetensors"), { a: { dtype: "F32", shape: [R, K], data: logits }, b: { dtype: "F32", shape: [R, K], data: logits } });
     await usage(["entropy", "--p", st], /two\.safetensors: holds 2 tensors \(a, b\): choose the p with --p-tensor NAME or --tensor NAME/);
   });
   it("--help, help COMMAND, --version", async () => {
-    for (const args of [["--help"], ["help"], ["eval", "--help"], ["kl", "-h"], ["help", "entropy"], ["bench", "--help"]]) {
+    for (const args of [["--help"], ["help"], ["eval", "--help"], ["kl", "-h"], ["help", "entropy"], ["bench", "--help"], ["focal", "--help"], ["help", "focal"]]) {
       const r = await xentIn(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/xent/);
     }
     expect((await xentIn(["eval", "--help"])).stdout).toContain("--ignore-index");
+    expect((await xentIn(["focal", "--help"])).stdout).toMatch(/--gamma G[\s\S]*--alpha A[\s\S]*--reduction R/);
+    expect((await xentIn(["--help"])).stdout).toContain("xent focal");
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     expect(xent(["--version"]).stdout).toBe(`xent ${pkg.version}\n`);
     expect(pkg.bin.xent).toBe("bin/xent.js");

@@ -1,5 +1,5 @@
-// The CLI's bad-input matrix: files with every kind of problem, in every role a file has (eval's
-// logits and labels, kl's p and q, entropy's p), and bad command lines for every command. Each case
+// The CLI's bad-input matrix: files with every kind of problem, in every role a file has (eval's and
+// focal's logits and labels, kl's p and q, entropy's p), and bad command lines for every command. Each case
 // names the exit code and the message docs/cli.md documents: 1 for usage errors, 2 for file problems.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -28,6 +28,8 @@ function roles(good: { x: string; y: string; p: string }) {
   return [
     { role: "eval --logits", float: true, args: (f: string) => ["eval", "--logits", f, "--labels", good.y] },
     { role: "eval --labels", float: false, args: (f: string) => ["eval", "--logits", good.x, "--labels", f] },
+    { role: "focal --logits", float: true, args: (f: string) => ["focal", "--logits", f, "--labels", good.y] },
+    { role: "focal --labels", float: false, args: (f: string) => ["focal", "--logits", good.x, "--labels", f] },
     { role: "kl --p", float: true, args: (f: string) => ["kl", "--p", f, "--q", good.p] },
     { role: "kl --q", float: true, args: (f: string) => ["kl", "--p", good.p, "--q", f] },
     { role: "entropy --p", float: true, args: (f: string) => ["entropy", "--p", f] },
@@ -128,6 +130,9 @@ export function cliCases(dir: string): { cases: CliCase[]; good: { x: string; y:
   shape("eval: logits a single number", ["eval", "--logits", scalar, "--labels", good.y], scalar, /single number/);
   const zero = writeNpy(f("zero-classes.npy"), "<f4", [R, 0], new Float32Array(0));
   shape("eval: logits of 0 classes", ["eval", "--logits", zero, "--labels", good.y], zero, /0 classes/);
+  shape("focal: 3 labels for 4 rows", ["focal", "--logits", good.x, "--labels", y3], y3, /holds 3 labels .* 4 rows/);
+  shape("focal: 11 flat logits for 4 labels", ["focal", "--logits", flat, "--labels", good.y], flat, /do not split into 4 rows/);
+  shape("focal: --classes 4 for 3 classes", ["focal", "--logits", good.x, "--labels", good.y, "--classes", "4"], good.x, /3 classes .* not --classes 4/);
   const q4 = writeNpy(f("q4.npy"), "<f4", [CK, R], PROBS);
   shape("kl: q of shape (3, 4) for p (4, 3)", ["kl", "--p", good.p, "--q", q4], q4, /does not match/);
   shape("kl: p a single number", ["kl", "--p", scalar, "--q", good.q], scalar, /single number/);
@@ -143,7 +148,9 @@ export function cliCases(dir: string): { cases: CliCase[]; good: { x: string; y:
   // Labels out of range.
   const labels = (name: string, descr: string, data: ArrayBufferView, message: RegExp, extra: string[] = [], env?: Record<string, string>) => {
     const path = writeNpy(f(`labels-${cases.length}.npy`), descr, [R], data);
-    cases.push({ group: "out-of-range labels", name, args: ["eval", "--logits", good.x, "--labels", path, ...extra], status: 2, file: path, message, env });
+    for (const cmd of ["eval", "focal"]) {
+      cases.push({ group: "out-of-range labels", name: `${cmd}: ${name}`, args: [cmd, "--logits", good.x, "--labels", path, ...extra], status: 2, file: path, message, env });
+    }
   };
   labels("label 3 of 3 classes", "<i4", new Int32Array([2, 0, 3, 1]), /label 3 at index 2 is not a class index in \[0, 3\)/);
   labels("label -1", "<i4", new Int32Array([2, -1, 2, 1]), /label -1 at index 1/);
@@ -160,6 +167,7 @@ export function cliCases(dir: string): { cases: CliCase[]; good: { x: string; y:
   for (const cmd of ["frobnicate", "EVAL", "evaluate", "--frob", "-x", ""]) usage(`command ${JSON.stringify(cmd)}`, [cmd], /unknown command/, "unknown commands");
   const commands: Record<string, string[]> = {
     eval: ["eval", "--logits", good.x, "--labels", good.y],
+    focal: ["focal", "--logits", good.x, "--labels", good.y],
     kl: ["kl", "--p", good.p, "--q", good.q],
     entropy: ["entropy", "--p", good.p],
     bench: ["bench", "--rows", "8", "--seconds", "0.01"],
@@ -181,7 +189,17 @@ export function cliCases(dir: string): { cases: CliCase[]; good: { x: string; y:
     }
   }
   for (const v of ["0", "a", "1,,2", "1.5", "-1"]) usage(`eval: --top-k ${v}`, [...commands.eval, "--top-k", v], /--top-k must be/);
-  for (const v of ["1.5", "x", String(2 ** 40), String(-(2 ** 40))]) usage(`eval: --ignore-index ${v}`, [...commands.eval, "--ignore-index", v], /--ignore-index must/);
+  for (const cmd of ["eval", "focal"]) {
+    for (const v of ["1.5", "x", String(2 ** 40), String(-(2 ** 40))]) usage(`${cmd}: --ignore-index ${v}`, [...commands[cmd], "--ignore-index", v], /--ignore-index must/);
+  }
+  for (const v of ["-1", "-1e-300", "abc", "", "NaN", "Infinity", "2,3"]) usage(`focal: --gamma ${JSON.stringify(v)}`, [...commands.focal, `--gamma=${v}`], /--gamma must be a number >= 0/);
+  for (const v of ["abc", "", "NaN", "Infinity", "-Infinity", "0.25,0.5"]) usage(`focal: --alpha ${JSON.stringify(v)}`, [...commands.focal, `--alpha=${v}`], /--alpha must be a finite number/);
+  for (const v of ["none", "batchmean", "", "MEAN"]) usage(`focal: --reduction ${JSON.stringify(v)}`, [...commands.focal, "--reduction", v], /--reduction must be mean, sum/);
+  for (const v of ["odds", "", "LOGITS", "logits,probs"]) usage(`focal: --from ${JSON.stringify(v)}`, [...commands.focal, "--from", v], /--from must be/);
+  for (const v of ["0", "-2", "NaN", "two", "Infinity"]) usage(`focal: --base ${v}`, [...commands.focal, "--base", v], /--base must be a number > 0/);
+  usage("focal: --base 1", [...commands.focal, "--base", "1"], /--base must not be 1/);
+  usage("focal: --temperature (a kl and entropy option)", [...commands.focal, "--temperature", "2"], /unknown option --temperature/);
+  usage("focal: --top-k (an eval option)", [...commands.focal, "--top-k", "1"], /unknown option --top-k/);
   for (const cmd of ["kl", "entropy"]) {
     const logits = [...commands[cmd], "--from", "logits"];
     for (const v of ["0", "-1", "abc", "Infinity", "NaN"]) usage(`${cmd}: --temperature ${v}`, [...logits, "--temperature", v], /--temperature must be a number > 0/);

@@ -335,6 +335,14 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
       }
     });
 
+    it("focalLoss: dense targets are probabilities; a target side given as logits or logprobs is refused (INVALID_OPTION)", () => {
+      const dense = new Float32Array([0.2, 0.3, 0.5, 1, 0, 0]);
+      for (const p of ["logits", "logprobs"]) {
+        throws(() => (m.focalLoss as Fn)(dense, x, { classes: 3, from: { p, q: "logits" } }), "INVALID_OPTION", /dense targets/, `from.p ${p}`);
+      }
+      expect((m.focalLoss as Fn)(dense, x, { classes: 3, from: { p: "probs", q: "logits" } })).toBe((m.focalLoss as Fn)(dense, x, { classes: 3 }));
+    });
+
     it("binaryFocalLoss from: \"logits\" or \"probs\" only (INVALID_OPTION)", () => {
       throws(binary({ from: "logprobs" }), "INVALID_OPTION", /from/, "logprobs");
       throws(binary({ from: "odds" }), "INVALID_OPTION", /from/, "odds");

@@ -36,7 +36,7 @@ export function prepareCrossEntropy(target: unknown, prediction: unknown, option
   const t0 = unwrap(target), q0 = unwrap(prediction);
   if (isIndexArray(q0) && (isFloatArray(t0) || Array.isArray(t0))) {
     throw new XentError("ARGUMENT_ORDER", `${fn}(target, prediction): the prediction is ${describe(q0)} (class indices?) ` +
-      `and the target is ${describe(t0)}; the truth comes first: crossEntropy(labels, logits)`);
+      `and the target is ${describe(t0)}; the truth comes first: ${fn}(labels, logits)`);
   }
   const q = floatArray("prediction", q0);
   const classes = classesOption(o.classes);

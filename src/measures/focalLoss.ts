@@ -78,6 +78,8 @@ export const focalLoss = measure<FocalLoss>("focalLoss", (target: IndexInput | F
   const c = prepareCrossEntropy(target, prediction, options, "focalLoss", OPTIONS);
   const o = options as Record<string, unknown> | undefined;
   const gamma = gammaOption(o?.gamma);
+  // The kernel reads dense targets as probabilities (crossEntropy also takes them as logits).
+  if (c.dense !== null && c.pMode !== PROBS) throw new XentError("INVALID_OPTION", `focalLoss: dense targets must be probabilities (from: { p: "probs" })`);
   const K = c.classes, w = c.weight, sw = c.sampleWeight, ls = c.labelSmoothing;
   let alpha: FloatArray | null = null;
   if (typeof o?.alpha === "number") {

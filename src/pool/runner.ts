@@ -190,7 +190,7 @@ export class Runner {
     const moves = (call.kernel.args as readonly Arg[]).map((a, j) => {
       switch (a.role) {
         case "rows": return args[j] === 0 ? 0 : chunks.rowBytes;
-        case "index": return 4;
+        case "index": return args[j] === 0 ? 0 : 4;
         case "out": return chunks.perRow * 8;
         case "grad": return chunks.rowBytes;
         default: return 0;

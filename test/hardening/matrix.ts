@@ -85,8 +85,6 @@ export interface Base {
   label: string;
   args(env: Env): unknown[];
   slots: Slot[];
-  /** Why the pool computes this call wrongly: its valid cases are expected to fail there (bad-input.test.ts). */
-  poolBug?: string;
 }
 
 /** What a case runs on: an engine's measures, the pool, or the reference. */
@@ -148,8 +146,6 @@ export interface Case {
   after?(args: unknown[]): void;
   /** Only where the environment has this. */
   needs?: "memory" | "grow";
-  /** A valid case the pool gets wrong, and why (its base's poolBug). */
-  poolBug?: string;
 }
 
 const stateless = (fn: string) => (env: Env) => (a: unknown[]) => env.api[fn](...a);
@@ -336,7 +332,6 @@ export const SPECS: FnSpec[] = [
         label: "dense target, probabilities, alpha a number, out",
         args: () => [D.P(), D.Q(), { classes: K, from: "probs", gamma: 0.5, alpha: 0.25, reduction: "none", out: new Float64Array(ROWS) }],
         slots: [{ at: 0, kind: "dense", name: "target" }, { at: "out", kind: "out", name: "out" }],
-        poolBug: "src/pool/runner.ts moves the absent class-index pointer (0) by 4 bytes a row, so row 1 of 2 is computed as if it had a label",
       },
     ],
     open: stateless("focalLoss"),
@@ -717,7 +712,6 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
   const bad = (name: string, code: XentErrorCode, args: Case["args"], message?: RegExp, needs?: Case["needs"]) =>
     out.push({ name, args, expect: { code, message }, needs });
   spec.bases.forEach((base, b) => {
-    const first = out.length;
     for (const slot of base.slots) {
       const at = slot.at;
       const where = `${slot.name} (${base.label})`;
@@ -838,7 +832,6 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
           break;
       }
     }
-    if (base.poolBug !== undefined) for (const c of out.slice(first)) if ("valid" in c.expect) c.poolBug = base.poolBug;
   });
   // Options: the options argument itself, unknown names, bad values.
   if (cls === "wrongType" && spec.optsAt !== undefined) {

@@ -233,11 +233,15 @@ describe("check: true with a Float32Array out", () => {
     const prepared = {
       f32: false,
       check: true,
-      *steps() {
+      plan() {
         const v = new Float64Array(1);
-        yield { out: v } as never;
-        out[0] = v[0];
-        return out;
+        return {
+          calls: [{ out: v } as never],
+          result: () => {
+            out[0] = v[0];
+            return out;
+          },
+        };
       },
     };
     expect(() => runSync("f", prepared, engine("wasm-simd", 1.202269434928894) as never, engine("js", 1.2022695541381836) as never)).not.toThrow();

@@ -6,8 +6,12 @@
 // What differs between engines is only the chunk size (`Limits`, set once by each engine, with
 // its reason) and how many staging sets are in flight (the pool stages chunk k + 1 while the
 // workers compute chunk k).
+//
+// The argument list is filled by position (the kernel's Layout, worked out once per kernel), and
+// per chunk only the addresses that move are rewritten: a call of a few rows costs little more
+// than the kernel itself.
 import type { FloatArray } from "../types.js";
-import { type Addresses, type Arg, type Call, countOf, perRow } from "../kernels/table.js";
+import { type Call, type Layout, layoutOf, perRow } from "../kernels/table.js";
 import type { Memory } from "./memory.js";
 
 export interface Limits {
@@ -17,9 +21,15 @@ export interface Limits {
   readonly values: number;
 }
 
+/** Float bytes an engine copied into module memory (for tests of the zero-copy paths). */
+export interface CopyStats {
+  copiedBytes: number;
+}
+
 /** Where one staging set's copies go, as offsets from the staging area's base (-1: not staged). */
 interface StageSet {
-  arrays: Record<string, number>;
+  /** Per rows-input of the layout: its offset, or -1 where the input is in place or absent. */
+  rows: number[];
   index: number;
   out: number;
   grad: number;
@@ -35,10 +45,17 @@ export class Chunks {
   readonly count: number;
   /** Bytes of staging area the call needs (once-inputs and every set). */
   readonly stageBytes: number;
-  readonly #inPlace: Record<string, boolean> = {};
+  /** The export to call. */
+  readonly exportName: string;
+  /** The argument list of the current chunk (rewritten by stage()). */
+  readonly args: number[];
+  readonly #layout: Layout;
+  /** Per rows-input: the array, or null where absent. */
+  readonly #rows: Array<FloatArray | null>;
+  readonly #inPlace: boolean[];
   readonly #gradInPlace: boolean;
-  readonly #once: Record<string, number> = {};
-  readonly #once64: Record<string, boolean> = {};
+  /** Per once-input: its staging offset, or -1 where it is passed in place or absent. */
+  readonly #once: number[];
   readonly #sets: StageSet[] = [];
   #base = 0;
 
@@ -48,27 +65,29 @@ export class Chunks {
    */
   constructor(readonly call: Call, private readonly mem: Memory, limits: Limits, sets: 1 | 2, capacity = Infinity,
     private readonly counter: CopyStats = { copiedBytes: 0 }) {
-    const c = call;
+    const c = call, L = layoutOf(c.kernel);
+    this.#layout = L;
     this.bytes = c.f32 ? 4 : 8;
     this.rowBytes = c.classes * this.bytes;
     this.perRow = perRow(c);
-    const Ctor = c.f32 ? Float32Array : Float64Array;
-    const here = (a: FloatArray | null | undefined) => a != null && a instanceof Ctor && mem.holds(a);
-    let copied = 0, onceBytes = 0;
+    this.exportName = L.exports[c.f32 ? 0 : 1];
     const arrays = c.arrays as Record<string, FloatArray | null>;
-    for (const a of c.kernel.args as readonly Arg[]) {
-      if (a.role === "rows") {
-        const v = arrays[a.name];
-        this.#inPlace[a.name] = v === null || here(v);
-        if (!this.#inPlace[a.name]) copied++;
-      } else if (a.role === "once") {
-        const v = arrays[a.name];
-        if (v !== null && !this.#onceHere(a, v)) onceBytes += align(v.length * 8);
-      }
-    }
-    this.#gradInPlace = c.grad === undefined || here(c.grad);
+    const buffer = mem.buffer;
+    const here = (a: FloatArray, f32: boolean) => (f32 ? a instanceof Float32Array : a instanceof Float64Array) && (a.buffer === buffer || mem.holds(a));
+    let copied = 0, onceBytes = 0;
+    this.#rows = L.rows.map((r) => arrays[r.name]);
+    this.#inPlace = this.#rows.map((a) => a === null || here(a, c.f32));
+    for (const p of this.#inPlace) if (!p) copied++;
+    this.#gradInPlace = c.grad === undefined || here(c.grad, c.f32);
     if (!this.#gradInPlace) copied++;
-    const indexed = (c.kernel.args as readonly Arg[]).some((a) => a.role === "index");
+    this.#once = L.once.map((o) => {
+      const v = arrays[o.name];
+      if (v === null || here(v, c.f32 && !o.f64)) return -1;
+      const at = onceBytes;
+      onceBytes += align(v.length * 8);
+      return at;
+    });
+    const indexed = L.index >= 0 && c.index !== null;
     const maxRows = Math.max(1, Math.floor(limits.values / this.perRow));
     let chunk = copied === 0 ? maxRows : Math.max(1, Math.min(maxRows, Math.floor(limits.inputBytes / this.rowBytes)));
     const setBytes = (n: number) => copied * align(n * this.rowBytes) + (indexed ? align(n * 4) : 0) + align(n * this.perRow * 8);
@@ -79,20 +98,12 @@ export class Chunks {
     this.count = Math.ceil(c.rows / chunk);
 
     // Layout of the staging area: once-inputs, then each set's [copied inputs..., index, out, grad].
-    let at = 0;
-    for (const a of c.kernel.args as readonly Arg[]) {
-      if (a.role !== "once") continue;
-      const v = arrays[a.name];
-      this.#once[a.name] = v === null || this.#onceHere(a, v) ? -1 : at;
-      if (this.#once[a.name] >= 0) at += align(v!.length * 8);
-      this.#once64[a.name] = a.f64 === true;
-    }
+    let at = onceBytes;
     for (let s = 0; s < nSets(chunk); s++) {
-      const set: StageSet = { arrays: {}, index: -1, out: 0, grad: -1 };
-      for (const a of c.kernel.args as readonly Arg[]) {
-        if (a.role !== "rows" || this.#inPlace[a.name]) continue;
-        set.arrays[a.name] = at;
-        at += align(chunk * this.rowBytes);
+      const set: StageSet = { rows: [], index: -1, out: 0, grad: -1 };
+      for (let i = 0; i < this.#rows.length; i++) {
+        set.rows.push(this.#inPlace[i] ? -1 : at);
+        if (!this.#inPlace[i]) at += align(chunk * this.rowBytes);
       }
       if (indexed) {
         set.index = at;
@@ -107,55 +118,81 @@ export class Chunks {
       this.#sets.push(set);
     }
     this.stageBytes = Math.max(at, 64);
+    this.args = new Array<number>(c.kernel.args.length).fill(0);
   }
 
-  /** Copies (or passes) the once-inputs to the staging area at `base`; call once, before stage(). */
+  /** Copies (or passes) the once-inputs to the staging area at `base` and fills the fixed arguments; call once, before stage(). */
   begin(base: number): void {
     this.#base = base;
-    const arrays = this.call.arrays as Record<string, FloatArray | null>;
-    for (const [name, off] of Object.entries(this.#once)) {
-      if (off >= 0) this.#put(arrays[name]!, 0, arrays[name]!.length, base + off, !this.#once64[name] && this.call.f32);
-    }
-  }
-
-  /** Stages chunk k in its set (k alternates between the sets); returns the chunk's addresses. */
-  stage(k: number): Addresses {
-    const c = this.call, set = this.#sets[k % this.#sets.length], base = this.#base;
-    const r0 = k * this.chunk, n = this.rows(k);
-    const arrays = c.arrays as Record<string, FloatArray | null>;
-    const at: Addresses = { arrays: {}, index: 0, out: base + set.out, grad: 0 };
-    for (const a of c.kernel.args as readonly Arg[]) {
-      if (a.role === "once") {
-        const v = arrays[a.name], off = this.#once[a.name];
-        at.arrays[a.name] = v === null ? 0 : off >= 0 ? base + off : v.byteOffset;
-      } else if (a.role === "rows") {
-        const v = arrays[a.name];
-        if (v === null) at.arrays[a.name] = 0;
-        else if (this.#inPlace[a.name]) at.arrays[a.name] = v.byteOffset + r0 * this.rowBytes;
-        else {
-          at.arrays[a.name] = base + set.arrays[a.name];
-          this.#put(v, r0 * c.classes, (r0 + n) * c.classes, at.arrays[a.name], c.f32);
-        }
+    const c = this.call, L = this.#layout, args = this.args;
+    const arrays = c.arrays as Record<string, FloatArray | null>, scalars = c.scalars as Record<string, number>;
+    for (let i = 0; i < L.once.length; i++) {
+      const o = L.once[i], v = arrays[o.name], off = this.#once[i];
+      if (v === null) args[o.at] = 0;
+      else if (off < 0) args[o.at] = v.byteOffset;
+      else {
+        args[o.at] = base + off;
+        this.#put(v, 0, v.length, base + off, c.f32 && !o.f64);
       }
     }
-    if (set.index >= 0 && c.index !== null) {
-      at.index = base + set.index;
-      new Int32Array(this.mem.buffer, at.index, n).set(c.index.subarray(r0, r0 + n));
+    for (const s of L.scalars) args[s.at] = scalars[s.name];
+    if (L.classes >= 0) args[L.classes] = c.classes;
+  }
+
+  /** Stages chunk k in its set (k alternates between the sets) and writes its addresses and row count into `args`. */
+  stage(k: number): void {
+    const c = this.call, L = this.#layout, args = this.args, set = this.#sets[k % this.#sets.length], base = this.#base;
+    const r0 = k * this.chunk, n = this.rows(k);
+    for (let i = 0; i < L.rows.length; i++) {
+      const v = this.#rows[i], at = L.rows[i].at;
+      if (v === null) args[at] = 0;
+      else if (this.#inPlace[i]) args[at] = v.byteOffset + r0 * this.rowBytes;
+      else {
+        args[at] = base + set.rows[i];
+        this.#put(v, r0 * c.classes, (r0 + n) * c.classes, base + set.rows[i], c.f32);
+      }
     }
-    if (c.outIn !== undefined) new Float64Array(this.mem.buffer, at.out, n).set(c.outIn.subarray(r0, r0 + n));
-    if (c.grad !== undefined) at.grad = this.#gradInPlace ? c.grad.byteOffset + r0 * this.rowBytes : base + set.grad;
-    return at;
+    if (L.index >= 0) {
+      if (set.index >= 0 && c.index !== null) {
+        args[L.index] = base + set.index;
+        new Int32Array(this.mem.buffer, base + set.index, n).set(c.index.subarray(r0, r0 + n));
+      } else args[L.index] = 0;
+    }
+    args[L.out] = base + set.out;
+    if (c.outIn !== undefined) new Float64Array(this.mem.buffer, base + set.out, n).set(c.outIn.subarray(r0, r0 + n));
+    if (L.grad >= 0) args[L.grad] = c.grad === undefined ? 0 : this.#gradInPlace ? c.grad.byteOffset + r0 * this.rowBytes : base + set.grad;
+    args[L.count] = this.countFor(n);
   }
 
   /** Reads chunk k's results (and its gradient, when staged) back into the call's arrays. */
-  collect(k: number, at: Addresses): void {
-    const c = this.call, r0 = k * this.chunk, n = this.rows(k);
+  collect(k: number): void {
+    const c = this.call, set = this.#sets[k % this.#sets.length], r0 = k * this.chunk, n = this.rows(k);
     const buffer = this.mem.buffer;
-    c.out.set(new Float64Array(buffer, at.out, n * this.perRow), r0 * this.perRow);
+    c.out.set(new Float64Array(buffer, this.#base + set.out, n * this.perRow), r0 * this.perRow);
     if (c.grad !== undefined && !this.#gradInPlace) {
-      const from = c.f32 ? new Float32Array(buffer, at.grad, n * c.classes) : new Float64Array(buffer, at.grad, n * c.classes);
-      c.grad.set(from, r0 * c.classes);
+      const at = this.#base + set.grad;
+      c.grad.set(c.f32 ? new Float32Array(buffer, at, n * c.classes) : new Float64Array(buffer, at, n * c.classes), r0 * c.classes);
     }
+  }
+
+  /**
+   * How each argument moves from one row to the next within a chunk (the pool hands rows out in
+   * pieces): the addresses of rows, indices, results and gradient; 0 for the others and for absent
+   * pointers. The count argument is set per piece.
+   */
+  strides(): number[] {
+    const L = this.#layout, args = this.args;
+    const s = new Array<number>(args.length).fill(0);
+    for (const r of L.rows) if (args[r.at] !== 0) s[r.at] = this.rowBytes;
+    if (L.index >= 0 && args[L.index] !== 0) s[L.index] = 4;
+    s[L.out] = this.perRow * 8;
+    if (L.grad >= 0 && args[L.grad] !== 0) s[L.grad] = this.rowBytes;
+    return s;
+  }
+
+  /** Position of the count argument. */
+  get countAt(): number {
+    return this.#layout.count;
   }
 
   /** Rows in chunk k. */
@@ -163,15 +200,9 @@ export class Chunks {
     return Math.min(this.chunk, this.call.rows - k * this.chunk);
   }
 
-  /** The value of the count argument for n rows. */
+  /** The value of the count argument for n rows: rows, or elements for per-element kernels. */
   countFor(n: number): number {
-    return countOf(this.call.kernel, n, this.call.classes);
-  }
-
-  /** Whether a once-input is passed in place: on this memory, of the precision the kernel reads it in. */
-  #onceHere(a: Arg & { role: "once" }, v: FloatArray): boolean {
-    const want = a.f64 === true || !this.call.f32 ? Float64Array : Float32Array;
-    return v instanceof want && this.mem.holds(v);
+    return this.call.kernel.perRow === "classes" ? n * this.call.classes : n;
   }
 
   /** Copies src[from, to) to byte address `at` as float32 or float64 (converting if needed). */
@@ -181,11 +212,6 @@ export class Chunks {
     if (f32) new Float32Array(this.mem.buffer, at, to - from).set(part);
     else new Float64Array(this.mem.buffer, at, to - from).set(part);
   }
-}
-
-/** Float bytes an engine copied into module memory (for tests of the zero-copy paths). */
-export interface CopyStats {
-  copiedBytes: number;
 }
 
 function align(n: number): number {

@@ -1,7 +1,7 @@
 // The WebAssembly engine: runs a kernel call on the module, chunk by chunk (src/engine/chunker.ts).
 import type { Backend } from "../types.js";
 import type { Engine } from "./engine.js";
-import { type Call, type ModuleExports, exportName, kernelArgs } from "../kernels/table.js";
+import type { Call, ModuleExports } from "../kernels/table.js";
 import { Chunks, type Limits } from "./chunker.js";
 import { Memory } from "./memory.js";
 
@@ -21,7 +21,6 @@ export class WasmEngine implements Engine {
   run(call: Call): void {
     const k = call.kernel;
     if (k.export === null) return k.reference(call);
-    const fn = (this.exports as unknown as Record<string, (...a: number[]) => void>)[exportName(k, call.f32)];
     const mem = this.memory;
     let chunks = new Chunks(call, mem, ENGINE_LIMITS, 1, mem.scratchBytes);
     if (chunks.stageBytes > mem.scratchBytes) {
@@ -31,10 +30,11 @@ export class WasmEngine implements Engine {
       chunks = new Chunks(call, mem, ENGINE_LIMITS, 1, mem.scratchBytes);
     }
     chunks.begin(mem.scratch(chunks.stageBytes));
+    const fn = (this.exports as unknown as Record<string, (...a: number[]) => void>)[chunks.exportName];
     for (let i = 0; i < chunks.count; i++) {
-      const at = chunks.stage(i);
-      fn(...kernelArgs(call, at, chunks.rows(i)));
-      chunks.collect(i, at);
+      chunks.stage(i);
+      fn.apply(null, chunks.args);
+      chunks.collect(i);
     }
   }
 }

@@ -218,7 +218,8 @@ export type CallOf<N extends KernelName> = Call<KernelArgs<N>>;
 
 /** Builds a call of kernel `name` (the arrays and scalars typed by its row of the table). */
 export function call<N extends KernelName>(name: N, c: Omit<CallOf<N>, "kernel">): Call {
-  return { ...c, kernel: KERNELS[name] } as unknown as Call;
+  (c as { kernel?: Kernel }).kernel = KERNELS[name]; // the literal is the caller's own: no copy
+  return c as unknown as Call;
 }
 
 /** f64 results per row of a call. */
@@ -290,6 +291,43 @@ export function kernelArgs(c: Call, at: Addresses, n: number): number[] {
         return unknown("argument role", a);
     }
   });
+}
+
+/**
+ * A kernel's arguments by position, worked out once per kernel: where a call's inputs, scalars and
+ * addresses go in the export's argument list (-1: the kernel has no such argument). The chunker
+ * and the pool fill an argument list from it without looking at roles or names per call.
+ */
+export interface Layout {
+  readonly rows: readonly { readonly at: number; readonly name: string }[];
+  readonly once: readonly { readonly at: number; readonly name: string; readonly f64: boolean }[];
+  readonly scalars: readonly { readonly at: number; readonly name: string }[];
+  readonly index: number;
+  readonly count: number;
+  readonly classes: number;
+  readonly out: number;
+  readonly grad: number;
+  /** The exports' names, float32 and float64. */
+  readonly exports: readonly [string, string];
+}
+
+const layouts = new WeakMap<Kernel, Layout>();
+
+export function layoutOf(k: Kernel): Layout {
+  let l = layouts.get(k);
+  if (l === undefined) {
+    const args = k.args as readonly Arg[];
+    const at = (role: Arg["role"]) => args.findIndex((a) => a.role === role);
+    l = {
+      rows: args.flatMap((a, i) => (a.role === "rows" ? [{ at: i, name: a.name }] : [])),
+      once: args.flatMap((a, i) => (a.role === "once" ? [{ at: i, name: a.name, f64: a.f64 === true }] : [])),
+      scalars: args.flatMap((a, i) => (a.role === "scalar" ? [{ at: i, name: a.name }] : [])),
+      index: at("index"), count: at("count"), classes: at("classes"), out: at("out"), grad: at("grad"),
+      exports: [exportName(k, true), exportName(k, false)],
+    };
+    layouts.set(k, l);
+  }
+  return l;
 }
 
 export function unknown(what: string, v: never | unknown): never {

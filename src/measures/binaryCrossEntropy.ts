@@ -6,7 +6,7 @@ import {
   weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
-import { type Buffers, type Steps, measure } from "./measure.js";
+import { type Buffers, measure, plan } from "./measure.js";
 
 const OPTIONS = [...COMMON_OPTIONS, "from", "weight", "posWeight"] as const;
 
@@ -70,12 +70,11 @@ export const binaryCrossEntropy = measure<BinaryCrossEntropy>("binaryCrossEntrop
 return {
     f32,
     check: boolOption("check", o.check),
-    *steps(buffers: Buffers): Steps<number | Float32Array | Float64Array> {
+    plan(buffers: Buffers) {
       const values = buffers.rows(n, reduction);
       // Whole rows of `classes` elements, so that each element's column (for posWeight) is its index in the row.
-      yield call("bce", { f32: bceInFloat32(y, x, weight, posWeight), rows: n / classes!, classes: classes!, arrays: { y, x, w: weight, pw: posWeight }, index: null, out: values,
-        scalars: { col0: 0, mode } });
-      return finish(values, n, reduction, logBase, n, out);
+      return plan([call("bce", { f32: bceInFloat32(y, x, weight, posWeight), rows: n / classes!, classes: classes!, arrays: { y, x, w: weight, pw: posWeight }, index: null, out: values,
+        scalars: { col0: 0, mode } })], () => finish(values, n, reduction, logBase, n, out));
     },
   };
 });

@@ -6,7 +6,7 @@ import {
   numberOption, outOption, reductionOption, sameLength, shapeOf, unwrap, weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
-import { type Buffers, type Steps, measure } from "./measure.js";
+import { type Buffers, type Plan, measure, plan } from "./measure.js";
 
 export const OPTIONS = [...COMMON_OPTIONS, "from", "weight", "ignoreIndex", "labelSmoothing", "sampleWeight", "eps"] as const;
 
@@ -85,38 +85,59 @@ export function prepareCrossEntropy(target: unknown, prediction: unknown, option
   };
 }
 
-function* steps(c: CrossEntropyCall, buffers: Buffers): Steps<number | Float32Array | Float64Array> {
+function work(c: CrossEntropyCall, buffers: Buffers): Plan<number | Float32Array | Float64Array> {
   const { rows, classes: K, q, weight: w, sampleWeight: sw, labelSmoothing: ls } = c;
   const f32 = ceInFloat32(c);
   const values = buffers.rows(rows, c.reduction);
-  let denominator = 0;
   if (c.index !== null) {
     // PyTorch: l_r = (1 - e) w[t_r] (-log q[t_r]) + (e/K) sum_k w_k (-log q_k); ignored rows give 0;
     // "mean" divides by sum of w[t_r] over the rows that count (times sampleWeight).
     const t = c.index;
-    yield c.qMode === LOGITS
+    const gather = c.qMode === LOGITS
       ? call("ceIndex", { f32: q instanceof Float32Array, rows, classes: K, arrays: { x: q }, scalars: {}, index: t, out: values })
       : call("nllGather", { f32: q instanceof Float32Array, rows, classes: K, arrays: { q }, scalars: { mode: c.qMode, eps: c.eps }, index: t, out: values });
     const smooth = ls > 0 ? buffers.rows(rows, "mean", 1) : null;
-    if (smooth !== null) yield pairCall(f32, null, q, w, rows, K, PROBS, c.qMode, 0, 1, c.eps, smooth);
-    for (let r = 0; r < rows; r++) {
-      if (t[r] < 0) {
-        values[r] = 0;
-        continue;
-      }
-      const wr = (w === null ? 1 : w[t[r]]) * (sw === null ? 1 : sw[r]);
-      denominator += wr;
-      const nll = wr * values[r];
-      values[r] = smooth === null ? nll : (1 - ls) * nll + (ls / K) * smooth[r] * (sw === null ? 1 : sw[r]);
-    }
-  } else {
-    // Dense targets: l_r = -sum_k w_k ((1 - e) t_k + e/K) log q_k; "mean" divides by the rows
-    // (by the sum of sampleWeight when given).
-    yield pairCall(f32, c.dense, q, w, rows, K, c.pMode, c.qMode, 1 - ls, ls / K, c.eps, values);
-    if (sw !== null) for (let r = 0; r < rows; r++) { values[r] *= sw[r]; denominator += sw[r]; }
-    else denominator = rows;
+    const calls = smooth === null ? [gather] : [gather, pairCall(f32, null, q, w, rows, K, PROBS, c.qMode, 0, 1, c.eps, smooth)];
+    return plan(calls, () => finish(values, rows, c.reduction, c.logBase, weighIndexRows(values, t, w, sw, smooth, ls, K), c.out));
   }
-  return finish(values, rows, c.reduction, c.logBase, denominator, c.out);
+  // Dense targets: l_r = -sum_k w_k ((1 - e) t_k + e/K) log q_k; "mean" divides by the rows
+  // (by the sum of sampleWeight when given).
+  return plan([pairCall(f32, c.dense, q, w, rows, K, c.pMode, c.qMode, 1 - ls, ls / K, c.eps, values)],
+    () => finish(values, rows, c.reduction, c.logBase, weighRows(values, sw), c.out));
+}
+
+/**
+ * Weights per-row values of class-index rows in place (ignored rows: 0; the target's weight times
+ * sampleWeight; label smoothing from the rows' smoothing term), and returns the divisor of "mean":
+ * the sum of weight[t] times sampleWeight over the rows that count. A function of its arguments,
+ * not a closure, so that the loop reads locals.
+ */
+export function weighIndexRows(values: Float64Array, t: Int32Array, w: FloatArray | null, sw: FloatArray | null,
+  smooth: Float64Array | null, ls: number, K: number): number {
+  let denominator = 0;
+  for (let r = 0; r < t.length; r++) {
+    if (t[r] < 0) {
+      values[r] = 0;
+      continue;
+    }
+    const s = sw === null ? 1 : sw[r];
+    const wr = (w === null ? 1 : w[t[r]]) * s;
+    denominator += wr;
+    const nll = wr * values[r];
+    values[r] = smooth === null ? nll : (1 - ls) * nll + (ls / K) * smooth[r] * s;
+  }
+  return denominator;
+}
+
+/** Weights per-row values by sampleWeight in place and returns the divisor of "mean": its sum, or the rows. */
+export function weighRows(values: Float64Array, sw: FloatArray | null): number {
+  if (sw === null) return values.length;
+  let denominator = 0;
+  for (let r = 0; r < values.length; r++) {
+    values[r] *= sw[r];
+    denominator += sw[r];
+  }
+  return denominator;
 }
 
 /** A cross-entropy call of the pair kernel (temperature 1, no normalisation). */
@@ -177,5 +198,5 @@ export interface CrossEntropy {
 
 export const crossEntropy = measure<CrossEntropy>("crossEntropy", (target: IndexInput | FloatInput, prediction: FloatInput, options?: CrossEntropyOptions) => {
   const c = prepareCrossEntropy(target, prediction, options);
-  return { f32: ceInFloat32(c), check: c.check, steps: (b: Buffers) => steps(c, b) };
+  return { f32: ceInFloat32(c), check: c.check, plan: (b: Buffers) => work(c, b) };
 });

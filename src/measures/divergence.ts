@@ -6,7 +6,7 @@ import {
   sameLength, shapeOf, temperatureOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
-import { type Prepared, measure } from "./measure.js";
+import { type Prepared, measure, plan } from "./measure.js";
 
 const OPTIONS = [...COMMON_OPTIONS, "from", "temperature", "normalize"] as const;
 
@@ -28,11 +28,11 @@ function divergence(fn: string, op: PairOp, pIn: FloatInput, qIn: FloatInput, op
   return {
     f32,
     check: boolOption("check", o.check),
-    *steps(buffers) {
+    plan(buffers) {
       const values = buffers.rows(rows, reduction);
-      yield call("pair", { f32, rows, classes, arrays: { p, q, w: null }, index: null, out: values,
-        scalars: { op, pMode: from.p, qMode: from.q, invT: 1 / temperature, normalize: normalize ? 1 : 0, a: 0, b: 0, eps: 0 } });
-      return finish(values, rows, reduction, logBase, rows, out);
+      return plan([call("pair", { f32, rows, classes, arrays: { p, q, w: null }, index: null, out: values,
+        scalars: { op, pMode: from.p, qMode: from.q, invT: 1 / temperature, normalize: normalize ? 1 : 0, a: 0, b: 0, eps: 0 } })],
+        () => finish(values, rows, reduction, logBase, rows, out));
     },
   };
 }

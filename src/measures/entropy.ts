@@ -6,7 +6,7 @@ import {
   shapeOf, temperatureOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
-import { type Buffers, type Steps, measure } from "./measure.js";
+import { type Buffers, measure, plan } from "./measure.js";
 
 const OPTIONS = [...COMMON_OPTIONS, "from", "temperature", "normalize"] as const;
 
@@ -53,11 +53,11 @@ export const entropy = measure<Entropy>("entropy", (p: FloatInput, options?: Ent
   return {
     f32,
     check: boolOption("check", o.check),
-    *steps(buffers: Buffers): Steps<number | Float32Array | Float64Array> {
+    plan(buffers: Buffers) {
       const values = buffers.rows(rows, reduction);
-      yield call("entropy", { f32, rows, classes, arrays: { p: x }, index: null, out: values,
-        scalars: { mode, invT: 1 / temperature, normalize: normalize ? 1 : 0 } });
-      return finish(values, rows, reduction, logBase, rows, out);
+      return plan([call("entropy", { f32, rows, classes, arrays: { p: x }, index: null, out: values,
+        scalars: { mode, invT: 1 / temperature, normalize: normalize ? 1 : 0 } })],
+        () => finish(values, rows, reduction, logBase, rows, out));
     },
   };
 });

@@ -4,7 +4,7 @@
 import { XentError, describe } from "../errors.js";
 import type { Engine } from "../engine/engine.js";
 import { call } from "../kernels/table.js";
-import { type Prepared, type Steps, measure, runSteps } from "./measure.js";
+import { type Plan, type Prepared, measure, plan, runPlan } from "./measure.js";
 import type { FloatArray, FloatInput, IndexInput } from "../types.js";
 import {
   checkAttached, checkOptions, classesOption, floatArray, isFloatArray, isIndexArray, numberOption, unwrap, weightOption,
@@ -193,16 +193,16 @@ export function makeEvaluation(engine: () => Engine) {
      * ```
      */
     update(labels: IndexInput, logits: FloatInput): this {
-      runSteps(this.batch(labels, logits), engine());
+      runPlan(this.batch(labels, logits), engine());
       return this;
     }
 
     /**
-     * The steps of update(), for an engine that runs them (src/measures/measure.ts).
+     * The plan of update(), for an engine that runs it (src/measures/measure.ts).
      *
      * @internal
      */
-    *batch(labels: IndexInput, logits: FloatInput): Steps<void> {
+    batch(labels: IndexInput, logits: FloatInput): Plan<void> {
       checkOrder(labels, logits);
       const x = floatArray("logits", logits);
       const t0 = labelsInput(labels);
@@ -219,8 +219,13 @@ export function makeEvaluation(engine: () => Engine) {
         else throw new XentError("INVALID_INDEX", `labels[${r}] = ${v} is not a class index in [0, ${K}) nor ignoreIndex (${this.ignoreIndex})`);
       }
       const out = new Float64Array(3 * rows);
-      yield call("evaluate", { f32: x instanceof Float32Array, rows, classes: K, arrays: { x }, scalars: {}, index: t, out });
-      const w = this.weight;
+      return plan([call("evaluate", { f32: x instanceof Float32Array, rows, classes: K, arrays: { x }, scalars: {}, index: t, out })],
+        () => this.#add(out, t));
+    }
+
+    /** Adds a batch's per-row results (cross-entropy, entropy, rank; three per row) for labels t. */
+    #add(out: Float64Array, t: Int32Array): void {
+      const w = this.weight, rows = t.length;
       for (let r = 0; r < rows; r++) {
         if (t[r] < 0) continue;
         const ce = out[3 * r], h = out[3 * r + 1];
@@ -433,10 +438,13 @@ export const evaluate = measure<Evaluate>("evaluate", (labels: IndexInput, logit
   return {
     f32: x instanceof Float32Array,
     check: false,
-    *steps() {
+    plan() {
       const ev = new Accumulator(options2);
-      yield* ev.batch(labels, x);
-      return ev.result();
+      const batch = ev.batch(labels, x);
+      return plan(batch.calls, () => {
+        batch.result();
+        return ev.result();
+      });
     },
   };
 });

@@ -4,12 +4,12 @@
 import { XentError, describe } from "../errors.js";
 import { LOGITS, PROBS, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
-import { OPTIONS as CE_OPTIONS, prepareCrossEntropy } from "./crossEntropy.js";
+import { OPTIONS as CE_OPTIONS, prepareCrossEntropy, weighRows } from "./crossEntropy.js";
 import {
   COMMON_OPTIONS, baseOption, binaryTargets, boolOption, checkOptions, floatArray, fromOption, outOption, reductionOption, weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
-import { type Buffers, type Steps, measure } from "./measure.js";
+import { type Buffers, measure, plan } from "./measure.js";
 
 /** Options of {@link focalLoss}: those of crossEntropy but `eps`, and `gamma`, `alpha`. */
 export interface FocalLossOptions extends Omit<CrossEntropyOptions, "eps"> {
@@ -96,30 +96,32 @@ export const focalLoss = measure<FocalLoss>("focalLoss", (target: IndexInput | F
   return {
     f32,
     check: c.check,
-    *steps(buffers: Buffers): Steps<number | Float32Array | Float64Array> {
+    plan(buffers: Buffers) {
       const { rows, index: t } = c;
       const values = buffers.rows(rows, c.reduction);
-      yield call("focal", { f32, rows, classes: K, arrays: { y: c.dense, q: c.q, v }, index: t, out: values,
-        scalars: { qMode: c.qMode, gamma, a: 1 - ls, b: ls / K } });
-      let denominator = 0;
-      if (t !== null) {
-        // As crossEntropy: ignored rows give 0; "mean" divides by the sum of weight[t] (times sampleWeight).
-        for (let r = 0; r < rows; r++) {
-          if (t[r] < 0) continue;
-          const s = sw === null ? 1 : sw[r];
-          values[r] *= s;
-          denominator += (w === null ? 1 : w[t[r]]) * s;
-        }
-      } else if (sw !== null) {
-        for (let r = 0; r < rows; r++) {
-          values[r] *= sw[r];
-          denominator += sw[r];
-        }
-      } else denominator = rows;
-      return finish(values, rows, c.reduction, c.logBase, denominator, c.out);
+      return plan([call("focal", { f32, rows, classes: K, arrays: { y: c.dense, q: c.q, v }, index: t, out: values,
+        scalars: { qMode: c.qMode, gamma, a: 1 - ls, b: ls / K } })],
+        () => finish(values, rows, c.reduction, c.logBase, t === null ? weighRows(values, sw) : weighFocalRows(values, t, w, sw), c.out));
     },
   };
 });
+
+/**
+ * Class-index rows of focal loss: the kernel has weighted each row already (weight is in its
+ * per-class coefficient) and given ignored rows 0; sampleWeight scales each row in place. Returns
+ * the divisor of "mean", as crossEntropy's: the sum of weight[t] times sampleWeight over the rows
+ * that count.
+ */
+function weighFocalRows(values: Float64Array, t: Int32Array, w: FloatArray | null, sw: FloatArray | null): number {
+  let denominator = 0;
+  for (let r = 0; r < t.length; r++) {
+    if (t[r] < 0) continue;
+    const s = sw === null ? 1 : sw[r];
+    values[r] *= s;
+    denominator += (w === null ? 1 : w[t[r]]) * s;
+  }
+  return denominator;
+}
 
 /** The signature of {@link binaryFocalLoss}. */
 export interface BinaryFocalLoss {
@@ -170,11 +172,12 @@ export const binaryFocalLoss = measure<BinaryFocalLoss>("binaryFocalLoss", (targ
   return {
     f32,
     check: boolOption("check", o.check),
-    *steps(buffers: Buffers): Steps<number | Float32Array | Float64Array> {
+    plan(buffers: Buffers) {
       const values = buffers.rows(n, reduction);
-      yield call("binaryFocal", { f32, rows: n, classes: 1, arrays: { y, x }, index: null, out: values, scalars: { mode, gamma, alpha } });
-      if (weight !== null) for (let i = 0; i < n; i++) values[i] *= weight[i];
-      return finish(values, n, reduction, logBase, n, out);
+      return plan([call("binaryFocal", { f32, rows: n, classes: 1, arrays: { y, x }, index: null, out: values, scalars: { mode, gamma, alpha } })], () => {
+        if (weight !== null) weighRows(values, weight);
+        return finish(values, n, reduction, logBase, n, out);
+      });
     },
   };
 });

@@ -9,7 +9,7 @@ import {
   temperatureOption, unwrap,
 } from "./validate.js";
 import { compensatedSum } from "./finish.js";
-import { type Prepared, type Steps, agrees, measure } from "./measure.js";
+import { type Plan, type Prepared, agrees, measure, plan } from "./measure.js";
 
 /** What crossEntropyWithGrad and klDivergenceWithGrad return. */
 export interface WithGrad<G extends FloatArray> {
@@ -43,6 +43,12 @@ function overlap(a: ArrayBufferView, b: ArrayBufferView | null): boolean {
   return b !== null && a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
+/** Each row's loss times its share of the reduced loss (rows that do not count: 0), in place. */
+function shareRows(out: Float64Array, share: Float64Array): Float64Array {
+  for (let r = 0; r < out.length; r++) out[r] = share[r] === 0 ? 0 : out[r] * share[r];
+  return out;
+}
+
 /**
  * The gradient target of a run: the caller's array, or, where it overlaps an input (`grad: logits`,
  * in place, to save memory) or for the reference's run of a check, a fresh one (copied into the
@@ -55,11 +61,11 @@ function gradTarget(grad: FloatArray, inputs: ReadonlyArray<ArrayBufferView | nu
 
 /** A prepared gradient call: loss and every gradient element compared with check: true, the gradient delivered to the caller's array. */
 function prepared<G extends FloatArray>(fn: string, f32: boolean, check: boolean, grad: FloatArray,
-  steps: (second: boolean) => Steps<WithGrad<FloatArray>>): Prepared<WithGrad<G>> {
+  work: (second: boolean) => Plan<WithGrad<FloatArray>>): Prepared<WithGrad<G>> {
   return {
     f32,
     check,
-    steps: (_b, second) => steps(second) as Steps<WithGrad<G>>,
+    plan: (_b, second) => work(second) as Plan<WithGrad<G>>,
     compare(got, want, engine) {
       if (!agrees(got.loss, want.loss, f32)) throw new XentError("ENGINE_MISMATCH", `${fn}: the ${engine} engine's loss is ${got.loss}, the reference's ${want.loss}`);
       // A Float32Array gradient holds float32 numbers whatever the logits (see compareValues).
@@ -124,13 +130,11 @@ export const crossEntropyWithGrad = measure<CrossEntropyWithGrad>("crossEntropyW
   const divisor = (c.reduction === "sum" ? 1 : denominator) * c.logBase;
   const scale = share.map((v) => v / divisor);
   const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
-  return prepared(`crossEntropyWithGrad`, f32, c.check, grad, function* (second) {
+  return prepared("crossEntropyWithGrad", f32, c.check, grad, (second) => {
     const g = gradTarget(grad, [c.q, c.dense, w, sw], second);
     const out = new Float64Array(rows);
-    yield call("ceGrad", { f32, rows, classes: K, arrays: { x: c.q, y: c.dense, w }, index: c.index, out, outIn: scale, grad: g,
-      scalars: { alpha: 1 - e, beta: e / K } });
-    for (let r = 0; r < rows; r++) out[r] = share[r] === 0 ? 0 : out[r] * share[r];
-    return { loss: compensatedSum(out, rows) / divisor, grad: g };
+    return plan([call("ceGrad", { f32, rows, classes: K, arrays: { x: c.q, y: c.dense, w }, index: c.index, out, outIn: scale, grad: g,
+      scalars: { alpha: 1 - e, beta: e / K } })], () => ({ loss: compensatedSum(shareRows(out, share), rows) / divisor, grad: g }));
   });
 });
 
@@ -180,10 +184,10 @@ export const klDivergenceWithGrad = measure<KlDivergenceWithGrad>("klDivergenceW
   const grad = gradArray(o.grad, y);
   const scale = new Float64Array(rows).fill(1 / divisor);
   const f32 = x instanceof Float32Array && y instanceof Float32Array;
-  return prepared("klDivergenceWithGrad", f32, boolOption("check", o.check), grad, function* (second) {
+  return prepared("klDivergenceWithGrad", f32, boolOption("check", o.check), grad, (second) => {
     const g = gradTarget(grad, [x, y], second);
     const out = new Float64Array(rows);
-    yield call("klGrad", { f32, rows, classes, arrays: { x, y }, index: null, out, outIn: scale, grad: g, scalars: { invT } });
-    return { loss: compensatedSum(out, rows) / divisor, grad: g };
+    return plan([call("klGrad", { f32, rows, classes, arrays: { x, y }, index: null, out, outIn: scale, grad: g, scalars: { invT } })],
+      () => ({ loss: compensatedSum(out, rows) / divisor, grad: g }));
   });
 });

@@ -1,8 +1,8 @@
-// How a measure runs on an engine. A measure validates its arguments once (`prepare`), then its
-// `steps` yield kernel calls (src/kernels/table.ts) and return the result after weighting and
-// reducing the rows. The same steps run on a synchronous engine (`runSync`) and on an
-// asynchronous one, the pool (`runAsync`), so a measure is written once for both, with no record
-// and replay: the driver runs each yielded call on its engine and resumes the steps.
+// How a measure runs on an engine. A measure validates its arguments once (`prepare`), then plans
+// its work: the kernel calls (src/kernels/table.ts) and how the result follows from their per-row
+// values (weighting and reducing). The same plan runs on a synchronous engine (`runSync`) and on
+// an asynchronous one, the pool (`runAsync`), so a measure is written once for both, with no
+// record and replay: the driver runs the calls on its engine, then asks the plan for the result.
 import { XentError } from "../errors.js";
 import type { Call } from "../kernels/table.js";
 import type { AsyncEngine, Engine } from "../engine/engine.js";
@@ -14,7 +14,15 @@ export interface Buffers {
   rows(n: number, reduction: Reduction, slot?: 0 | 1): Float64Array;
 }
 
-export type Steps<R> = Generator<Call, R, void>;
+/** A measure's work: kernel calls, then the result from their per-row values. */
+export interface Plan<R> {
+  readonly calls: readonly Call[];
+  result(): R;
+}
+
+export function plan<R>(calls: readonly Call[], result: () => R): Plan<R> {
+  return { calls, result };
+}
 
 /** A validated call of a measure, ready to run on any engine, as many times as needed. */
 export interface Prepared<R> {
@@ -23,7 +31,7 @@ export interface Prepared<R> {
   /** check: true: compute on the reference too and compare. */
   readonly check: boolean;
   /** `second`: the reference's run of a check, which must leave the caller's arrays alone. */
-  steps(buffers: Buffers, second: boolean): Steps<R>;
+  plan(buffers: Buffers, second: boolean): Plan<R>;
   /** Compares the engine's result with the reference's (default: values within the contract). */
   compare?(got: R, want: R, engine: string): void;
   /** The result handed to the caller, once the runs are done. */
@@ -70,20 +78,18 @@ const reused: Buffers = {
 /** Buffers of runs that may interleave with others (awaiting an engine): always fresh. */
 const fresh: Buffers = { rows: (n) => new Float64Array(n) };
 
-/** Runs steps on a synchronous engine. */
-export function runSteps<R>(steps: Steps<R>, engine: Engine): R {
-  for (let s = steps.next(); ; s = steps.next()) {
-    if (s.done) return s.value;
-    engine.run(s.value);
-  }
+/** Runs a plan on a synchronous engine. */
+export function runPlan<R>(p: Plan<R>, engine: Engine): R {
+  for (let i = 0; i < p.calls.length; i++) engine.run(p.calls[i]);
+  return p.result();
 }
 
 /** Runs a prepared call on a synchronous engine (and, with check, on the reference). */
 export function runSync<R>(fn: string, p: Prepared<R>, engine: Engine, reference: Engine): R {
-  const got = runSteps(p.steps(reused, false), engine);
+  const got = runPlan(p.plan(reused, false), engine);
   if (p.check && engine !== reference) {
     const keep = snapshot(got);
-    (p.compare ?? compareValues(fn, p.f32))(keep, runSteps(p.steps(fresh, true), reference), engine.name);
+    (p.compare ?? compareValues(fn, p.f32))(keep, runPlan(p.plan(fresh, true), reference), engine.name);
     restore(got, keep);
   }
   return p.finish ? p.finish(got) : got;
@@ -91,16 +97,10 @@ export function runSync<R>(fn: string, p: Prepared<R>, engine: Engine, reference
 
 /** Runs a prepared call on an asynchronous engine; the reference of a check runs on this thread. */
 export async function runAsync<R>(fn: string, p: Prepared<R>, engine: AsyncEngine, reference: Engine): Promise<R> {
-  const steps = p.steps(fresh, false);
-  let got: R;
-  for (let s = steps.next(); ; s = steps.next()) {
-    if (s.done) {
-      got = s.value;
-      break;
-    }
-    await engine.run(s.value);
-  }
-  if (p.check) (p.compare ?? compareValues(fn, p.f32))(got, runSteps(p.steps(fresh, true), reference), engine.name);
+  const work = p.plan(fresh, false);
+  for (const c of work.calls) await engine.run(c);
+  const got = work.result();
+  if (p.check) (p.compare ?? compareValues(fn, p.f32))(got, runPlan(p.plan(fresh, true), reference), engine.name);
   return p.finish ? p.finish(got) : got;
 }
 

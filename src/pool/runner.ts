@@ -18,7 +18,7 @@
 import { XentError } from "../errors.js";
 import { Memory } from "../engine/memory.js";
 import { Chunks, type CopyStats, type Limits } from "../engine/chunker.js";
-import { type Addresses, type Arg, type Call, KERNEL_EXPORTS, MAX_ARGS, exportName, kernelArgs } from "../kernels/table.js";
+import { type Call, KERNEL_EXPORTS, MAX_ARGS } from "../kernels/table.js";
 import { ARGS_AT, JOB_BYTES, STRIDES_AT, WORKER_BYTES } from "./worker-source.js";
 import type { Thread } from "./load.js";
 
@@ -157,21 +157,22 @@ export class Runner {
     if (call.rows === 0) return;
     const chunks = new Chunks(call, this.mem, POOL_LIMITS, 2, Infinity, poolStats);
     chunks.begin(this.#reserve(chunks.stageBytes));
-    const kernel = KERNELS.indexOf(exportName(k, call.f32));
+    const kernel = KERNELS.indexOf(chunks.exportName);
     this.#begin();
     try {
-      let pending: { done: Promise<void>; k: number; at: Addresses } | null = null;
+      let pending: { done: Promise<void>; k: number } | null = null;
       for (let i = 0; i < chunks.count; i++) {
         // Stage chunk i (while the workers compute chunk i - 1 from the other set).
-        const at = chunks.stage(i);
+        chunks.stage(i);
+        const args = chunks.args.slice();
         if (pending !== null) {
           await pending.done;
-          chunks.collect(pending.k, pending.at);
+          chunks.collect(pending.k);
         }
-        pending = { done: this.#dispatch(call, kernel, at, chunks, chunks.rows(i)), k: i, at };
+        pending = { done: this.#dispatch(kernel, args, chunks, chunks.rows(i)), k: i };
       }
       await pending!.done;
-      chunks.collect(pending!.k, pending!.at);
+      chunks.collect(pending!.k);
     } finally {
       this.#end();
     }
@@ -184,19 +185,10 @@ export class Runner {
    * again once the others are done (each row's results depend on that row alone, so redoing rows
    * changes nothing but the time).
    */
-  async #dispatch(call: Call, kernel: number, at: Addresses, chunks: Chunks, n: number): Promise<void> {
-    // The arguments for row 0 and how each moves per row, from the roles in the kernel table.
-    const args = kernelArgs(call, at, 1);
-    const moves = (call.kernel.args as readonly Arg[]).map((a, j) => {
-      switch (a.role) {
-        case "rows": return args[j] === 0 ? 0 : chunks.rowBytes;
-        case "index": return args[j] === 0 ? 0 : 4;
-        case "out": return chunks.perRow * 8;
-        case "grad": return chunks.rowBytes;
-        default: return 0;
-      }
-    });
-    const count = (call.kernel.args as readonly Arg[]).findIndex((a) => a.role === "count");
+  async #dispatch(kernel: number, args: number[], chunks: Chunks, n: number): Promise<void> {
+    // The arguments for row 0 of the chunk and how each moves per row (the kernel's layout).
+    const moves = chunks.strides();
+    const count = chunks.countAt;
     const scale = chunks.countFor(1); // 1, or elements per row (per-element kernels)
     const live: number[] = [];
     this.#dead.forEach((d, i) => { if (!d) live.push(i); });

@@ -3,8 +3,15 @@ import { playwright } from "@vitest/browser-playwright";
 import { fileURLToPath } from "node:url";
 
 /** The flags Chromium needs here (root, no network, no GPU); Playwright adds --headless. */
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export default defineConfig({
   test: {

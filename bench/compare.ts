@@ -28,7 +28,17 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
-  copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -48,7 +58,10 @@ function git(args: string[], cwd = REPO): string {
 /** The working tree's commit and whether its sources differ from it (dist/ and wasm/ are built from the working tree). */
 export function workingTree(): { commit: string; dirty: boolean } {
   try {
-    return { commit: git(["rev-parse", "--short=10", "HEAD"]), dirty: git(["status", "--porcelain", "--", "src", "assembly", "asconfig.json", "scripts"]) !== "" };
+    return {
+      commit: git(["rev-parse", "--short=10", "HEAD"]),
+      dirty: git(["status", "--porcelain", "--", "src", "assembly", "asconfig.json", "scripts"]) !== "",
+    };
   } catch {
     return { commit: "?", dirty: true };
   }
@@ -89,7 +102,11 @@ export function resolveBase(arg: string): Base {
   }
   if (existsSync(root)) {
     // A build that did not finish: start again from a clean checkout.
-    try { git(["worktree", "remove", "--force", root]); } catch { /* not a worktree any more */ }
+    try {
+      git(["worktree", "remove", "--force", root]);
+    } catch {
+      /* not a worktree any more */
+    }
     rmSync(root, { recursive: true, force: true });
     git(["worktree", "prune"]);
   }
@@ -97,11 +114,15 @@ export function resolveBase(arg: string): Base {
   git(["worktree", "add", "--detach", root, sha]);
   // --ignore-scripts: the build below is the only script needed (the root's prepare would run it
   // twice; dependencies' install scripts fetch browsers and binaries the build does not use).
-  for (const args of [["ci", "--ignore-scripts", "--no-audit", "--no-fund"], ["run", "build"]]) {
+  for (const args of [
+    ["ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+    ["run", "build"],
+  ]) {
     const r = spawnSync("npm", args, { cwd: root, stdio: ["ignore", 2, 2] }); // npm's output on stderr
-    if (r.status !== 0) throw new Error(`npm ${args.join(" ")} failed in ${root} (exit ${r.status}); the worktree is left there to look at`);
+    if (r.status !== 0)
+      throw new Error(`npm ${args.join(" ")} failed in ${root} (exit ${r.status}); the worktree is left there to look at`);
   }
-  writeFileSync(marker, sha + "\n");
+  writeFileSync(marker, `${sha}\n`);
   log(`commit ${sha.slice(0, 10)} built (git worktree remove --force ${root} removes it)`);
   return base;
 }
@@ -123,12 +144,16 @@ export function tempDir(tag: string): string {
 function fingerprint(root: string): string {
   const files = [
     ...(readdirSync(join(root, "dist"), { recursive: true }) as string[]).map((f) => join("dist", f)),
-    ...readdirSync(join(root, "wasm")).filter((f) => f.endsWith(".wasm")).map((f) => join("wasm", f)),
+    ...readdirSync(join(root, "wasm"))
+      .filter((f) => f.endsWith(".wasm"))
+      .map((f) => join("wasm", f)),
   ].sort();
-  return files.map((f) => {
-    const s = statSync(join(root, f));
-    return `${f} ${s.size} ${s.mtimeMs}`;
-  }).join("\n");
+  return files
+    .map((f) => {
+      const s = statSync(join(root, f));
+      return `${f} ${s.size} ${s.mtimeMs}`;
+    })
+    .join("\n");
 }
 
 /** Copies a build's dist/ and wasm/*.wasm into a fresh temporary directory: a module instance of its own. */
@@ -139,7 +164,7 @@ function snapshot(root: string, tag: string): string {
   mkdirSync(join(dir, "wasm"));
   for (const f of readdirSync(join(root, "wasm"))) if (f.endsWith(".wasm")) copyFileSync(join(root, "wasm", f), join(dir, "wasm", f));
   // dist/ is ES modules: Node reads that from the nearest package.json.
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "xent-snapshot", private: true, type: "module" }) + "\n");
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name: "xent-snapshot", private: true, type: "module" })}\n`);
   if (fingerprint(root) !== before) throw new Error(`${root} changed while it was copied (a build running?)`);
   return dir;
 }
@@ -173,10 +198,16 @@ export async function loadBuild(root: string, tag: string, backends: readonly Ba
         const dir = i === 0 ? first : snapshot(first, `${tag}-${backend}`);
         const api = (await import(pathToFileURL(join(dir, "dist/index.js")).href)) as Xent;
         const info = await api.init({ backend });
-        if (info.backend !== backend) throw new Error(`${tag}: init() gave the ${info.backend} engine, not ${backend} (${info.reason ?? "no reason given"})`);
+        if (info.backend !== backend)
+          throw new Error(`${tag}: init() gave the ${info.backend} engine, not ${backend} (${info.reason ?? "no reason given"})`);
         const file = backend === "wasm-simd" ? "xent.simd.wasm" : "xent.wasm";
         const bytes = readFileSync(join(dir, "wasm", file));
-        out.push({ api, dir, info, module: { file, sha256: createHash("sha256").update(bytes).digest("hex").slice(0, 12), bytes: bytes.length } });
+        out.push({
+          api,
+          dir,
+          info,
+          module: { file, sha256: createHash("sha256").update(bytes).digest("hex").slice(0, 12), bytes: bytes.length },
+        });
       }
       return out;
     } catch (e) {
@@ -209,7 +240,15 @@ const OP_TEXT: Record<Op, string> = {
 };
 type F = Float32Array | Float64Array;
 
-interface Data { op: Op; precision: Precision; rows: number; classes: number; labels?: Int32Array; a: F; b?: F }
+interface Data {
+  op: Op;
+  precision: Precision;
+  rows: number;
+  classes: number;
+  labels?: Int32Array;
+  a: F;
+  b?: F;
+}
 
 /** The inputs of bench:peers (same generators and seeds, bench/peers/run.ts); OP2c shares OP2's teacher. */
 function data(w: string, op: Op, precision: Precision): Data {
@@ -234,9 +273,13 @@ function prepare(x: Xent, d: Data, mode: Mode): { run: () => number; dispose: ()
   const { classes } = d;
   const call = (labels: Int32Array | undefined, a: F, b: F | undefined): number => {
     switch (d.op) {
-      case "OP1": return x.crossEntropy(labels!, a, { classes }) as number;
-      case "OP2": case "OP2c": return x.klDivergence(a, b!, { from: "logits", classes }) as number;
-      case "OP3": return x.crossEntropy(a, b!, { from: "probs", classes }) as number;
+      case "OP1":
+        return x.crossEntropy(labels!, a, { classes }) as number;
+      case "OP2":
+      case "OP2c":
+        return x.klDivergence(a, b!, { from: "logits", classes }) as number;
+      case "OP3":
+        return x.crossEntropy(a, b!, { from: "probs", classes }) as number;
     }
   };
   if (mode === "copy") return { run: () => call(d.labels, d.a, d.b), dispose: () => {} };
@@ -251,24 +294,38 @@ function prepare(x: Xent, d: Data, mode: Mode): { run: () => number; dispose: ()
   // .view is re-taken per call (it is cached; a new one only after the memory grew).
   return {
     run: () => call(L?.view, A.view, B?.view),
-    dispose: () => { A.free(); B?.free(); L?.free(); },
+    dispose: () => {
+      A.free();
+      B?.free();
+      L?.free();
+    },
   };
 }
 
 interface CellResult {
-  workload: string; rows: number; classes: number; op: Op; precision: Precision; mode: Mode;
+  workload: string;
+  rows: number;
+  classes: number;
+  op: Op;
+  precision: Precision;
+  mode: Mode;
   repsPerBatch: number;
   /** Seconds per call, one per round. */
-  oldSec: number[]; newSec: number[];
-  oldMedianSec: number; newMedianSec: number;
-  oldMelemPerSec: number; newMelemPerSec: number;
+  oldSec: number[];
+  newSec: number[];
+  oldMedianSec: number;
+  newMedianSec: number;
+  oldMelemPerSec: number;
+  newMelemPerSec: number;
   /** Throughput new / old: the median over rounds of old / new time within the round (above 1: the new build is faster). */
   ratio: number;
   /** old / new time within each round. */
   roundRatios: number[];
   /** Throughput new / old from the two medians. */
   ratioOfMedians: number;
-  oldValue: number; newValue: number; sameValue: boolean;
+  oldValue: number;
+  newValue: number;
+  sameValue: boolean;
 }
 
 let sink = 0;
@@ -284,9 +341,11 @@ function timeBatch(f: () => number, reps: number): number {
 
 function measureCell(oldX: Xent, newX: Xent, w: string, op: Op, p: Precision, mode: Mode, rounds: number, batchMs: number): CellResult {
   const d = data(w, op, p);
-  const o = prepare(oldX, d, mode), n = prepare(newX, d, mode);
+  const o = prepare(oldX, d, mode),
+    n = prepare(newX, d, mode);
   try {
-    const oldValue = o.run(), newValue = n.run();
+    const oldValue = o.run(),
+      newValue = n.run();
     // Calibration: double the repetitions until a batch lasts 10 ms, on each side.
     const perCall = (f: () => number) => {
       for (let reps = 1; ; reps *= 2) {
@@ -298,7 +357,8 @@ function measureCell(oldX: Xent, newX: Xent, w: string, op: Op, p: Precision, mo
     const reps = Math.max(1, Math.round(batchMs / 1000 / estimate));
     timeBatch(o.run, reps); // untimed: tier-up
     timeBatch(n.run, reps);
-    const oldSec: number[] = [], newSec: number[] = [];
+    const oldSec: number[] = [],
+      newSec: number[] = [];
     for (let r = 0; r < rounds; r++) {
       if (r % 2 === 0) {
         oldSec.push(timeBatch(o.run, reps));
@@ -308,13 +368,29 @@ function measureCell(oldX: Xent, newX: Xent, w: string, op: Op, p: Precision, mo
         oldSec.push(timeBatch(o.run, reps));
       }
     }
-    const om = median(oldSec), nm = median(newSec), elems = d.rows * d.classes;
+    const om = median(oldSec),
+      nm = median(newSec),
+      elems = d.rows * d.classes;
     return {
-      workload: w, rows: d.rows, classes: d.classes, op, precision: p, mode, repsPerBatch: reps,
-      oldSec, newSec, oldMedianSec: om, newMedianSec: nm,
-      oldMelemPerSec: elems / om / 1e6, newMelemPerSec: elems / nm / 1e6,
-      ratio: median(oldSec.map((t, i) => t / newSec[i])), roundRatios: oldSec.map((t, i) => t / newSec[i]), ratioOfMedians: om / nm,
-      oldValue, newValue, sameValue: Object.is(oldValue, newValue),
+      workload: w,
+      rows: d.rows,
+      classes: d.classes,
+      op,
+      precision: p,
+      mode,
+      repsPerBatch: reps,
+      oldSec,
+      newSec,
+      oldMedianSec: om,
+      newMedianSec: nm,
+      oldMelemPerSec: elems / om / 1e6,
+      newMelemPerSec: elems / nm / 1e6,
+      ratio: median(oldSec.map((t, i) => t / newSec[i])),
+      roundRatios: oldSec.map((t, i) => t / newSec[i]),
+      ratioOfMedians: om / nm,
+      oldValue,
+      newValue,
+      sameValue: Object.is(oldValue, newValue),
     };
   } finally {
     o.dispose();
@@ -324,22 +400,35 @@ function measureCell(oldX: Xent, newX: Xent, w: string, op: Op, p: Precision, mo
 
 function markdown(cells: CellResult[], head: string[]): string {
   const f = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(3));
-  const out = [...head, "",
+  const out = [
+    ...head,
+    "",
     "| workload | op | dtype | inputs | old Melem/s | new Melem/s | new/old | rounds | of the medians | same value |",
-    "| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- |"];
+    "| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- |",
+  ];
   for (const c of cells) {
     const rr = [...c.roundRatios].sort((a, b) => a - b);
-    out.push(`| ${c.workload} ${c.rows} x ${c.classes} | ${c.op} | ${c.precision} | ${c.mode} | ${f(c.oldMelemPerSec)} | ${f(c.newMelemPerSec)} | ` +
-      `**${c.ratio.toFixed(3)}** | ${rr[0].toFixed(2)}-${rr[rr.length - 1].toFixed(2)} | ${c.ratioOfMedians.toFixed(3)} | ${c.sameValue ? "yes" : `NO: ${c.oldValue} / ${c.newValue}`} |`);
+    out.push(
+      `| ${c.workload} ${c.rows} x ${c.classes} | ${c.op} | ${c.precision} | ${c.mode} | ${f(c.oldMelemPerSec)} | ${f(c.newMelemPerSec)} | ` +
+        `**${c.ratio.toFixed(3)}** | ${rr[0].toFixed(2)}-${rr[rr.length - 1].toFixed(2)} | ${c.ratioOfMedians.toFixed(3)} | ${c.sameValue ? "yes" : `NO: ${c.oldValue} / ${c.newValue}`} |`,
+    );
   }
   const g = Math.exp(cells.reduce((s, c) => s + Math.log(c.ratio), 0) / cells.length);
-  const lo = Math.min(...cells.map((c) => c.ratio)), hi = Math.max(...cells.map((c) => c.ratio));
-  out.push("", `Melem/s: medians over rounds. new/old: throughput of the new build over the old one (above 1: new faster), the median ` +
-    `over rounds of the old/new time of the round's two batches; rounds: their range (a busy machine shows as a wide range); ` +
-    `of the medians: the ratio of the Melem/s columns. Over ${cells.length} cells: new/old geometric mean ${g.toFixed(3)}, range ${lo.toFixed(3)}-${hi.toFixed(3)}.`);
+  const lo = Math.min(...cells.map((c) => c.ratio)),
+    hi = Math.max(...cells.map((c) => c.ratio));
+  out.push(
+    "",
+    `Melem/s: medians over rounds. new/old: throughput of the new build over the old one (above 1: new faster), the median ` +
+      `over rounds of the old/new time of the round's two batches; rounds: their range (a busy machine shows as a wide range); ` +
+      `of the medians: the ratio of the Melem/s columns. Over ${cells.length} cells: new/old geometric mean ${g.toFixed(3)}, range ${lo.toFixed(3)}-${hi.toFixed(3)}.`,
+  );
   const differ = cells.filter((c) => !c.sameValue).length;
-  out.push(differ === 0 ? "Every cell gave the same value on both builds (Object.is)." : `**${differ} cells gave different values on the two builds.**`);
-  return out.join("\n") + "\n";
+  out.push(
+    differ === 0
+      ? "Every cell gave the same value on both builds (Object.is)."
+      : `**${differ} cells gave different values on the two builds.**`,
+  );
+  return `${out.join("\n")}\n`;
 }
 
 async function main(): Promise<void> {
@@ -364,8 +453,12 @@ async function main(): Promise<void> {
   const save = flag("--save");
   const withF64 = flag("--f64");
   const newArg = take("--new");
-  if (baseArg === undefined) throw new Error("usage: npx tsx bench/compare.ts --base <dir-or-commit> [W1..W4] [OP1 OP2 OP2c OP3] [f32 f64] [copy zero-copy] [--f64] [--rounds N] [--batch-ms MS] [--json FILE] [--save] [--new DIR-OR-COMMIT]");
-  if (!Number.isInteger(rounds) || rounds < 5) throw new Error("--rounds: an integer, at least 5 (medians of fewer rounds move with the machine's load)");
+  if (baseArg === undefined)
+    throw new Error(
+      "usage: npx tsx bench/compare.ts --base <dir-or-commit> [W1..W4] [OP1 OP2 OP2c OP3] [f32 f64] [copy zero-copy] [--f64] [--rounds N] [--batch-ms MS] [--json FILE] [--save] [--new DIR-OR-COMMIT]",
+    );
+  if (!Number.isInteger(rounds) || rounds < 5)
+    throw new Error("--rounds: an integer, at least 5 (medians of fewer rounds move with the machine's load)");
   if (!(batchMs >= 10)) throw new Error("--batch-ms: at least 10");
   const want = { W: new Set<string>(), OP: new Set<string>(), P: new Set<string>(), M: new Set<string>() };
   for (const a of argv) {
@@ -374,7 +467,10 @@ async function main(): Promise<void> {
     else if (OPS.some((o) => o.toUpperCase() === u)) want.OP.add(OPS.find((o) => o.toUpperCase() === u)!);
     else if (a === "f32" || a === "f64") want.P.add(a);
     else if (a === "copy" || a === "zero-copy") want.M.add(a);
-    else throw new Error(`unknown argument ${a} (workloads W1..W4, ops OP1 OP2 OP2c OP3, f32 / f64, copy / zero-copy, --f64, --rounds, --batch-ms, --json, --save, --new)`);
+    else
+      throw new Error(
+        `unknown argument ${a} (workloads W1..W4, ops OP1 OP2 OP2c OP3, f32 / f64, copy / zero-copy, --f64, --rounds, --batch-ms, --json, --save, --new)`,
+      );
   }
   const workloads = Object.keys(WORKLOADS).filter((w) => want.W.size === 0 || want.W.has(w));
   const ops = OPS.filter((o) => want.OP.size === 0 || want.OP.has(o));
@@ -397,7 +493,9 @@ async function main(): Promise<void> {
         for (const m of modes) {
           const c = measureCell(oldB.api, newB.api, w, op, p, m, rounds, batchMs);
           cells.push(c);
-          log(`[${cells.length}/${total}] ${w} ${op} ${p} ${m}: old ${c.oldMelemPerSec.toFixed(0)}, new ${c.newMelemPerSec.toFixed(0)} Melem/s, new/old ${c.ratio.toFixed(3)}`);
+          log(
+            `[${cells.length}/${total}] ${w} ${op} ${p} ${m}: old ${c.oldMelemPerSec.toFixed(0)}, new ${c.newMelemPerSec.toFixed(0)} Melem/s, new/old ${c.ratio.toFixed(3)}`,
+          );
         }
       }
     }
@@ -417,12 +515,21 @@ async function main(): Promise<void> {
   const md = markdown(cells, head);
   process.stdout.write(md);
   const json = {
-    date: started.toISOString(), command: `npx tsx bench/compare.ts ${process.argv.slice(2).join(" ")}`,
-    node: process.version, v8: process.versions.v8, cpu: cpus()[0]?.model, cores: cpus().length, loadStart, loadEnd,
+    date: started.toISOString(),
+    command: `npx tsx bench/compare.ts ${process.argv.slice(2).join(" ")}`,
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    loadStart,
+    loadEnd,
     old: { base: base.label, commit: base.commit, engine: oldB.info, module: oldB.module },
-    new: newBase === null ? { commit: tree.commit, dirty: tree.dirty, engine: newB.info, module: newB.module }
-      : { base: newBase.label, commit: newBase.commit, engine: newB.info, module: newB.module },
-    settings: { rounds, batchMs, workloads, ops, precisions, modes }, cells,
+    new:
+      newBase === null
+        ? { commit: tree.commit, dirty: tree.dirty, engine: newB.info, module: newB.module }
+        : { base: newBase.label, commit: newBase.commit, engine: newB.info, module: newB.module },
+    settings: { rounds, batchMs, workloads, ops, precisions, modes },
+    cells,
   };
   const files: string[] = [];
   if (jsonFile !== undefined) files.push(resolve(jsonFile));
@@ -431,7 +538,7 @@ async function main(): Promise<void> {
     files.push(join(REPO, "bench/results/compare.json"));
     writeFileSync(join(REPO, "bench/results/compare.md"), md);
   }
-  for (const f of files) writeFileSync(f, JSON.stringify(json, null, 2) + "\n");
+  for (const f of files) writeFileSync(f, `${JSON.stringify(json, null, 2)}\n`);
   if (files.length > 0) log(`written: ${[...files, ...(save ? [join(REPO, "bench/results/compare.md")] : [])].join(", ")}`);
 }
 

@@ -40,16 +40,25 @@ const load0 = loadavg();
 await init();
 type PoolKey = "1" | "2" | "2w";
 const pools: Record<PoolKey, Pool> = {
-  "1": await createPool({ threads: 1 }), "2": await createPool({ threads: 2 }), "2w": await createPool({ threads: 2, useCallingThread: false }),
+  "1": await createPool({ threads: 1 }),
+  "2": await createPool({ threads: 2 }),
+  "2w": await createPool({ threads: 2, useCallingThread: false }),
 };
-for (const p of Object.values(pools)) if (p.info.threads < 1 || p.backend !== "wasm-simd-threads") throw new Error(`no threads here: ${p.info.reason}`);
-console.log(`node ${process.version}, ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores, load average ${load0.map((l) => l.toFixed(2)).join(" ")}`);
+for (const p of Object.values(pools))
+  if (p.info.threads < 1 || p.backend !== "wasm-simd-threads") throw new Error(`no threads here: ${p.info.reason}`);
+console.log(
+  `node ${process.version}, ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores, load average ${load0.map((l) => l.toFixed(2)).join(" ")}`,
+);
 
 // The probe: parallel efficiency of two workers on pure JavaScript (no memory traffic, no xent).
 const PROBE = `const { parentPort } = require("node:worker_threads");
 parentPort.on("message", (n) => { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i); parentPort.postMessage(s); });`;
 const probeWorkers = [new Worker(PROBE, { eval: true }), new Worker(PROBE, { eval: true })];
-const probeRun = (w: Worker, n: number) => new Promise((r) => { w.once("message", r); w.postMessage(n); });
+const probeRun = (w: Worker, n: number) =>
+  new Promise((r) => {
+    w.once("message", r);
+    w.postMessage(n);
+  });
 async function probe(): Promise<number> {
   const n = 2e7; // about 50 ms on one core
   await Promise.all(probeWorkers.map((w) => probeRun(w, 1e5)));
@@ -83,7 +92,11 @@ const simdModule = new WebAssembly.Module(readFileSync(new URL("../wasm/xent.sim
 async function kernelProbe(op: string, rows: number, classes: number): Promise<number> {
   const half = Math.max(1, rows >> 1);
   const ws = [0, 1].map(() => new Worker(KERNEL_PROBE, { eval: true, workerData: { module: simdModule, rows: half, classes, op } }));
-  const go = (w: Worker, k: number) => new Promise((r) => { w.once("message", r); w.postMessage(k); });
+  const go = (w: Worker, k: number) =>
+    new Promise((r) => {
+      w.once("message", r);
+      w.postMessage(k);
+    });
   const k = Math.max(4, Math.round(40e6 / (half * classes * (op === "OP1" ? 1 : 8)))); // ~40-80 ms
   await Promise.all(ws.map((w) => go(w, 2)));
   const ratios: number[] = [];
@@ -100,7 +113,8 @@ async function kernelProbe(op: string, rows: number, classes: number): Promise<n
 }
 
 const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y), m = s.length >> 1;
+  const s = [...a].sort((x, y) => x - y),
+    m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
@@ -110,24 +124,29 @@ const results: Record<string, unknown>[] = [];
 for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
   if (onlyW.length > 0 && !onlyW.includes(w)) continue;
   const u = rng(rows + classes);
-  const x = logits(u, rows * classes, Float32Array), y = logits(u, rows * classes, Float32Array);
+  const x = logits(u, rows * classes, Float32Array),
+    y = logits(u, rows * classes, Float32Array);
   const t = labels(u, rows, classes);
   // The same data in the engine's memory and in each pool's shared memory.
   const place = (alloc: (n: number) => WasmArray<Float32Array>) => {
-    const X = alloc(x.length), Y = alloc(y.length);
+    const X = alloc(x.length),
+      Y = alloc(y.length);
     X.view.set(x);
     Y.view.set(y);
     return { X, Y };
   };
   const mem = {
     engine: place((n) => allocate(Float32Array, n)),
-    "1": place((n) => pools["1"].allocate(Float32Array, n)), "2": place((n) => pools["2"].allocate(Float32Array, n)), "2w": place((n) => pools["2w"].allocate(Float32Array, n)),
+    "1": place((n) => pools["1"].allocate(Float32Array, n)),
+    "2": place((n) => pools["2"].allocate(Float32Array, n)),
+    "2w": place((n) => pools["2w"].allocate(Float32Array, n)),
   };
   for (const op of OPS) {
     if (onlyOp.length > 0 && !onlyOp.includes(op)) continue;
     const o = op === "OP1" ? { classes } : { classes, from: "logits" as const };
     const sync = op === "OP1" ? () => crossEntropy(t, mem.engine.X.view, o) : () => klDivergence(mem.engine.X.view, mem.engine.Y.view, o);
-    const viaPool = (n: PoolKey) => (op === "OP1" ? () => pools[n].crossEntropy(t, mem[n].X, o) : () => pools[n].klDivergence(mem[n].X, mem[n].Y, o));
+    const viaPool = (n: PoolKey) =>
+      op === "OP1" ? () => pools[n].crossEntropy(t, mem[n].X, o) : () => pools[n].klDivergence(mem[n].X, mem[n].Y, o);
     // Same bits on every path before anything is timed.
     const want = sync();
     for (const n of ["1", "2", "2w"] as const) {
@@ -148,7 +167,15 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
       const order = r % 2 === 0 ? cases : [...cases].reverse();
       const summary = await b.suite(
         `${op} ${w} (${rows} x ${classes}, float32, zero-copy), run ${r + 1}/${repeat}`,
-        ...order.map((c) => (c.name.startsWith("pool") ? b.add(c.name, async () => { await c.run(); }) : b.add(c.name, () => { c.run(); }))),
+        ...order.map((c) =>
+          c.name.startsWith("pool")
+            ? b.add(c.name, async () => {
+                await c.run();
+              })
+            : b.add(c.name, () => {
+                c.run();
+              }),
+        ),
         b.configure({ cases: { minSamples: 10, maxTime } }),
       );
       for (const res of summary.results) times[res.name].push(res.details.median);
@@ -158,12 +185,17 @@ for (const [w, [rows, classes]] of Object.entries(WORKLOADS)) {
     const vsEngine = med["engine, 1 thread"] / med["pool, 2 threads"];
     const workersVsEngine = med["engine, 1 thread"] / med["pool, 2 workers"];
     const vsPool1 = med["pool, 1 thread"] / med["pool, 2 threads"];
-    console.log(`${op} ${w}: engine ${ms("engine, 1 thread")}, pool-1 ${ms("pool, 1 thread")}, pool-2 ${ms("pool, 2 threads")}, ` +
-      `pool 2 workers ${ms("pool, 2 workers")}; 2 threads over 1: ${vsEngine.toFixed(2)}x (engine), ${vsPool1.toFixed(2)}x (pool of 1); ` +
-      `2 workers over the engine ${workersVsEngine.toFixed(2)}x; the kernel alone on 2 cores ${ceiling.toFixed(2)}x; ` +
-      `probe (two cores free = 2.0) ${probes.map((p) => p.toFixed(2)).join(" ")}`);
+    console.log(
+      `${op} ${w}: engine ${ms("engine, 1 thread")}, pool-1 ${ms("pool, 1 thread")}, pool-2 ${ms("pool, 2 threads")}, ` +
+        `pool 2 workers ${ms("pool, 2 workers")}; 2 threads over 1: ${vsEngine.toFixed(2)}x (engine), ${vsPool1.toFixed(2)}x (pool of 1); ` +
+        `2 workers over the engine ${workersVsEngine.toFixed(2)}x; the kernel alone on 2 cores ${ceiling.toFixed(2)}x; ` +
+        `probe (two cores free = 2.0) ${probes.map((p) => p.toFixed(2)).join(" ")}`,
+    );
     results.push({
-      op, workload: w, rows, classes,
+      op,
+      workload: w,
+      rows,
+      classes,
       medianMs: Object.fromEntries(Object.entries(med).map(([k, v]) => [k, v * 1e3])),
       runsMs: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.map((s) => s * 1e3)])),
       speedupOverEngine: vsEngine,
@@ -185,7 +217,7 @@ const load1 = loadavg();
 console.log(`load average at the end ${load1.map((l) => l.toFixed(2)).join(" ")}`);
 const report = {
   date: new Date().toISOString(),
-  command: `npx tsx bench/threads.ts${args.length ? " " + args.join(" ") : ""}`,
+  command: `npx tsx bench/threads.ts${args.length ? ` ${args.join(" ")}` : ""}`,
   node: process.version,
   cpu: cpus()[0]?.model ?? "unknown",
   cores: availableParallelism(),
@@ -195,13 +227,14 @@ const report = {
   loadAverage: { start: load0, end: load1 },
   statistic: "median over runs of benny's median time per call",
   probe: "before each run: parallel efficiency of 2 workers on a pure-JavaScript loop (2.0 = two free cores)",
-  kernelCeiling: "per case: the operation's kernel in 2 independent workers (own module instance and memory, half the rows each) against 1: what two cores give that kernel here",
+  kernelCeiling:
+    "per case: the operation's kernel in 2 independent workers (own module instance and memory, half the rows each) against 1: what two cores give that kernel here",
   results,
 };
 if (filtered) {
   console.log("(filtered run: bench/results/threads.json not written)");
 } else {
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-  writeFileSync(new URL("./results/threads.json", import.meta.url), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(new URL("./results/threads.json", import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
   console.log("wrote bench/results/threads.json");
 }

@@ -18,7 +18,8 @@ $("bench-run").disabled = false;
 
 /** H(P), KL(P || Q) and H(P, Q) for the fair coin P and the coin Q = (q, 1 - q), in the chosen unit. */
 function measures(q, unit) {
-  const P = new Float64Array([0.5, 0.5]), Q = new Float64Array([q, 1 - q]);
+  const P = new Float64Array([0.5, 0.5]),
+    Q = new Float64Array([q, 1 - q]);
   const base = unit === "bits" ? { base: 2 } : {};
   return {
     hp: entropy(P, base),
@@ -54,10 +55,13 @@ function checkpoints(n) {
 function run(seed, q, n, unit) {
   const next = random(seed);
   const scale = unit === "bits" ? 1 / Math.LN2 : 1;
-  const heads = Math.log(0.5 / q) * scale, tails = Math.log(0.5 / (1 - q)) * scale;
+  const heads = Math.log(0.5 / q) * scale,
+    tails = Math.log(0.5 / (1 - q)) * scale;
   const at = checkpoints(n);
   const points = [];
-  let sum = 0, h = 0, j = 0;
+  let sum = 0,
+    h = 0,
+    j = 0;
   for (let i = 1; i <= n; i++) {
     if (next() < 0.5) {
       sum += heads;
@@ -86,9 +90,19 @@ const fmt = (x, digits = 6) => (Number.isFinite(x) ? x.toFixed(digits) : String(
 function drawPlot(runs, kl, n, unit) {
   const svg = $("plot");
   svg.replaceChildren();
-  const W = 760, H = 360, left = 58, right = 34, top = 16, bottom = 40;
-  let lo = Math.min(0, kl), hi = Math.max(0, kl);
-  for (const r of runs) for (const [, v] of r.points) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const W = 760,
+    H = 360,
+    left = 58,
+    right = 34,
+    top = 16,
+    bottom = 40;
+  let lo = Math.min(0, kl),
+    hi = Math.max(0, kl);
+  for (const r of runs)
+    for (const [, v] of r.points) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
   const pad = (hi - lo) * 0.06 || 0.1;
   lo -= pad;
   hi += pad;
@@ -108,7 +122,9 @@ function drawPlot(runs, kl, n, unit) {
   svg.append(el("line", { class: "axis", x1: left, x2: W - right, y1: y(0), y2: y(0) }));
   svg.append(el("line", { class: "axis", x1: left, x2: left, y1: top, y2: H - bottom }));
   svg.append(el("text", { x: (left + W - right) / 2, y: H - 6, "text-anchor": "middle" }, "N, throws (log scale)"));
-  svg.append(el("text", { x: 14, y: (top + H - bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${(top + H - bottom) / 2})` }, unit));
+  svg.append(
+    el("text", { x: 14, y: (top + H - bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${(top + H - bottom) / 2})` }, unit),
+  );
 
   runs.forEach((r, i) => {
     const d = r.points.map(([N, v], k) => `${k === 0 ? "M" : "L"}${x(N).toFixed(1)},${y(v).toFixed(1)}`).join("");
@@ -127,13 +143,18 @@ function niceStep(raw) {
 function drawBar({ hp, kl, hpq }, unit) {
   const svg = $("bar");
   svg.replaceChildren();
-  const W = 760, left = 20, right = 20, top = 14, height = 36;
+  const W = 760,
+    left = 20,
+    right = 20,
+    top = 14,
+    height = 36;
   const max = unit === "bits" ? 3.5 : 2.4; // H(P, Q) for q in [0.01, 0.99] stays below 2.31 nats, 3.33 bits
   const x = (v) => left + (v / max) * (W - left - right);
   svg.append(el("rect", { class: "seg-p", x: x(0), y: top, width: x(hp) - x(0), height, id: "bar-hp", "data-value": hp }));
   svg.append(el("rect", { class: "seg-kl", x: x(hp), y: top, width: Math.max(0, x(hpq) - x(hp)), height, id: "bar-kl", "data-value": kl }));
   svg.append(el("text", { class: "seg-text", x: x(hp / 2), y: top + 23, "text-anchor": "middle" }, `H(P) ${fmt(hp, 3)}`));
-  if (x(hpq) - x(hp) > 90) svg.append(el("text", { class: "seg-text", x: (x(hp) + x(hpq)) / 2, y: top + 23, "text-anchor": "middle" }, `KL ${fmt(kl, 3)}`));
+  if (x(hpq) - x(hp) > 90)
+    svg.append(el("text", { class: "seg-text", x: (x(hp) + x(hpq)) / 2, y: top + 23, "text-anchor": "middle" }, `KL ${fmt(kl, 3)}`));
   for (let v = 0; v <= max + 1e-9; v += 0.5) {
     svg.append(el("line", { class: "axis", x1: x(v), x2: x(v), y1: top + height, y2: top + height + 5 }));
     svg.append(el("text", { x: x(v), y: top + height + 18, "text-anchor": "middle" }, `${v}`));
@@ -158,7 +179,8 @@ function render() {
   drawBar(m, unit);
   const first = all[0];
   const caption = $("plot-caption");
-  caption.textContent = `Run 1 after ${n.toLocaleString("en")} throws: ${first.heads.toLocaleString("en")} heads, ` +
+  caption.textContent =
+    `Run 1 after ${n.toLocaleString("en")} throws: ${first.heads.toLocaleString("en")} heads, ` +
     `(1/N) log P(obs)/Q(obs) = ${fmt(first.final, 4)} ${unit}, against KL(P ‖ Q) = ${fmt(m.kl, 4)} ${unit}. ` +
     `Each line is one run of throws; their spread shrinks as 1/√N.`;
   caption.dataset.final = String(first.final);
@@ -178,10 +200,22 @@ function setQ(value) {
 }
 $("q-range").addEventListener("input", (e) => setQ(e.target.value));
 $("q-input").addEventListener("change", (e) => setQ(e.target.value));
-$("n-select").addEventListener("change", (e) => { state.n = Number(e.target.value); render(); });
-$("runs-select").addEventListener("change", (e) => { state.runs = Number(e.target.value); render(); });
-$("unit-select").addEventListener("change", (e) => { state.unit = e.target.value; render(); });
-$("throw").addEventListener("click", () => { state.seed++; render(); });
+$("n-select").addEventListener("change", (e) => {
+  state.n = Number(e.target.value);
+  render();
+});
+$("runs-select").addEventListener("change", (e) => {
+  state.runs = Number(e.target.value);
+  render();
+});
+$("unit-select").addEventListener("change", (e) => {
+  state.unit = e.target.value;
+  render();
+});
+$("throw").addEventListener("click", () => {
+  state.seed++;
+  render();
+});
 render();
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +242,8 @@ async function rate(fn, elements, ms) {
   const end = performance.now() + ms;
   while (performance.now() < end || samples.length < 3) {
     const t0 = performance.now();
-    let calls = 0, t1 = t0;
+    let calls = 0,
+      t1 = t0;
     do {
       fn();
       calls++;
@@ -222,25 +257,34 @@ async function rate(fn, elements, ms) {
 }
 
 async function bench() {
-  const button = $("bench-run"), note = $("bench-note");
+  const button = $("bench-run"),
+    note = $("bench-note");
   button.disabled = true;
   note.dataset.state = "running";
   note.textContent = "Running (about two seconds)…";
-  const rows = 1024, K = 1000;
-  const logits = new Float32Array(rows * K), labels = new Int32Array(rows);
+  const rows = 1024,
+    K = 1000;
+  const logits = new Float32Array(rows * K),
+    labels = new Int32Array(rows);
   const next = random(42);
   for (let i = 0; i < logits.length; i++) logits[i] = next() * 8 - 4;
   for (let r = 0; r < rows; r++) labels[r] = Math.floor(next() * K);
   await new Promise((resolve) => setTimeout(resolve, 0));
-  const a = crossEntropy(labels, logits, { classes: K }), b = plainCrossEntropy(labels, logits, K);
+  const a = crossEntropy(labels, logits, { classes: K }),
+    b = plainCrossEntropy(labels, logits, K);
   const xent = await rate(() => crossEntropy(labels, logits, { classes: K }), rows * K, 900);
   const js = await rate(() => plainCrossEntropy(labels, logits, K), rows * K, 900);
-  for (const [id, v, text] of [["bench-xent", xent, `${xent.toFixed(0)} Melem/s`], ["bench-js", js, `${js.toFixed(0)} Melem/s`], ["bench-ratio", xent / js, `${(xent / js).toFixed(1)}x`]]) {
+  for (const [id, v, text] of [
+    ["bench-xent", xent, `${xent.toFixed(0)} Melem/s`],
+    ["bench-js", js, `${js.toFixed(0)} Melem/s`],
+    ["bench-ratio", xent / js, `${(xent / js).toFixed(1)}x`],
+  ]) {
     $(id).textContent = text;
     $(id).dataset.value = String(v);
   }
   const agree = Math.abs(a - b) <= 1e-6 * Math.abs(b) + 1e-7;
-  note.textContent = `Both give ${fmt(a, 6)} nats${agree ? "" : ` (the loop: ${fmt(b, 6)})`}. Engine ${backend()}; ` +
+  note.textContent =
+    `Both give ${fmt(a, 6)} nats${agree ? "" : ` (the loop: ${fmt(b, 6)})`}. Engine ${backend()}; ` +
     `medians of 40 ms slices. Your numbers depend on your browser and machine.`;
   note.dataset.agree = String(agree);
   note.dataset.state = "done";

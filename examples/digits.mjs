@@ -11,7 +11,9 @@ import { main } from "../dist/cli/main.js";
 const dir = new URL("./digits/", import.meta.url);
 const path = (name) => relative(process.cwd(), fileURLToPath(new URL(name, dir))) || name;
 const expected = JSON.parse(readFileSync(new URL("expected.json", dir), "utf8"));
-const labels = path("labels.npy"), teacher = path("teacher_logits.npy"), student = path("student_logits.npy");
+const labels = path("labels.npy"),
+  teacher = path("teacher_logits.npy"),
+  student = path("student_logits.npy");
 
 /** Runs `xent ...args`, printing the command and its output; returns its --json result. */
 async function xent(args) {
@@ -24,12 +26,17 @@ async function xent(args) {
   return JSON.parse(json);
 }
 
-console.log(`The built-in example: two models' predictions for ${expected.student.rows} held-out handwritten digits ` +
-  `(${expected.student.classes} classes), examples/digits/SOURCE.md\n`);
+console.log(
+  `The built-in example: two models' predictions for ${expected.student.rows} held-out handwritten digits ` +
+    `(${expected.student.classes} classes), examples/digits/SOURCE.md\n`,
+);
 
 const rows = [];
 const compare = (measure, got, want) => rows.push({ measure, got, want });
-for (const [name, file] of [["student", student], ["teacher", teacher]]) {
+for (const [name, file] of [
+  ["student", student],
+  ["teacher", teacher],
+]) {
   const r = await xent(["eval", "--logits", file, "--labels", labels, "--top-k", "1,3"]);
   const e = expected[name];
   compare(`${name} cross-entropy (nats)`, r.crossEntropy, e.cross_entropy_mean_torch);
@@ -50,7 +57,9 @@ const width = Math.max(...rows.map((r) => r.measure.length)) + 2;
 console.log(`${"measure".padEnd(width)}${"xent".padEnd(16)}${"expected".padEnd(16)}|diff|`);
 for (const { measure, got, want } of rows) {
   const diff = Math.abs(got - want);
-  console.log(`${measure.padEnd(width)}${got.toFixed(10).padEnd(16)}${want.toFixed(10).padEnd(16)}${diff.toExponential(1).padEnd(9)}${close(got, want) ? "ok" : "DIFFERS"}`);
+  console.log(
+    `${measure.padEnd(width)}${got.toFixed(10).padEnd(16)}${want.toFixed(10).padEnd(16)}${diff.toExponential(1).padEnd(9)}${close(got, want) ? "ok" : "DIFFERS"}`,
+  );
 }
 const bad = rows.filter((r) => !close(r.got, r.want));
 console.log(bad.length === 0 ? `All ${rows.length} figures agree.` : `${bad.length} of ${rows.length} figures differ.`);

@@ -40,27 +40,46 @@ import { REPO, loadBuild, resolveBase, tempDir, workingTree, type Loaded, type X
  * stubbed: neither export uses them, and so the comparison runs while src/ is in the middle of a
  * change, as it is when a restructuring needs checking.
  */
-async function caseGenerator(): Promise<{ fc: typeof import("fast-check").default; fuzzCase: typeof import("../test/fuzz/differential.js").fuzzCase; makeCall: typeof import("../test/fuzz/differential.js").makeCall }> {
+async function caseGenerator(): Promise<{
+  fc: typeof import("fast-check").default;
+  fuzzCase: typeof import("../test/fuzz/differential.js").fuzzCase;
+  makeCall: typeof import("../test/fuzz/differential.js").makeCall;
+}> {
   const dir = join(REPO, "test/fuzz");
   let r;
   try {
     r = await build({
-      stdin: { contents: `export { fuzzCase, makeCall } from "./differential.ts"; export { default as fc } from "fast-check";`, resolveDir: dir, loader: "ts" },
-      bundle: true, write: false, format: "esm", platform: "node", logLevel: "silent",
-      plugins: [{
-        name: "stub-engines",
-        setup(b) {
-          b.onResolve({ filter: /^\.\.?\// }, (a) => (a.importer.endsWith("differential.ts") ? { path: a.path, namespace: "stub" } : undefined));
-          b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
-            contents: "export const ENGINES = {}; export const agrees = () => { throw new Error('stub'); }; export class XentError extends Error {}",
-            loader: "js",
-          }));
+      stdin: {
+        contents: `export { fuzzCase, makeCall } from "./differential.ts"; export { default as fc } from "fast-check";`,
+        resolveDir: dir,
+        loader: "ts",
+      },
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "stub-engines",
+          setup(b) {
+            b.onResolve({ filter: /^\.\.?\// }, (a) =>
+              a.importer.endsWith("differential.ts") ? { path: a.path, namespace: "stub" } : undefined,
+            );
+            b.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
+              contents:
+                "export const ENGINES = {}; export const agrees = () => { throw new Error('stub'); }; export class XentError extends Error {}",
+              loader: "js",
+            }));
+          },
         },
-      }],
+      ],
     });
   } catch (e) {
     // differential.ts imports something the stub lacks: take it as it is (src/ must load then).
-    console.error(`compare-bits: bundling the case generator failed (${(e as Error).message.split("\n")[0]}); importing test/fuzz/differential.ts directly`);
+    console.error(
+      `compare-bits: bundling the case generator failed (${(e as Error).message.split("\n")[0]}); importing test/fuzz/differential.ts directly`,
+    );
     const [d, f] = await Promise.all([import("../test/fuzz/differential.js"), import("fast-check")]);
     return { fc: f.default, fuzzCase: d.fuzzCase, makeCall: d.makeCall };
   }
@@ -100,17 +119,26 @@ const newBase = newArg === undefined ? null : resolveBase(newArg);
 const tree = workingTree();
 const newLabel = newBase?.label ?? `working tree at ${tree.commit}${tree.dirty ? " with uncommitted changes" : ""}`;
 const builds: Record<"old" | "new", Record<Engine, Loaded>> = { old: {} as Record<Engine, Loaded>, new: {} as Record<Engine, Loaded> };
-for (const [side, root] of [["old", base.root], ["new", newBase?.root ?? REPO]] as const) {
+for (const [side, root] of [
+  ["old", base.root],
+  ["new", newBase?.root ?? REPO],
+] as const) {
   const loaded = await loadBuild(root, side, ENGINES);
   ENGINES.forEach((e, i) => (builds[side][e] = loaded[i]));
 }
 for (const e of ENGINES) {
-  if (builds.old[e].api.crossEntropy === builds.new[e].api.crossEntropy) throw new Error("the two builds were loaded as one module instance");
+  if (builds.old[e].api.crossEntropy === builds.new[e].api.crossEntropy)
+    throw new Error("the two builds were loaded as one module instance");
 }
 
 // ------------------------------------------------------------------------------------ results
 
-interface Mismatch { what: string; engine: Engine | "-"; detail: string; case?: FuzzCase }
+interface Mismatch {
+  what: string;
+  engine: Engine | "-";
+  detail: string;
+  case?: FuzzCase;
+}
 const mismatches: Mismatch[] = [];
 let mismatchCount = 0;
 const mismatch = (m: Mismatch) => {
@@ -124,7 +152,11 @@ const bits = (v: number) => {
   return b.toString("hex");
 };
 const show = (v: unknown): string =>
-  typeof v === "number" ? `${v} (0x${bits(v)})` : ArrayBuffer.isView(v) ? `${v.constructor.name}(${(v as Float64Array).length})` : JSON.stringify(v);
+  typeof v === "number"
+    ? `${v} (0x${bits(v)})`
+    : ArrayBuffer.isView(v)
+      ? `${v.constructor.name}(${(v as Float64Array).length})`
+      : JSON.stringify(v);
 
 /** Where a and b first differ, bit for bit; null when they do not. */
 function diff(a: unknown, b: unknown, path: string): string | null {
@@ -133,13 +165,16 @@ function diff(a: unknown, b: unknown, path: string): string | null {
     if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.constructor !== b.constructor) {
       return `${path}: old ${show(a)}, new ${show(b)}`;
     }
-    const x = a as unknown as ArrayLike<number>, y = b as unknown as ArrayLike<number>;
+    const x = a as unknown as ArrayLike<number>,
+      y = b as unknown as ArrayLike<number>;
     if (x.length !== y.length) return `${path}: lengths ${x.length} (old), ${y.length} (new)`;
-    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return `${path}[${i}] of ${x.length}: old ${show(x[i])}, new ${show(y[i])}`;
+    for (let i = 0; i < x.length; i++)
+      if (!Object.is(x[i], y[i])) return `${path}[${i}] of ${x.length}: old ${show(x[i])}, new ${show(y[i])}`;
     return null;
   }
   if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
-    const ka = Object.keys(a).sort(), kb = Object.keys(b).sort();
+    const ka = Object.keys(a).sort(),
+      kb = Object.keys(b).sort();
     if (ka.join() !== kb.join()) return `${path}: fields {${ka.join(", ")}} (old), {${kb.join(", ")}} (new)`;
     for (const k of ka) {
       const d = diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
@@ -161,7 +196,9 @@ type Outcome = { value: unknown } | { error: string };
 
 const errorOf = (e: unknown): string => {
   const x = e as { name?: string; code?: string; message?: string };
-  return typeof x?.code === "string" && x.name === "XentError" ? `XentError ${x.code}` : `${x?.name ?? typeof e}: ${x?.message ?? String(e)}`;
+  return typeof x?.code === "string" && x.name === "XentError"
+    ? `XentError ${x.code}`
+    : `${x?.name ?? typeof e}: ${x?.message ?? String(e)}`;
 };
 
 type Arr = Float32Array | Float64Array | Int32Array;
@@ -209,8 +246,11 @@ function invoke(x: Xent, call: Call, evaluator = false): Outcome {
 
 function compareOutcomes(o: Outcome, n: Outcome): string | null {
   if ("error" in o || "error" in n) {
-    const eo = "error" in o ? o.error : null, en = "error" in n ? n.error : null;
-    return eo === en ? null : `old ${eo === null ? "returned a value" : `threw ${eo}`}, new ${en === null ? "returned a value" : `threw ${en}`}`;
+    const eo = "error" in o ? o.error : null,
+      en = "error" in n ? n.error : null;
+    return eo === en
+      ? null
+      : `old ${eo === null ? "returned a value" : `threw ${eo}`}, new ${en === null ? "returned a value" : `threw ${en}`}`;
   }
   return diff(o.value, n.value, "result");
 }
@@ -222,11 +262,19 @@ for (const e of ENGINES) {
   if (d !== null) mismatch({ what: "engineInfo", engine: e, detail: d });
 }
 
-interface Battery { calls: number; values: Float64Array; g32: Float32Array; g64: Float64Array; plan: string; verdict: string | null }
+interface Battery {
+  calls: number;
+  values: Float64Array;
+  g32: Float32Array;
+  g64: Float64Array;
+  plan: string;
+  verdict: string | null;
+}
 
 /** The battery's raw results on a fresh instance of the build's module, or why they cannot be had. */
 async function battery(l: Loaded): Promise<Battery | string> {
-  const verifyFile = join(l.dir, "dist/engine/verify.js"), expectedFile = join(l.dir, "dist/engine/battery.expected.js");
+  const verifyFile = join(l.dir, "dist/engine/verify.js"),
+    expectedFile = join(l.dir, "dist/engine/battery.expected.js");
   if (!existsSync(verifyFile) || !existsSync(expectedFile)) return "dist/engine/verify.js or battery.expected.js is not there";
   const v = await import(pathToFileURL(verifyFile).href);
   const ex = await import(pathToFileURL(expectedFile).href);
@@ -234,7 +282,16 @@ async function battery(l: Loaded): Promise<Battery | string> {
     return "verifyModule, LAYOUT, CALLS or BLOCKS is not exported";
   }
   const module = new WebAssembly.Module(readFileSync(join(l.dir, "wasm", l.module.file)));
-  const imports: WebAssembly.Imports = WebAssembly.Module.imports(module).length === 0 ? {} : { env: { abort: () => { throw new Error("abort"); } } };
+  const imports: WebAssembly.Imports =
+    WebAssembly.Module.imports(module).length === 0
+      ? {}
+      : {
+          env: {
+            abort: () => {
+              throw new Error("abort");
+            },
+          },
+        };
   const exports = new WebAssembly.Instance(module, imports).exports as { memory: WebAssembly.Memory };
   // verifyModule wants 64 KiB of free memory: two fresh pages at the end, which nothing else uses.
   const at = exports.memory.grow(2) * 65536;
@@ -262,23 +319,31 @@ for (const e of ENGINES) {
     continue;
   }
   if (typeof o === "string" || typeof n === "string") {
-    batteryLines.push(`battery ${e}: not reachable (${typeof o === "string" ? `old: ${o}` : ""}${typeof o === "string" && typeof n === "string" ? "; " : ""}${typeof n === "string" ? `new: ${n}` : ""})`);
+    batteryLines.push(
+      `battery ${e}: not reachable (${typeof o === "string" ? `old: ${o}` : ""}${typeof o === "string" && typeof n === "string" ? "; " : ""}${typeof n === "string" ? `new: ${n}` : ""})`,
+    );
     continue;
   }
   if (o.plan !== n.plan) {
     batteryLines.push(`battery ${e}: not compared (its inputs or plan differ between the builds)`);
     continue;
   }
-  const d = diff(o.verdict, n.verdict, "verifyModule()") ?? diff({ values: o.values, g32: o.g32, g64: o.g64 }, { values: n.values, g32: n.g32, g64: n.g64 }, "battery");
+  const d =
+    diff(o.verdict, n.verdict, "verifyModule()") ??
+    diff({ values: o.values, g32: o.g32, g64: o.g64 }, { values: n.values, g32: n.g32, g64: n.g64 }, "battery");
   if (d !== null) mismatch({ what: "battery", engine: e, detail: d });
-  batteryLines.push(`battery ${e}: ${o.calls} kernel calls, ${o.values.length} values and ${o.g32.length + o.g64.length} gradient elements: ` +
-    `${d === null ? "the same bits" : "DIFFER"} (verdict: ${o.verdict ?? "passes"})`);
+  batteryLines.push(
+    `battery ${e}: ${o.calls} kernel calls, ${o.values.length} values and ${o.g32.length + o.g64.length} gradient elements: ` +
+      `${d === null ? "the same bits" : "DIFFER"} (verdict: ${o.verdict ?? "passes"})`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------- cases
 
 const t0 = performance.now();
-let cases = 0, calls = 0, threw = 0; // threw: calls of the old build that threw (the new one must throw alike)
+let cases = 0,
+  calls = 0,
+  threw = 0; // threw: calls of the old build that threw (the new one must throw alike)
 // Measures the old build does not have (added since) are counted, not compared.
 const absent = new Map<string, number>();
 for (let b = 0; b * BATCH < total; b++) {
@@ -291,7 +356,8 @@ for (let b = 0; b * BATCH < total; b++) {
     }
     for (const e of ENGINES) {
       for (const evaluator of call.fn === "evaluate" ? [false, true] : [false]) {
-        const o = invoke(builds.old[e].api, call, evaluator), n = invoke(builds.new[e].api, call, evaluator);
+        const o = invoke(builds.old[e].api, call, evaluator),
+          n = invoke(builds.new[e].api, call, evaluator);
         calls += 2;
         if ("error" in o) threw++;
         const d = compareOutcomes(o, n);
@@ -308,13 +374,18 @@ for (let b = 0; b * BATCH < total; b++) {
 const sameModule = (e: Engine) => builds.old[e].module.sha256 === builds.new[e].module.sha256;
 console.log(`compare-bits: old ${base.label}, new ${newLabel}`);
 for (const e of ENGINES) {
-  const o = builds.old[e].module, n = builds.new[e].module;
-  console.log(`  ${e}: old ${o.file} ${o.sha256} (${o.bytes} bytes), new ${n.sha256} (${n.bytes} bytes)${sameModule(e) ? ", byte-identical" : ""}`);
+  const o = builds.old[e].module,
+    n = builds.new[e].module;
+  console.log(
+    `  ${e}: old ${o.file} ${o.sha256} (${o.bytes} bytes), new ${n.sha256} (${n.bytes} bytes)${sameModule(e) ? ", byte-identical" : ""}`,
+  );
 }
 for (const l of batteryLines) console.log(`  ${l}`);
 for (const [fn, n] of absent) console.log(`${fn}: ${n} cases not compared (the old build has no ${fn})`);
-console.log(`${cases} cases (seed ${seed}) x ${ENGINES.length} engines: ${calls} calls (${calls / 2} on each build, ${threw} of which threw on the old one), ` +
-  `in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${mismatchCount === 0 ? "no mismatch, the same bits" : `${mismatchCount} MISMATCHES`}`);
+console.log(
+  `${cases} cases (seed ${seed}) x ${ENGINES.length} engines: ${calls} calls (${calls / 2} on each build, ${threw} of which threw on the old one), ` +
+    `in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${mismatchCount === 0 ? "no mismatch, the same bits" : `${mismatchCount} MISMATCHES`}`,
+);
 for (const m of mismatches) {
   console.log(`\nMISMATCH ${m.what}${m.engine === "-" ? "" : ` (${m.engine})`}: ${m.detail}`);
   if (m.case !== undefined) console.log(`  case: ${JSON.stringify(m.case)}`);

@@ -35,7 +35,7 @@ function work(total: number, seed: number, w: number, n: number, send: (r: Repor
       if (o.refused) r.refused++;
       if (o.failures.length > 0) {
         r.failures++;
-        r.lines.push(o.failures.map((f) => `FAIL ${f.engine}: ${f.why}`).join("\n") + `\n  case: ${JSON.stringify(c)}`);
+        r.lines.push(`${o.failures.map((f) => `FAIL ${f.engine}: ${f.why}`).join("\n")}\n  case: ${JSON.stringify(c)}`);
       }
     }
     send(r);
@@ -59,9 +59,14 @@ const seed = Number(argv[1] ?? Date.now() % 2 ** 31);
 if (replay !== undefined) {
   const c = JSON.parse(replay) as FuzzCase;
   const call = makeCall(c);
-  console.log(`${call.fn}(${call.args.map((a) => `${a.constructor.name}(${a.length})`).join(", ")}, ${JSON.stringify(call.options, (_k, v) =>
-    v instanceof Float32Array || v instanceof Float64Array ? `${v.constructor.name}(${v.length})` : v)})` +
-    (call.out ? ` out ${call.out.type}` : "") + (call.grad ? ` grad ${call.grad}` : "") + (call.zeroCopy ? " zero-copy" : ""));
+  console.log(
+    `${call.fn}(${call.args.map((a) => `${a.constructor.name}(${a.length})`).join(", ")}, ${JSON.stringify(call.options, (_k, v) =>
+      v instanceof Float32Array || v instanceof Float64Array ? `${v.constructor.name}(${v.length})` : v,
+    )})` +
+      (call.out ? ` out ${call.out.type}` : "") +
+      (call.grad ? ` grad ${call.grad}` : "") +
+      (call.zeroCopy ? " zero-copy" : ""),
+  );
   const o = runCase(c, ENGINES);
   for (const f of o.failures) console.log(`FAIL ${f.engine}: ${f.why}`);
   console.log(o.failures.length === 0 ? (o.refused ? "refused alike by every engine" : "agrees") : `${o.failures.length} failures`);
@@ -87,9 +92,11 @@ if (replay !== undefined) {
     }
   };
   const finish = () => {
-    console.log(`fuzz: ${sum.cases} cases x ${ENGINES.length} engines (${ENGINES.join(", ")}), seed ${seed}, ${workers} worker(s): ` +
-      `${sum.failures} failures, ${sum.refused} refused alike, ${(sum.elements / sum.cases).toFixed(0)} elements per case on average, ` +
-      `in ${seconds()} s (${((performance.now() - t0) / sum.cases).toFixed(2)} ms per case)`);
+    console.log(
+      `fuzz: ${sum.cases} cases x ${ENGINES.length} engines (${ENGINES.join(", ")}), seed ${seed}, ${workers} worker(s): ` +
+        `${sum.failures} failures, ${sum.refused} refused alike, ${(sum.elements / sum.cases).toFixed(0)} elements per case on average, ` +
+        `in ${seconds()} s (${((performance.now() - t0) / sum.cases).toFixed(2)} ms per case)`,
+    );
     process.exit(sum.failures === 0 && sum.cases === total ? 0 : 1);
   };
   if (workers <= 1) {
@@ -99,7 +106,9 @@ if (replay !== undefined) {
     let running = workers;
     const script = fileURLToPath(import.meta.url);
     for (let w = 0; w < workers; w++) {
-      const child = fork(script, [String(total), String(seed), "--worker", `${w}/${workers}`], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const child = fork(script, [String(total), String(seed), "--worker", `${w}/${workers}`], {
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
       let done = false;
       child.on("message", (r) => (r === "done" ? (done = true) : add(r as Report)));
       child.on("close", (code) => {

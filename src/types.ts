@@ -32,7 +32,7 @@ export interface CommonOptions {
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions extends CommonOptions {
   /** What `prediction` holds (default "logits"); `{ p, q }` also says what a dense target holds. */
-  from?: From | { /** What a dense target holds. */ p?: From; /** What the prediction holds. */ q?: From };
+  from?: From | { /** What a dense target holds. */ p?: From /** What the prediction holds. */; q?: From };
   /** Per-class weights, length K. */
   weight?: FloatInput;
   /** Rows whose class-index target equals this are left out (default -100). */
@@ -48,7 +48,7 @@ export interface CrossEntropyOptions extends CommonOptions {
 /** Options of {@link klDivergence} and {@link jensenShannon}. */
 export interface DivergenceOptions extends CommonOptions {
   /** What the inputs hold (default "probs"); `{ p, q }` per side. */
-  from?: From | { /** What P holds. */ p?: From; /** What Q holds. */ q?: From };
+  from?: From | { /** What P holds. */ p?: From /** What Q holds. */; q?: From };
   /** Divides logits by T before the softmax (no T^2 factor). */
   temperature?: number;
   /** Divide each probability row by its sum first (counts are fine then), as scipy.stats.entropy does. */
@@ -78,5 +78,9 @@ export interface BinaryCrossEntropyOptions extends CommonOptions {
 type OutOf<O> = O extends { out: infer T extends Float32Array | Float64Array } ? T : Float64Array;
 /** What a measure returns for options O: a number, or per-row values with reduction "none". */
 export type MeasureResult<O> = O extends { /** The reduction asked for. */ reduction: infer R }
-  ? [R] extends ["none"] ? OutOf<O> : "none" extends R ? number | OutOf<O> : number
+  ? [R] extends ["none"]
+    ? OutOf<O>
+    : "none" extends R
+      ? number | OutOf<O>
+      : number
   : number;

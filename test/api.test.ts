@@ -51,7 +51,13 @@ describe("init", () => {
 
   it("check: true compares the engine with the reference", async () => {
     await xent.init();
-    expect(xent.klDivergence(logits, logits.map((v) => -v), { from: "logits", classes: 3, check: true })).toBeGreaterThan(0);
+    expect(
+      xent.klDivergence(
+        logits,
+        logits.map((v) => -v),
+        { from: "logits", classes: 3, check: true },
+      ),
+    ).toBeGreaterThan(0);
     // A deliberately wrong engine (the SIMD engine, one row off by 1e-3) is caught.
     const good = currentEngine();
     const bad = measuresOf({
@@ -79,7 +85,8 @@ describe("the built modules", () => {
   const text = (file: string) => binaryen.readBinary(readFileSync(new URL(`../wasm/${file}`, import.meta.url))).emitText();
 
   it("the release module holds SIMD instructions, imports nothing, and the scalar build holds none", () => {
-    const simd = text("xent.simd.wasm"), scalar = text("xent.wasm");
+    const simd = text("xent.simd.wasm"),
+      scalar = text("xent.wasm");
     expect(simd).toMatch(/f32x4\.(add|mul|max)/);
     expect(simd).not.toMatch(/\(import /);
     expect(scalar).not.toMatch(/v128|f32x4|f64x2/);

@@ -6,7 +6,8 @@ import { ENGINES } from "./helpers/engines.js";
 import { expectClose } from "./helpers/oracle.js";
 import { rng, logits, probs, type Float } from "./helpers/data.js";
 
-const rows = 7, classes = 5;
+const rows = 7,
+  classes = 5;
 const reductions = ["mean", "sum", "none"] as const;
 
 function* crossEntropyCombos() {
@@ -29,7 +30,13 @@ function* crossEntropyCombos() {
                   for (const reduction of reductions) {
                     const t = target === "index" ? index : dense;
                     const options = { classes, from, weight, ignoreIndex, labelSmoothing, sampleWeight, eps, reduction };
-                    yield { name: `${T.name} ${JSON.stringify({ ...options, weight: !!weight, sampleWeight: !!sampleWeight, target })}`, t, pred, options, dtype: T === Float32Array ? "float32" : "float64" };
+                    yield {
+                      name: `${T.name} ${JSON.stringify({ ...options, weight: !!weight, sampleWeight: !!sampleWeight, target })}`,
+                      t,
+                      pred,
+                      options,
+                      dtype: T === Float32Array ? "float32" : "float64",
+                    };
                   }
                 }
               }
@@ -61,7 +68,9 @@ for (const engine of ["wasm-simd", "wasm", "js"] as const) {
     it("binaryCrossEntropy: weight x posWeight x from x reduction", () => {
       for (const T of [Float32Array, Float64Array] as Float[]) {
         const u = rng(3);
-        const y = probs(u, rows, classes, T, 0.3), p = probs(u, rows, classes, T), x = logits(u, rows * classes, T);
+        const y = probs(u, rows, classes, T, 0.3),
+          p = probs(u, rows, classes, T),
+          x = logits(u, rows * classes, T);
         for (const from of ["probs", "logits"] as const) {
           for (const weight of [undefined, T.from({ length: rows * classes }, () => u() * 2), T.from([1, 2, 3, 4, 5])]) {
             for (const posWeight of [undefined, 2.5, T.from([0.5, 1, 2, 3, 4])]) {
@@ -70,7 +79,9 @@ for (const engine of ["wasm-simd", "wasm", "js"] as const) {
                 const pred = from === "probs" ? p : x;
                 const got = asArray(ENGINES[engine].binaryCrossEntropy(y, pred, options));
                 const want = asArray(ENGINES.js.binaryCrossEntropy(y, pred, options));
-                got.forEach((g, i) => expectClose(g, want[i], T === Float32Array ? "float32" : "float64", `${T.name} ${from} ${reduction}`));
+                got.forEach((g, i) =>
+                  expectClose(g, want[i], T === Float32Array ? "float32" : "float64", `${T.name} ${from} ${reduction}`),
+                );
               }
             }
           }
@@ -89,7 +100,8 @@ describe("semantics of the combinations, by definition", () => {
   const nll = (r: number, k: number) => m.crossEntropy(new Int32Array([k]), x.subarray(r * classes, (r + 1) * classes));
 
   it("weighted mean divides by the sum of weight[target] x sampleWeight over rows that count (PyTorch)", () => {
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     for (let r = 0; r < rows; r++) {
       if (t[r] < 0) continue;
       num += w[t[r]] * sw[r] * nll(r, t[r]);
@@ -100,7 +112,8 @@ describe("semantics of the combinations, by definition", () => {
 
   it("label smoothing is (1 - e) nll + e/K sum_k w_k (-log p_k), ignored rows out of both", () => {
     const e = 0.2;
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     for (let r = 0; r < rows; r++) {
       if (t[r] < 0) continue;
       let smooth = 0;

@@ -6,7 +6,8 @@ import { XentError } from "../src/errors.js";
 
 const logits = new Float32Array([1, 2, 3, 4, 5, 6]);
 const labels = new Int32Array([0, 2]);
-const p = [0.5, 0.5], q = [0.9, 0.1];
+const p = [0.5, 0.5],
+  q = [0.9, 0.1];
 
 type Row = [string, string, RegExp, (m: (typeof ENGINES)["js"]) => unknown];
 const TABLE: Row[] = [
@@ -21,7 +22,12 @@ const TABLE: Row[] = [
   ["classes fractional", "INVALID_CLASSES", /classes/, (m) => m.entropy(p, { classes: 1.5 })],
   ["classes NaN", "INVALID_CLASSES", /classes/, (m) => m.entropy(p, { classes: NaN })],
   ["classes a string", "INVALID_CLASSES", /classes/, (m) => m.entropy(p, { classes: "2" as never })],
-  ["length not a multiple of classes", "SHAPE_MISMATCH", /multiple/, (m) => m.klDivergence([0.2, 0.3, 0.5], [0.2, 0.3, 0.5], { classes: 2 })],
+  [
+    "length not a multiple of classes",
+    "SHAPE_MISMATCH",
+    /multiple/,
+    (m) => m.klDivergence([0.2, 0.3, 0.5], [0.2, 0.3, 0.5], { classes: 2 }),
+  ],
   ["p and q of different lengths", "SHAPE_MISMATCH", /length/, (m) => m.klDivergence(p, [0.2, 0.3, 0.5])],
   ["index targets not fitting the prediction", "SHAPE_MISMATCH", /rows/, (m) => m.crossEntropy(new Int32Array([0, 1, 2, 0]), logits)],
   ["index targets and explicit classes disagree", "SHAPE_MISMATCH", /classes = 4/, (m) => m.crossEntropy(labels, logits, { classes: 4 })],
@@ -34,9 +40,19 @@ const TABLE: Row[] = [
   ["weight of the wrong length", "INVALID_WEIGHT", /weight must have length 3/, (m) => m.crossEntropy(labels, logits, { weight: [1, 2] })],
   ["weight not an array", "INVALID_WEIGHT", /weight/, (m) => m.crossEntropy(labels, logits, { weight: 2 as never })],
   ["sampleWeight of the wrong length", "INVALID_WEIGHT", /sampleWeight/, (m) => m.crossEntropy(labels, logits, { sampleWeight: [1] })],
-  ["posWeight of the wrong length", "INVALID_WEIGHT", /posWeight/, (m) => m.binaryCrossEntropy([1, 0, 1, 0], [0.5, 0.5, 0.5, 0.5], { classes: 2, posWeight: [1, 2, 3] })],
+  [
+    "posWeight of the wrong length",
+    "INVALID_WEIGHT",
+    /posWeight/,
+    (m) => m.binaryCrossEntropy([1, 0, 1, 0], [0.5, 0.5, 0.5, 0.5], { classes: 2, posWeight: [1, 2, 3] }),
+  ],
   ["unknown option", "UNKNOWN_OPTION", /"temprature"/, (m) => m.klDivergence(p, q, { temprature: 2 } as never)],
-  ["option only another measure takes", "UNKNOWN_OPTION", /"labelSmoothing"/, (m) => m.klDivergence(p, q, { labelSmoothing: 0.1 } as never)],
+  [
+    "option only another measure takes",
+    "UNKNOWN_OPTION",
+    /"labelSmoothing"/,
+    (m) => m.klDivergence(p, q, { labelSmoothing: 0.1 } as never),
+  ],
   ["options not an object", "INVALID_TYPE", /options/, (m) => m.entropy(p, 3 as never)],
   ["unknown reduction", "INVALID_OPTION", /reduction/, (m) => m.entropy(p, { reduction: "batchmean" as never })],
   ["unknown from", "INVALID_OPTION", /from/, (m) => m.entropy(p, { from: "softmax" as never })],
@@ -73,7 +89,10 @@ for (const [name, m] of Object.entries(ENGINES)) {
         expect((thrown as XentError).code).toBe(code);
         expect((thrown as XentError).message).toMatch(message);
         // The module stays usable: the next valid call is right.
-        expect(m.crossEntropy(labels, logits)).toBeCloseTo(((Math.log(Math.exp(-2) + Math.exp(-1) + 1) + 2) + Math.log(Math.exp(-2) + Math.exp(-1) + 1)) / 2, 6);
+        expect(m.crossEntropy(labels, logits)).toBeCloseTo(
+          (Math.log(Math.exp(-2) + Math.exp(-1) + 1) + 2 + Math.log(Math.exp(-2) + Math.exp(-1) + 1)) / 2,
+          6,
+        );
       });
     }
 

@@ -11,8 +11,13 @@ import { rng, logits as randomLogits, labels as randomLabels } from "./helpers/d
 /** A minimal .npy reader for the example files (the CLI has the full one). */
 function npy(name: string): { data: Float32Array | Int32Array; shape: number[] } {
   const b = readFileSync(new URL(`../examples/digits/${name}`, import.meta.url));
-  const len = b.readUInt16LE(8), header = b.toString("latin1", 10, 10 + len);
-  const shape = /\(([^)]*)\)/.exec(header)![1].split(",").filter((s) => s.trim()).map(Number);
+  const len = b.readUInt16LE(8),
+    header = b.toString("latin1", 10, 10 + len);
+  const shape = /\(([^)]*)\)/
+    .exec(header)![1]
+    .split(",")
+    .filter((s) => s.trim())
+    .map(Number);
   const body = b.buffer.slice(b.byteOffset + 10 + len, b.byteOffset + b.length);
   return { data: header.includes("<f4") ? new Float32Array(body) : new Int32Array(body), shape };
 }
@@ -47,12 +52,19 @@ describe("evaluate on the digits example (PyTorch 1.13 / scikit-learn 1.2.1 valu
 describe("evaluate semantics", () => {
   it("equals the separate measures, on every engine", () => {
     const u = rng(11);
-    for (const [rows, classes] of [[50, 7], [9, 1025], [3, 40000]]) {
-      const x = randomLogits(u, rows * classes, Float32Array), t = randomLabels(u, rows, classes);
+    for (const [rows, classes] of [
+      [50, 7],
+      [9, 1025],
+      [3, 40000],
+    ]) {
+      const x = randomLogits(u, rows * classes, Float32Array),
+        t = randomLabels(u, rows, classes);
       t[1] = -100;
       for (const engine of ["wasm-simd", "wasm", "js"] as const) {
         const r = ev(engine).evaluate(t, x, { classes, topK: [1, 5] });
-        const keep = Array.from(t).map((v, i) => [v, i]).filter(([v]) => v >= 0);
+        const keep = Array.from(t)
+          .map((v, i) => [v, i])
+          .filter(([v]) => v >= 0);
         expect(r.rows).toBe(keep.length);
         expectClose(r.crossEntropy, ENGINES.js.crossEntropy(t, x, { classes }), "float32", "ce");
         const rowsKept = new Float32Array(keep.flatMap(([, i]) => Array.from(x.subarray(i * classes, (i + 1) * classes))));
@@ -81,8 +93,10 @@ describe("evaluate semantics", () => {
 
   it("weight gives PyTorch's weighted mean cross-entropy; ignoreIndex leaves rows out", () => {
     const u = rng(3);
-    const x = randomLogits(u, 20 * 4, Float64Array), t = randomLabels(u, 20, 4);
-    t[0] = 2; t[5] = 7;
+    const x = randomLogits(u, 20 * 4, Float64Array),
+      t = randomLabels(u, 20, 4);
+    t[0] = 2;
+    t[5] = 7;
     const weight = [0.5, 1, 2, 3];
     const r = ev("wasm-simd").evaluate(t, x, { classes: 4, weight, ignoreIndex: 7 });
     expectClose(r.crossEntropy, ENGINES.js.crossEntropy(t, x, { classes: 4, weight, ignoreIndex: 7 }), "float64", "weighted");
@@ -93,20 +107,28 @@ describe("evaluate semantics", () => {
     const r = new xent.Evaluator({ classes: 3 }).result();
     expect(r.rows).toBe(0);
     expect(r.crossEntropy).toBeNaN();
-    expect(() => xent.evaluate(new Float32Array(6) as never, new Int32Array(2) as never)).toThrow(expect.objectContaining({ code: "ARGUMENT_ORDER" }));
+    expect(() => xent.evaluate(new Float32Array(6) as never, new Int32Array(2) as never)).toThrow(
+      expect.objectContaining({ code: "ARGUMENT_ORDER" }),
+    );
     expect(() => xent.evaluate([0, 3], new Float32Array(6))).toThrow(expect.objectContaining({ code: "INVALID_INDEX" }));
     expect(() => xent.evaluate([0, 1], new Float32Array(6), { topK: [0] })).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
-    expect(() => new xent.Evaluator({ classes: 3 }).update([0], new Float32Array(4))).toThrow(expect.objectContaining({ code: "SHAPE_MISMATCH" }));
+    expect(() => new xent.Evaluator({ classes: 3 }).update([0], new Float32Array(4))).toThrow(
+      expect.objectContaining({ code: "SHAPE_MISMATCH" }),
+    );
     expect(() => xent.Evaluator.fromJSON({ format: "other" } as never)).toThrow(expect.objectContaining({ code: "INVALID_TYPE" }));
-    expect(() => new xent.Evaluator({ classes: 3 }).merge(new xent.Evaluator({ classes: 4 }))).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(() => new xent.Evaluator({ classes: 3 }).merge(new xent.Evaluator({ classes: 4 }))).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
   });
 });
 
 describe("Evaluator: the result does not depend on batching, sharding or merge order", () => {
   const { Evaluator } = ev("wasm-simd");
-  const rows = 600, classes = 37;
+  const rows = 600,
+    classes = 37;
   const u = rng(21);
-  const x = randomLogits(u, rows * classes, Float32Array), t = randomLabels(u, rows, classes);
+  const x = randomLogits(u, rows * classes, Float32Array),
+    t = randomLabels(u, rows, classes);
   const whole = new Evaluator({ classes, topK: [1, 5] }).update(t, x).result();
   const close = (a: xent.EvaluateResult, b: xent.EvaluateResult) => {
     expect(a.rows).toBe(b.rows);
@@ -117,9 +139,8 @@ describe("Evaluator: the result does not depend on batching, sharding or merge o
   };
 
   it("any split into batches, any split into shards, any merge order, through JSON", () => {
-    fc.assert(fc.property(
-      fc.array(fc.integer({ min: 1, max: rows - 1 }), { maxLength: 12 }), fc.nat(), fc.boolean(),
-      (cutsRaw, seed, viaJson) => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: rows - 1 }), { maxLength: 12 }), fc.nat(), fc.boolean(), (cutsRaw, seed, viaJson) => {
         const cuts = [0, ...new Set(cutsRaw)].sort((a, b) => a - b).concat(rows);
         const shards = [];
         for (let i = 0; i + 1 < cuts.length; i++) {
@@ -131,10 +152,15 @@ describe("Evaluator: the result does not depend on batching, sharding or merge o
           e.update(t.subarray(mid, b), x.subarray(mid * classes, b * classes));
           shards.push(viaJson ? Evaluator.fromJSON(JSON.stringify(e)) : e);
         }
-        const order = shards.map((s, i) => [s, (i * 7919 + seed) % 1000] as const).sort((p, q) => p[1] - q[1]).map(([s]) => s);
+        const order = shards
+          .map((s, i) => [s, (i * 7919 + seed) % 1000] as const)
+          .sort((p, q) => p[1] - q[1])
+          .map(([s]) => s);
         const total = order.reduce((acc, s) => acc.merge(s), new Evaluator({ classes, topK: [1, 5] }));
         close(total.result(), whole);
-      }), { numRuns: 50, seed: 7 });
+      }),
+      { numRuns: 50, seed: 7 },
+    );
   });
 
   it("NaN and infinities survive the JSON state", () => {

@@ -36,8 +36,14 @@ interface FocalCase {
   op: "focal" | "binary_focal";
   dtype: "float32" | "float64";
   shape: number[];
-  options: { from: "logits" | "probs" | "logprobs"; gamma: number; alpha: number | number[] | null;
-    label_smoothing?: number; ignore_index?: number; target?: "index" | "dense" };
+  options: {
+    from: "logits" | "probs" | "logprobs";
+    gamma: number;
+    alpha: number | number[] | null;
+    label_smoothing?: number;
+    ignore_index?: number;
+    target?: "index" | "dense";
+  };
   inputs: { input: number[]; target: number[]; weight?: number[] };
   expected: number[];
   expected_sum: number;
@@ -80,14 +86,18 @@ function rowArgs(c: FocalCase, f32: boolean): RowArgs {
   const index = o.target === "index";
   let v: Float64Array | null = null;
   if (o.alpha !== null || c.inputs.weight !== undefined) {
-    v = Float64Array.from({ length: K }, (_, k) =>
-      (o.alpha === null ? 1 : typeof o.alpha === "number" ? o.alpha : o.alpha[k]) * (c.inputs.weight?.[k] ?? 1));
+    v = Float64Array.from(
+      { length: K },
+      (_, k) => (o.alpha === null ? 1 : typeof o.alpha === "number" ? o.alpha : o.alpha[k]) * (c.inputs.weight?.[k] ?? 1),
+    );
   }
   return {
     t: index ? Int32Array.from(c.inputs.target, (t) => (t === o.ignore_index ? -1 : t)) : null,
     y: index ? null : F.from(c.inputs.target),
     q: F.from(c.inputs.input),
-    v, rows, K,
+    v,
+    rows,
+    K,
     mode: MODES[o.from],
     gamma: o.gamma,
     a: 1 - e,
@@ -105,8 +115,9 @@ function checkValue(got: number, want: number, dtype: string, rel: number, label
   const err = Math.abs(got - want);
   const { rel: r, abs } = contract(dtype);
   expect(err, `${label}: got ${got}, want ${want} (contract)`).toBeLessThanOrEqual(r * Math.abs(want) + abs);
-  expect(err, `${label}: got ${got}, want ${want} (relative ${(err / Math.abs(want)).toExponential(2)})`)
-    .toBeLessThanOrEqual(rel * Math.abs(want) + FLOOR);
+  expect(err, `${label}: got ${got}, want ${want} (relative ${(err / Math.abs(want)).toExponential(2)})`).toBeLessThanOrEqual(
+    rel * Math.abs(want) + FLOOR,
+  );
   if (Math.abs(want) >= FLOOR && err / Math.abs(want) > worst.err) {
     worst.err = err / Math.abs(want);
     worst.at = label;
@@ -114,9 +125,11 @@ function checkValue(got: number, want: number, dtype: string, rel: number, label
 }
 
 function neumaier(values: ArrayLike<number>): number {
-  let s = 0, c = 0;
+  let s = 0,
+    c = 0;
   for (let i = 0; i < values.length; i++) {
-    const x = values[i], t = s + x;
+    const x = values[i],
+      t = s + x;
     c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
     s = t;
   }
@@ -130,10 +143,32 @@ interface FocalExports {
   memory: WebAssembly.Memory;
   heap_base(): number;
   simd(): number;
-  focal_rows_f32(tPtr: number, yPtr: number, qPtr: number, vPtr: number, rows: number, classes: number,
-    qMode: number, gamma: number, a: number, b: number, outPtr: number): void;
-  focal_rows_f64(tPtr: number, yPtr: number, qPtr: number, vPtr: number, rows: number, classes: number,
-    qMode: number, gamma: number, a: number, b: number, outPtr: number): void;
+  focal_rows_f32(
+    tPtr: number,
+    yPtr: number,
+    qPtr: number,
+    vPtr: number,
+    rows: number,
+    classes: number,
+    qMode: number,
+    gamma: number,
+    a: number,
+    b: number,
+    outPtr: number,
+  ): void;
+  focal_rows_f64(
+    tPtr: number,
+    yPtr: number,
+    qPtr: number,
+    vPtr: number,
+    rows: number,
+    classes: number,
+    qMode: number,
+    gamma: number,
+    a: number,
+    b: number,
+    outPtr: number,
+  ): void;
   binary_focal_f32(yPtr: number, xPtr: number, n: number, mode: number, gamma: number, alpha: number, outPtr: number): void;
   binary_focal_f64(yPtr: number, xPtr: number, n: number, mode: number, gamma: number, alpha: number, outPtr: number): void;
 }
@@ -148,10 +183,26 @@ async function compile(simd: boolean): Promise<FocalExports> {
   const dir = fileURLToPath(new URL("../assembly/test/", import.meta.url));
   let binary: Uint8Array | null = null;
   let log = "";
-  const sink = { write: (s: string | Uint8Array) => { log += String(s); } };
+  const sink = {
+    write: (s: string | Uint8Array) => {
+      log += String(s);
+    },
+  };
   const { error } = await asc.main(
-    ["focal-exports.ts", "--baseDir", dir, "-O3", "--runtime", "stub", "--use", "abort=", "--noAssert", "--outFile", "focal.wasm",
-      ...(simd ? ["--enable", "simd"] : [])],
+    [
+      "focal-exports.ts",
+      "--baseDir",
+      dir,
+      "-O3",
+      "--runtime",
+      "stub",
+      "--use",
+      "abort=",
+      "--noAssert",
+      "--outFile",
+      "focal.wasm",
+      ...(simd ? ["--enable", "simd"] : []),
+    ],
     {
       readFile: (name: string, baseDir: string) => {
         if (name.endsWith("asconfig.json")) return null;
@@ -202,7 +253,11 @@ function wasmRows(ex: FocalExports, x: RowArgs, shift = 0): Float64Array {
   const h = new Heap(ex);
   h.reset(shift);
   const f32 = x.q instanceof Float32Array;
-  const t = h.put(x.t), y = h.put(x.y), q = h.put(x.q), v = h.put(x.v), out = h.alloc(8 * x.rows);
+  const t = h.put(x.t),
+    y = h.put(x.y),
+    q = h.put(x.q),
+    v = h.put(x.v),
+    out = h.alloc(8 * x.rows);
   (f32 ? ex.focal_rows_f32 : ex.focal_rows_f64)(t, y, q, v, x.rows, x.K, x.mode, x.gamma, x.a, x.b, out);
   return h.f64(out, x.rows);
 }
@@ -210,7 +265,9 @@ function wasmRows(ex: FocalExports, x: RowArgs, shift = 0): Float64Array {
 function wasmBinary(ex: FocalExports, y: Floats, x: Floats, mode: 0 | 2, gamma: number, alpha: number): Float64Array {
   const h = new Heap(ex);
   h.reset();
-  const yp = h.put(y), xp = h.put(x), out = h.alloc(8 * x.length);
+  const yp = h.put(y),
+    xp = h.put(x),
+    out = h.alloc(8 * x.length);
   (x instanceof Float32Array ? ex.binary_focal_f32 : ex.binary_focal_f64)(yp, xp, x.length, mode, gamma, alpha, out);
   return h.f64(out, x.length);
 }
@@ -255,7 +312,8 @@ function randomArgs(rand: () => number, f32: boolean): RowArgs {
   for (let r = 0; r < rows; r++) {
     const scale = [0.1, 2, 8][Math.floor(rand() * 3)];
     for (let k = 0; k < K; k++) logits[r * K + k] = scale * (rand() * 2 - 1);
-    if (rand() < 0.4) { // a confident row: the target (or class 0) far above the rest
+    if (rand() < 0.4) {
+      // a confident row: the target (or class 0) far above the rest
       const at = index && t[r] >= 0 ? t[r] : 0;
       logits[r * K + at] = scale + 18 + rand() * 17 + Math.log(K);
     }
@@ -349,7 +407,14 @@ describe("reference: the fixture's reductions", () => {
       const got = referenceRows(x);
       const sum = neumaier(got);
       const w = c.inputs.weight;
-      const divisor = x.t === null ? x.rows : neumaier(Array.from(x.t).filter((t) => t >= 0).map((t) => (w === undefined ? 1 : w[t])));
+      const divisor =
+        x.t === null
+          ? x.rows
+          : neumaier(
+              Array.from(x.t)
+                .filter((t) => t >= 0)
+                .map((t) => (w === undefined ? 1 : w[t])),
+            );
       const worst = { err: 0, at: "" };
       checkValue(sum, c.expected_sum, "float64", ROW_REL, `${c.id} sum`, worst);
       checkValue(sum / divisor, c.expected_mean, "float64", ROW_REL, `${c.id} mean`, worst);
@@ -374,7 +439,8 @@ describe("reference: gamma = 0 is cross-entropy (src/reference/rows.ts, crossEnt
   }
 
   function compare(x: RowArgs, label: string): void {
-    const focal = referenceRows({ ...x, gamma: 0 }), ce = crossEntropyRows(x);
+    const focal = referenceRows({ ...x, gamma: 0 }),
+      ce = crossEntropyRows(x);
     for (let r = 0; r < x.rows; r++) {
       const err = Math.abs(focal[r] - ce[r]);
       if (!Number.isFinite(ce[r])) expect(focal[r], `${label}[${r}]`).toBe(ce[r]);
@@ -418,15 +484,18 @@ describe("focal kernels (assembly/kernels/focal.ts), compiled from assembly/test
           const size = f32 ? 4 : 8;
           for (let r = 0; r < x.rows; r++) {
             const one: RowArgs = {
-              ...x, rows: 1,
+              ...x,
+              rows: 1,
               t: x.t && x.t.slice(r, r + 1),
               y: x.y && x.y.slice(r * x.K, (r + 1) * x.K),
               q: x.q.slice(r * x.K, (r + 1) * x.K),
             };
             for (const shift of [0, size, 3 * size]) {
               const alone = wasmRows(ex, one, shift);
-              expect(Object.is(alone[0], batch[r]) || (Number.isNaN(alone[0]) && Number.isNaN(batch[r])),
-                `${c.id}[${r}] alone at +${shift}: ${alone[0]} vs ${batch[r]}`).toBe(true);
+              expect(
+                Object.is(alone[0], batch[r]) || (Number.isNaN(alone[0]) && Number.isNaN(batch[r])),
+                `${c.id}[${r}] alone at +${shift}: ${alone[0]} vs ${batch[r]}`,
+              ).toBe(true);
             }
           }
         }
@@ -439,16 +508,25 @@ describe("focal kernels (assembly/kernels/focal.ts), compiled from assembly/test
     const worst = { simd: 0, scalar: 0 };
     for (let i = 0; i < 3000; i++) {
       const x = randomArgs(rand, i % 2 === 0);
-      const want = referenceRows(x), a = wasmRows(simd, x), b = wasmRows(scalar, x);
+      const want = referenceRows(x),
+        a = wasmRows(simd, x),
+        b = wasmRows(scalar, x);
       for (let r = 0; r < x.rows; r++) {
-        for (const [name, got] of [["simd", a], ["scalar", b]] as const) {
+        for (const [name, got] of [
+          ["simd", a],
+          ["scalar", b],
+        ] as const) {
           const err = Math.abs(got[r] - want[r]);
-          expect(err, `random ${i} row ${r} (${name}): ${got[r]} vs ${want[r]}`).toBeLessThanOrEqual(2 * ROW_REL * Math.abs(want[r]) + FLOOR);
+          expect(err, `random ${i} row ${r} (${name}): ${got[r]} vs ${want[r]}`).toBeLessThanOrEqual(
+            2 * ROW_REL * Math.abs(want[r]) + FLOOR,
+          );
           if (Math.abs(want[r]) >= FLOOR) worst[name] = Math.max(worst[name], err / Math.abs(want[r]));
         }
       }
     }
-    console.log(`random rows: largest relative difference from the reference: simd ${worst.simd.toExponential(2)}, scalar ${worst.scalar.toExponential(2)}`);
+    console.log(
+      `random rows: largest relative difference from the reference: simd ${worst.simd.toExponential(2)}, scalar ${worst.scalar.toExponential(2)}`,
+    );
   });
 
   it("binary: both builds agree with the reference on random elements", () => {
@@ -459,13 +537,21 @@ describe("focal kernels (assembly/kernels/focal.ts), compiled from assembly/test
       const x = F.from(Array.from({ length: n }, () => (rand() * 2 - 1) * [1, 10, 60, 1e4][Math.floor(rand() * 4)]));
       const p = F.from(Array.from({ length: n }, () => rand() ** 4));
       const y = F.from(Array.from({ length: n }, () => (rand() < 0.7 ? Math.round(rand()) : rand())));
-      for (const [mode, input] of [[0, x], [2, p]] as const) {
-        for (const [gamma, alpha] of [[2, 0.25], [0.5, -1], [5, 0.75]]) {
+      for (const [mode, input] of [
+        [0, x],
+        [2, p],
+      ] as const) {
+        for (const [gamma, alpha] of [
+          [2, 0.25],
+          [0.5, -1],
+          [5, 0.75],
+        ]) {
           const want = referenceBinary(y, input, mode, gamma, alpha);
           for (const got of [wasmBinary(simd, y, input, mode, gamma, alpha), wasmBinary(scalar, y, input, mode, gamma, alpha)]) {
             for (let i = 0; i < n; i++) {
-              expect(Math.abs(got[i] - want[i]), `${mode} ${gamma} ${i}: ${got[i]} vs ${want[i]}`)
-                .toBeLessThanOrEqual(2 * ELEMENT_REL * Math.abs(want[i]) + FLOOR);
+              expect(Math.abs(got[i] - want[i]), `${mode} ${gamma} ${i}: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(
+                2 * ELEMENT_REL * Math.abs(want[i]) + FLOOR,
+              );
             }
           }
         }

@@ -54,7 +54,11 @@ function multiArgs(c: FocalCase): [Int32Array | Float32Array | Float64Array, Flo
 /** A binary case as binaryFocalLoss's arguments. */
 function binaryArgs(c: FocalCase): [Float32Array | Float64Array, Float32Array | Float64Array, Record<string, unknown>] {
   const o = c.options;
-  return [floats(c, c.inputs.target), floats(c, c.inputs.input), { from: o.from, gamma: o.gamma, ...(o.alpha === null ? {} : { alpha: o.alpha }) }];
+  return [
+    floats(c, c.inputs.target),
+    floats(c, c.inputs.input),
+    { from: o.from, gamma: o.gamma, ...(o.alpha === null ? {} : { alpha: o.alpha }) },
+  ];
 }
 
 /** Within the contract of the case's dtype, and within ROW_REL relative (FLOOR absolute). */
@@ -62,7 +66,9 @@ function checkExact(got: number, want: number, dtype: string, label: string, wor
   expectClose(got, want, dtype, label);
   if (!Number.isFinite(want)) return;
   const err = Math.abs(got - want);
-  expect(err, `${label}: got ${got}, want ${want} (relative ${(err / Math.abs(want)).toExponential(2)})`).toBeLessThanOrEqual(ROW_REL * Math.abs(want) + FLOOR);
+  expect(err, `${label}: got ${got}, want ${want} (relative ${(err / Math.abs(want)).toExponential(2)})`).toBeLessThanOrEqual(
+    ROW_REL * Math.abs(want) + FLOOR,
+  );
   if (worst !== undefined && Math.abs(want) >= FLOOR && err / Math.abs(want) > worst.err) {
     worst.err = err / Math.abs(want);
     worst.at = label;
@@ -75,7 +81,11 @@ describe("focal.json", () => {
   it("has every kind of case the tests below rely on", () => {
     expect(MULTI.length).toBeGreaterThan(90);
     expect(BINARY.length).toBeGreaterThan(30);
-    for (const g of [0, 0.5, 2, 5]) expect(MULTI.some((c) => c.options.gamma === g), `gamma ${g}`).toBe(true);
+    for (const g of [0, 0.5, 2, 5])
+      expect(
+        MULTI.some((c) => c.options.gamma === g),
+        `gamma ${g}`,
+      ).toBe(true);
     expect(MULTI.some((c) => typeof c.options.alpha === "number")).toBe(true);
     expect(MULTI.some((c) => Array.isArray(c.options.alpha))).toBe(true);
     expect(MULTI.some((c) => c.inputs.weight !== undefined)).toBe(true);
@@ -105,7 +115,9 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
         for (let r = 0; r < got.length; r++) checkExact(got[r], c.expected[r], c.dtype, `${c.id}[${r}]`, worst);
         rows += got.length;
       }
-      console.log(`${name} focalLoss: ${rows} rows of ${MULTI.length} cases, worst relative error ${worst.err.toExponential(2)} (${worst.at})`);
+      console.log(
+        `${name} focalLoss: ${rows} rows of ${MULTI.length} cases, worst relative error ${worst.err.toExponential(2)} (${worst.at})`,
+      );
     });
 
     it(`where q is within 1e-12 of 1 or closer: every row within ${ROW_REL} relative`, () => {
@@ -156,18 +168,31 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
 
   describe(`${name}: gamma = 0 is cross-entropy`, () => {
     const u = rng(name.length * 101);
-    const shapes: Array<[number, number]> = [[1, 1], [3, 2], [7, 5], [4, 17], [5, 33], [2, 1025]];
+    const shapes: Array<[number, number]> = [
+      [1, 1],
+      [3, 2],
+      [7, 5],
+      [4, 17],
+      [5, 33],
+      [2, 1025],
+    ];
 
     it("focalLoss({ gamma: 0 }) = crossEntropy: class indices and dense targets, every from, weight, labelSmoothing, ignoreIndex, sampleWeight, every reduction", () => {
       let calls = 0;
       for (const [rows, K] of shapes) {
         for (const T of [Float32Array, Float64Array] as Float[]) {
-          const x = logits(u, rows * K, T), p = probs(u, rows, K, T), q = probs(u, rows, K, T);
+          const x = logits(u, rows * K, T),
+            p = probs(u, rows, K, T),
+            q = probs(u, rows, K, T);
           const lq = T.from(q, Math.log);
           const t = labels(u, rows, K).map((v, r) => (r % 3 === 1 ? -1 : v));
           const w = T.from({ length: K }, () => 0.25 + u());
           const sw = T.from({ length: rows }, () => u());
-          const predictions = [["logits", x], ["probs", q], ["logprobs", lq]] as const;
+          const predictions = [
+            ["logits", x],
+            ["probs", q],
+            ["logprobs", lq],
+          ] as const;
           for (const [from, pred] of predictions) {
             for (const target of [t, p]) {
               for (const extra of [{}, { weight: w }, { labelSmoothing: 0.1 }, { weight: w, labelSmoothing: 0.3, sampleWeight: sw }]) {
@@ -178,7 +203,9 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
                   const label = `${rows}x${K} ${T.name} ${from} ${target === t ? "index" : "dense"} ${JSON.stringify(Object.keys(extra))} ${reduction}`;
                   const dtype = T === Float32Array ? "float32" : "float64";
                   if (typeof ce === "number") expectClose(focal as number, ce, dtype, label);
-                  else for (let r = 0; r < rows; r++) expectClose((focal as Float64Array)[r], (ce as Float64Array)[r], dtype, `${label}[${r}]`);
+                  else
+                    for (let r = 0; r < rows; r++)
+                      expectClose((focal as Float64Array)[r], (ce as Float64Array)[r], dtype, `${label}[${r}]`);
                   calls++;
                 }
               }
@@ -190,7 +217,8 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
     });
 
     it("with alpha a number: alpha times crossEntropy", () => {
-      const x = logits(u, 6 * 9, Float64Array), t = labels(u, 6, 9);
+      const x = logits(u, 6 * 9, Float64Array),
+        t = labels(u, 6, 9);
       const ce = m.crossEntropy(t, x, { classes: 9, reduction: "none" });
       const focal = m.focalLoss(t, x, { classes: 9, gamma: 0, alpha: 0.25, reduction: "none" });
       for (let r = 0; r < ce.length; r++) expectClose(focal[r], 0.25 * ce[r], "float64", `row ${r}`);
@@ -211,10 +239,14 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
       for (const T of [Float32Array, Float64Array] as Float[]) {
         const n = 67;
         const y = T.from({ length: n }, (_: unknown, i: number) => (i % 4 === 3 ? u() : i % 2));
-        const x = logits(u, n, T), pr = T.from({ length: n }, () => u());
+        const x = logits(u, n, T),
+          pr = T.from({ length: n }, () => u());
         const w = T.from({ length: n }, () => 2 * u());
         const dtype = T === Float32Array ? "float32" : "float64";
-        for (const [from, pred] of [["logits", x], ["probs", pr]] as const) {
+        for (const [from, pred] of [
+          ["logits", x],
+          ["probs", pr],
+        ] as const) {
           for (const weight of [undefined, w]) {
             const o = { from, reduction: "none" as const, ...(weight === undefined ? {} : { weight }) };
             const want = m.binaryCrossEntropy(y, pred, o);
@@ -228,7 +260,8 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
 
   describe(`${name}: reductions, weights and ignored rows`, () => {
     const u = rng(7 + name.length);
-    const rows = 9, K = 6;
+    const rows = 9,
+      K = 6;
     const x = logits(u, rows * K, Float64Array) as Float64Array;
     const t = labels(u, rows, K);
     t[2] = -100;
@@ -248,9 +281,19 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
       // alpha scales the mean: were it in the divisor, it would cancel.
       const plain = m.focalLoss(t, x, { ...opts, weight: w });
       expectClose(m.focalLoss(t, x, { ...opts, weight: w, alpha: 0.5 }), 0.5 * plain, "float64", "alpha 0.5");
-      expectClose(m.focalLoss(t, x, { ...opts, weight: w, alpha: Float64Array.from({ length: K }, () => 3) }), 3 * plain, "float64", "alpha 3 per class");
+      expectClose(
+        m.focalLoss(t, x, { ...opts, weight: w, alpha: Float64Array.from({ length: K }, () => 3) }),
+        3 * plain,
+        "float64",
+        "alpha 3 per class",
+      );
       // Without weight, the divisor is the number of rows that count.
-      expectClose(m.focalLoss(t, x, { ...opts, alpha }), sum(m.focalLoss(t, x, { ...opts, alpha, reduction: "none" })) / counted.length, "float64", "mean, no weight");
+      expectClose(
+        m.focalLoss(t, x, { ...opts, alpha }),
+        sum(m.focalLoss(t, x, { ...opts, alpha, reduction: "none" })) / counted.length,
+        "float64",
+        "mean, no weight",
+      );
     });
 
     it("ignoreIndex rows give 0 and are left out: the same as the other rows alone", () => {
@@ -260,7 +303,12 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
       const kept = Float64Array.from(counted.flatMap((r) => Array.from(x.subarray(r * K, (r + 1) * K))));
       const tk = Int32Array.from(counted, (r) => t[r]);
       expectClose(m.focalLoss(t, x, { ...opts, weight: w }), m.focalLoss(tk, kept, { ...opts, weight: w }), "float64", "mean");
-      expectClose(m.focalLoss(t, x, { ...opts, weight: w, reduction: "sum" }), m.focalLoss(tk, kept, { ...opts, weight: w, reduction: "sum" }), "float64", "sum");
+      expectClose(
+        m.focalLoss(t, x, { ...opts, weight: w, reduction: "sum" }),
+        m.focalLoss(tk, kept, { ...opts, weight: w, reduction: "sum" }),
+        "float64",
+        "sum",
+      );
       // Another ignoreIndex: -100 is then an invalid class index, and -1 the ignored value.
       const t1 = t.map((v) => (v === -100 ? -1 : v));
       expect(m.focalLoss(t1, x, { ...opts, ignoreIndex: -1 })).toBe(m.focalLoss(t, x, opts));
@@ -270,12 +318,17 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
       expect(m.focalLoss(all, x, { ...opts, reduction: "sum" })).toBe(0);
     });
 
-    it("sampleWeight: scales each row; \"mean\" divides by the sum of sampleWeight times the target's weight (dense: of sampleWeight)", () => {
+    it('sampleWeight: scales each row; "mean" divides by the sum of sampleWeight times the target\'s weight (dense: of sampleWeight)', () => {
       const plain = m.focalLoss(t, x, { ...opts, weight: w, alpha, reduction: "none" });
       const weighted = m.focalLoss(t, x, { ...opts, weight: w, alpha, sampleWeight: sw, reduction: "none" });
       for (let r = 0; r < rows; r++) expect(weighted[r], `row ${r}`).toBe(plain[r] * sw[r]);
       const divisor = sum(counted.map((r) => w[t[r]] * sw[r]));
-      expectClose(m.focalLoss(t, x, { ...opts, weight: w, alpha, sampleWeight: sw }), sum(weighted) / divisor, "float64", "mean, class indices");
+      expectClose(
+        m.focalLoss(t, x, { ...opts, weight: w, alpha, sampleWeight: sw }),
+        sum(weighted) / divisor,
+        "float64",
+        "mean, class indices",
+      );
       const p = probs(u, rows, K, Float64Array);
       const dense = m.focalLoss(p, x, { ...opts, weight: w, sampleWeight: sw, reduction: "none" });
       const densePlain = m.focalLoss(p, x, { ...opts, weight: w, reduction: "none" });
@@ -284,7 +337,7 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
       expectClose(m.focalLoss(p, x, { ...opts, weight: w }), sum(densePlain) / rows, "float64", "mean, dense targets, no sampleWeight");
     });
 
-    it("binary \"mean\" averages over every element (weight scales the elements, not the divisor)", () => {
+    it('binary "mean" averages over every element (weight scales the elements, not the divisor)', () => {
       const n = 23;
       const y = Float64Array.from({ length: n }, (_, i) => i % 2);
       const z = logits(u, n, Float64Array);
@@ -293,7 +346,8 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
         const none = m.binaryFocalLoss(y, z, { ...o, reduction: "none" });
         expectClose(m.binaryFocalLoss(y, z, o), sum(none) / n, "float64", JSON.stringify(Object.keys(o)));
       }
-      const none = m.binaryFocalLoss(y, z, { reduction: "none" }), weighted = m.binaryFocalLoss(y, z, { weight: bw, reduction: "none" });
+      const none = m.binaryFocalLoss(y, z, { reduction: "none" }),
+        weighted = m.binaryFocalLoss(y, z, { weight: bw, reduction: "none" });
       for (let i = 0; i < n; i++) expect(weighted[i], `element ${i}`).toBe(none[i] * bw[i]);
       // 0/1 targets as integers: read as the prediction's floats.
       expect(m.binaryFocalLoss(Int32Array.from(y), z)).toBe(m.binaryFocalLoss(y, z));
@@ -301,7 +355,8 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
   });
 
   describe(`${name}: option errors`, () => {
-    const x = new Float32Array([1, 2, 3, 3, 2, 1]), t = new Int32Array([2, 0]);
+    const x = new Float32Array([1, 2, 3, 3, 2, 1]),
+      t = new Int32Array([2, 0]);
     const y = new Float32Array([1, 0, 1, 0, 0, 1]);
     const throws = (f: () => unknown, code: string, message: RegExp, label: string) => {
       let thrown: unknown;
@@ -338,18 +393,26 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
     it("focalLoss: dense targets are probabilities; a target side given as logits or logprobs is refused (INVALID_OPTION)", () => {
       const dense = new Float32Array([0.2, 0.3, 0.5, 1, 0, 0]);
       for (const p of ["logits", "logprobs"]) {
-        throws(() => (m.focalLoss as Fn)(dense, x, { classes: 3, from: { p, q: "logits" } }), "INVALID_OPTION", /dense targets/, `from.p ${p}`);
+        throws(
+          () => (m.focalLoss as Fn)(dense, x, { classes: 3, from: { p, q: "logits" } }),
+          "INVALID_OPTION",
+          /dense targets/,
+          `from.p ${p}`,
+        );
       }
-      expect((m.focalLoss as Fn)(dense, x, { classes: 3, from: { p: "probs", q: "logits" } })).toBe((m.focalLoss as Fn)(dense, x, { classes: 3 }));
+      expect((m.focalLoss as Fn)(dense, x, { classes: 3, from: { p: "probs", q: "logits" } })).toBe(
+        (m.focalLoss as Fn)(dense, x, { classes: 3 }),
+      );
     });
 
-    it("binaryFocalLoss from: \"logits\" or \"probs\" only (INVALID_OPTION)", () => {
+    it('binaryFocalLoss from: "logits" or "probs" only (INVALID_OPTION)', () => {
       throws(binary({ from: "logprobs" }), "INVALID_OPTION", /from/, "logprobs");
       throws(binary({ from: "odds" }), "INVALID_OPTION", /from/, "odds");
     });
 
     it("unknown options (UNKNOWN_OPTION): eps, temperature and typos for focalLoss; classes, posWeight, labelSmoothing for binaryFocalLoss", () => {
-      for (const name of ["eps", "temperature", "gama", "Alpha", "posWeight"]) throws(focal({ [name]: 1 }), "UNKNOWN_OPTION", new RegExp(`"${name}"`), `focalLoss ${name}`);
+      for (const name of ["eps", "temperature", "gama", "Alpha", "posWeight"])
+        throws(focal({ [name]: 1 }), "UNKNOWN_OPTION", new RegExp(`"${name}"`), `focalLoss ${name}`);
       for (const name of ["classes", "posWeight", "labelSmoothing", "ignoreIndex", "sampleWeight", "gama"]) {
         throws(binary({ [name]: 1 }), "UNKNOWN_OPTION", new RegExp(`"${name}"`), `binaryFocalLoss ${name}`);
       }

@@ -8,14 +8,17 @@ import { currentEngine } from "../src/engine/init.js";
 import { WasmEngine } from "../src/engine/wasm.js";
 import { rng, logits, labels } from "./helpers/data.js";
 
-const classes = 1000, baseRows = 1000, copies = 64; // a chunk: 64 copies of a 4 MB block = 256 MB
+const classes = 1000,
+  baseRows = 1000,
+  copies = 64; // a chunk: 64 copies of a 4 MB block = 256 MB
 const chunks = 9; // 9 x 256 MB = 2.25 GiB > 2^31 bytes
 const u = rng(2026);
 const base = logits(u, baseRows * classes, Float32Array) as Float32Array;
 const baseLabels = labels(u, baseRows, classes);
 
 function chunk(): { x: Float32Array; t: Int32Array } {
-  const x = new Float32Array(copies * base.length), t = new Int32Array(copies * baseRows);
+  const x = new Float32Array(copies * base.length),
+    t = new Int32Array(copies * baseRows);
   for (let c = 0; c < copies; c++) {
     x.set(base, c * base.length);
     t.set(baseLabels, c * baseRows);

@@ -15,11 +15,14 @@ const memory = () => (currentEngine() as WasmEngine).exports.memory;
 
 describe("zero-copy", () => {
   it("WasmArray views live in the module's memory and give the same results as copies", () => {
-    const rows = 64, classes = 1000;
+    const rows = 64,
+      classes = 1000;
     const u = rng(1);
-    const x = logits(u, rows * classes, Float32Array), y = logits(u, rows * classes, Float32Array);
+    const x = logits(u, rows * classes, Float32Array),
+      y = logits(u, rows * classes, Float32Array);
     const t = labels(u, rows, classes);
-    const X = xent.allocate(Float32Array, x.length), Y = xent.allocate(Float32Array, y.length);
+    const X = xent.allocate(Float32Array, x.length),
+      Y = xent.allocate(Float32Array, y.length);
     X.view.set(x);
     Y.view.set(y);
     expect(X.view.buffer).toBe(memory().buffer);
@@ -71,12 +74,15 @@ describe("inputs of every shape of buffer", () => {
   it("rows larger than the 1 MiB scratch slots (300000 float32 classes)", () => {
     const classes = 300_000;
     const u = rng(3);
-    const x = logits(u, 2 * classes, Float32Array), y = logits(u, 2 * classes, Float32Array);
+    const x = logits(u, 2 * classes, Float32Array),
+      y = logits(u, 2 * classes, Float32Array);
     const t = new Int32Array([5, classes - 1]);
     const opts = { classes, reduction: "none" as const };
-    const got = xent.crossEntropy(t, x, opts), want = reference.crossEntropy(t, x, opts);
+    const got = xent.crossEntropy(t, x, opts),
+      want = reference.crossEntropy(t, x, opts);
     for (let r = 0; r < 2; r++) expect(Math.abs(got[r] - want[r])).toBeLessThanOrEqual(1e-6 * want[r] + 1e-7);
-    const kl = xent.klDivergence(x, y, { classes, from: "logits" }), klRef = reference.klDivergence(x, y, { classes, from: "logits" });
+    const kl = xent.klDivergence(x, y, { classes, from: "logits" }),
+      klRef = reference.klDivergence(x, y, { classes, from: "logits" });
     expect(Math.abs(kl - klRef)).toBeLessThanOrEqual(1e-6 * klRef + 1e-7);
   });
 

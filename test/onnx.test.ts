@@ -43,8 +43,9 @@ function close(got: number, want: number, abs: number, stat: string, label: stri
   const err = Math.abs(got - want);
   const rel = want === 0 ? (err === 0 ? 0 : Infinity) : err / Math.abs(want);
   if (!(stat in worst) || rel > worst[stat].rel) worst[stat] = { rel, where: label };
-  expect(err, `${label}: got ${got}, want ${want} (err ${err.toExponential(2)}, rel ${rel.toExponential(2)})`)
-    .toBeLessThanOrEqual(REL * Math.abs(want) + abs);
+  expect(err, `${label}: got ${got}, want ${want} (err ${err.toExponential(2)}, rel ${rel.toExponential(2)})`).toBeLessThanOrEqual(
+    REL * Math.abs(want) + abs,
+  );
 }
 
 interface Mapped {
@@ -209,7 +210,8 @@ describe("ONNX backend tests: coverage", () => {
 });
 
 afterAll(() => {
-  const lines = Object.entries(worst).sort(([a], [b]) => a.localeCompare(b))
+  const lines = Object.entries(worst)
+    .sort(([a], [b]) => a.localeCompare(b))
     .map(([stat, { rel, where }]) => `  ${stat}: ${rel.toExponential(2)} (${where})`);
   console.log(`ONNX backend tests, largest relative error:\n${lines.join("\n")}`);
 });

@@ -10,7 +10,8 @@ import { expectAllClose } from "./helpers/oracle.js";
 import { rng, probs } from "./helpers/data.js";
 
 const F32_MIN_NORMAL = 2 ** -126;
-const BELOW_ONE = Math.fround(1 - 2 ** -24), ABOVE_ONE = Math.fround(1 + 2 ** -23);
+const BELOW_ONE = Math.fround(1 - 2 ** -24),
+  ABOVE_ONE = Math.fround(1 + 2 ** -23);
 const SUBNORMAL = Math.fround(2 ** -127);
 const F32_MAX = Math.fround(3.4028234663852886e38);
 
@@ -37,7 +38,8 @@ const EDGES: Array<[string, "t" | "q", number]> = [
 ];
 
 const CLASSES = [1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 63, 64, 65, 71, 72, 73, 1000, 4099];
-const simd = ENGINES["wasm-simd"], ref = ENGINES.js;
+const simd = ENGINES["wasm-simd"],
+  ref = ENGINES.js;
 
 describe("crossEntropy from probs: the SIMD fast row and the rows it declines", () => {
   for (const classes of CLASSES) {
@@ -64,8 +66,14 @@ describe("crossEntropy from probs: the SIMD fast row and the rows it declines", 
 
   it("a row of 128256 classes (the Llama 3 vocabulary) with targets summing to 1", () => {
     const u = rng(128256);
-    const t = probs(u, 2, 128256, Float32Array), q = probs(u, 2, 128256, Float32Array);
+    const t = probs(u, 2, 128256, Float32Array),
+      q = probs(u, 2, 128256, Float32Array);
     const options = { classes: 128256, reduction: "none" as const, from: "probs" as const };
-    expectAllClose(simd.crossEntropy(t, q, options) as Float64Array, ref.crossEntropy(t, q, options) as Float64Array, "float32", "128256 classes");
+    expectAllClose(
+      simd.crossEntropy(t, q, options) as Float64Array,
+      ref.crossEntropy(t, q, options) as Float64Array,
+      "float32",
+      "128256 classes",
+    );
   });
 });

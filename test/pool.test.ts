@@ -61,37 +61,85 @@ function cases(rows: number, classes: number, seed: number): Case[] {
   const o = { classes };
   return [
     { name: "crossEntropy labels, logits f32", run: (m) => m.crossEntropy(t, x32, o) },
-    { name: "crossEntropy ignoreIndex, weight, labelSmoothing, sampleWeight", run: (m) => m.crossEntropy(tIgnore, x32, { ...o, weight: w, labelSmoothing: 0.1, sampleWeight: sw }) },
+    {
+      name: "crossEntropy ignoreIndex, weight, labelSmoothing, sampleWeight",
+      run: (m) => m.crossEntropy(tIgnore, x32, { ...o, weight: w, labelSmoothing: 0.1, sampleWeight: sw }),
+    },
     { name: "crossEntropy reduction none, base 2", run: (m) => m.crossEntropy(t, x32, { ...o, reduction: "none", base: 2 }) },
     { name: "crossEntropy sum, logits f64", run: (m) => m.crossEntropy(t, x64, { ...o, reduction: "sum" }) },
-    { name: "crossEntropy probs with eps (gathered on the calling thread)", run: (m) => m.crossEntropy(t, q32, { ...o, from: "probs", eps: 1e-7 }) },
+    {
+      name: "crossEntropy probs with eps (gathered on the calling thread)",
+      run: (m) => m.crossEntropy(t, q32, { ...o, from: "probs", eps: 1e-7 }),
+    },
     { name: "crossEntropy dense targets f32", run: (m) => m.crossEntropy(p32, x32, o) },
-    { name: "crossEntropy dense probs, weight (f32 kernel, f64 weights)", run: (m) => m.crossEntropy(p32, q32, { ...o, from: "probs", weight: w }) },
+    {
+      name: "crossEntropy dense probs, weight (f32 kernel, f64 weights)",
+      run: (m) => m.crossEntropy(p32, q32, { ...o, from: "probs", weight: w }),
+    },
     { name: "crossEntropy mixed f32 / f64 (f64 kernel)", run: (m) => m.crossEntropy(p64, x32, o) },
     { name: "klDivergence logits f32, temperature", run: (m) => m.klDivergence(x32, y32, { ...o, from: "logits", temperature: 2 }) },
     { name: "klDivergence probs f32 normalize, none", run: (m) => m.klDivergence(p32, q32, { ...o, normalize: true, reduction: "none" }) },
     { name: "klDivergence probs f64", run: (m) => m.klDivergence(p64, q64, o) },
-    { name: "klDivergence logits f64 / f32 (f64 kernel)", run: (m) => m.klDivergence(x64, y32, { ...o, from: "logits", reduction: "sum" }) },
+    {
+      name: "klDivergence logits f64 / f32 (f64 kernel)",
+      run: (m) => m.klDivergence(x64, y32, { ...o, from: "logits", reduction: "sum" }),
+    },
     { name: "klDivergence logprobs f32", run: (m) => m.klDivergence(y32, x32, { ...o, from: "logprobs" }) },
     { name: "jensenShannon probs f32", run: (m) => m.jensenShannon(p32, q32, o) },
     { name: "jensenShannon probs f64, base 2", run: (m) => m.jensenShannon(p64, q64, { ...o, base: 2, reduction: "none" }) },
     { name: "entropy probs f32", run: (m) => m.entropy(p32, o) },
-    { name: "entropy logits f32, temperature, none", run: (m) => m.entropy(x32, { ...o, from: "logits", temperature: 0.5, reduction: "none" }) },
+    {
+      name: "entropy logits f32, temperature, none",
+      run: (m) => m.entropy(x32, { ...o, from: "logits", temperature: 0.5, reduction: "none" }),
+    },
     { name: "entropy logprobs f32", run: (m) => m.entropy(y32, { ...o, from: "logprobs" }) },
     { name: "entropy probs f64", run: (m) => m.entropy(p64, { ...o, reduction: "sum" }) },
     { name: "evaluate f32, topK, ignoreIndex, weight", run: (m) => m.evaluate(tIgnore, x32, { ...o, topK: [1, 5], weight: w }) },
     { name: "evaluate f64", run: (m) => m.evaluate(t, x64, o) },
-    { name: "binaryCrossEntropy probs f32, posWeight per class, none", run: (m) => m.binaryCrossEntropy(p32, q32, { posWeight: w, reduction: "none" }) },
-    { name: "binaryCrossEntropy logits f32, weight per class, 0/1 labels as Int32Array", run: (m) => m.binaryCrossEntropy(Int32Array.from(p32, (v) => (v > 0.02 ? 1 : 0)), x32, { classes, from: "logits", weight: w }) },
-    { name: "binaryCrossEntropy logits f64, weight per element, posWeight number, sum", run: (m) => m.binaryCrossEntropy(p64, x64, { from: "logits", weight: Array.from(p64, (_, i) => 1 + (i % 3)), posWeight: 2, reduction: "sum" }) },
+    {
+      name: "binaryCrossEntropy probs f32, posWeight per class, none",
+      run: (m) => m.binaryCrossEntropy(p32, q32, { posWeight: w, reduction: "none" }),
+    },
+    {
+      name: "binaryCrossEntropy logits f32, weight per class, 0/1 labels as Int32Array",
+      run: (m) =>
+        m.binaryCrossEntropy(
+          Int32Array.from(p32, (v) => (v > 0.02 ? 1 : 0)),
+          x32,
+          { classes, from: "logits", weight: w },
+        ),
+    },
+    {
+      name: "binaryCrossEntropy logits f64, weight per element, posWeight number, sum",
+      run: (m) =>
+        m.binaryCrossEntropy(p64, x64, { from: "logits", weight: Array.from(p64, (_, i) => 1 + (i % 3)), posWeight: 2, reduction: "sum" }),
+    },
     { name: "focalLoss labels, logits f32 (gamma 2)", run: (m) => m.focalLoss(t, x32, o) },
-    { name: "focalLoss ignoreIndex, weight, alpha per class, labelSmoothing, sampleWeight, gamma 0.5", run: (m) => m.focalLoss(tIgnore, x32, { ...o, weight: w, alpha: w.map((v) => v / 2), labelSmoothing: 0.1, sampleWeight: sw, gamma: 0.5 }) },
-    { name: "focalLoss logits f64, alpha a number, gamma 5, none, base 2", run: (m) => m.focalLoss(t, x64, { ...o, alpha: 0.25, gamma: 5, reduction: "none", base: 2 }) },
+    {
+      name: "focalLoss ignoreIndex, weight, alpha per class, labelSmoothing, sampleWeight, gamma 0.5",
+      run: (m) =>
+        m.focalLoss(tIgnore, x32, { ...o, weight: w, alpha: w.map((v) => v / 2), labelSmoothing: 0.1, sampleWeight: sw, gamma: 0.5 }),
+    },
+    {
+      name: "focalLoss logits f64, alpha a number, gamma 5, none, base 2",
+      run: (m) => m.focalLoss(t, x64, { ...o, alpha: 0.25, gamma: 5, reduction: "none", base: 2 }),
+    },
     { name: "focalLoss probs f32, sum", run: (m) => m.focalLoss(t, q32, { ...o, from: "probs", reduction: "sum" }) },
     { name: "focalLoss logprobs f32, gamma 0", run: (m) => m.focalLoss(t, y32, { ...o, from: "logprobs", gamma: 0 }) },
     { name: "binaryFocalLoss logits f32, alpha, none", run: (m) => m.binaryFocalLoss(p32, x32, { alpha: 0.25, reduction: "none" }) },
-    { name: "binaryFocalLoss probs f64, weight per element, gamma 1.5, sum", run: (m) => m.binaryFocalLoss(p64, q64, { from: "probs", gamma: 1.5, weight: Array.from(p64, (_, i) => 1 + (i % 3)), reduction: "sum" }) },
-    { name: "binaryFocalLoss 0/1 labels as Int32Array, logits f64", run: (m) => m.binaryFocalLoss(Int32Array.from(p64, (v) => (v > 0.02 ? 1 : 0)), x64) },
+    {
+      name: "binaryFocalLoss probs f64, weight per element, gamma 1.5, sum",
+      run: (m) =>
+        m.binaryFocalLoss(p64, q64, { from: "probs", gamma: 1.5, weight: Array.from(p64, (_, i) => 1 + (i % 3)), reduction: "sum" }),
+    },
+    {
+      name: "binaryFocalLoss 0/1 labels as Int32Array, logits f64",
+      run: (m) =>
+        m.binaryFocalLoss(
+          Int32Array.from(p64, (v) => (v > 0.02 ? 1 : 0)),
+          x64,
+        ),
+    },
   ];
 }
 
@@ -106,15 +154,30 @@ function denseFocalCases(rows: number, classes: number, seed: number): Case[] {
   const o = { classes };
   return [
     { name: "focalLoss dense targets f32, logits, weight", run: (m) => m.focalLoss(p32, x32, { ...o, weight: w, gamma: 3.5 }) },
-    { name: "focalLoss dense f64 targets, probs f32 (mixed: computed in float64), none", run: (m) => m.focalLoss(p64, q32, { ...o, from: "probs", reduction: "none" }) },
+    {
+      name: "focalLoss dense f64 targets, probs f32 (mixed: computed in float64), none",
+      run: (m) => m.focalLoss(p64, q32, { ...o, from: "probs", reduction: "none" }),
+    },
   ];
 }
 
-const SHAPES: Array<[number, number]> = [[37, 33], [1, 7], [2, 1001], [5, 2], [129, 257]];
+const SHAPES: Array<[number, number]> = [
+  [37, 33],
+  [1, 7],
+  [2, 1001],
+  [5, 2],
+  [129, 257],
+];
 
 // The calling thread computes a share by default (threads - 1 workers); useCallingThread: false
 // leaves it all to `threads` workers. Both must give the single-thread engine's bits.
-for (const [threads, useCallingThread] of [[1, true], [2, true], [3, true], [1, false], [2, false]] as const) {
+for (const [threads, useCallingThread] of [
+  [1, true],
+  [2, true],
+  [3, true],
+  [1, false],
+  [2, false],
+] as const) {
   const workers = useCallingThread ? threads - 1 : threads;
   describe(`pool of ${threads} thread${threads > 1 ? "s" : ""} (${workers} worker${workers === 1 ? "" : "s"}${useCallingThread ? " and the calling thread" : ""}): the same bits as the single-thread SIMD engine`, () => {
     let pool: Pool;
@@ -126,7 +189,15 @@ for (const [threads, useCallingThread] of [[1, true], [2, true], [3, true], [1, 
     });
 
     it("starts the workers", () => {
-      expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads, workers, callingThread: useCallingThread, requested: threads, shared: true, verified: true });
+      expect(pool.info).toEqual({
+        backend: "wasm-simd-threads",
+        threads,
+        workers,
+        callingThread: useCallingThread,
+        requested: threads,
+        shared: true,
+        verified: true,
+      });
       expect(pool.backend).toBe("wasm-simd-threads");
     });
 
@@ -142,29 +213,68 @@ for (const [threads, useCallingThread] of [[1, true], [2, true], [3, true], [1, 
 
     it("large calls, copied in several chunks (double-buffered) and rows over the staging size", async () => {
       const u = rng(threads + (useCallingThread ? 0 : 10));
-      const R = 700, K = 1500; // 4.2 MB of float32: three chunks of 2 MiB
-      const x = logits(u, R * K, Float32Array), y = logits(u, R * K, Float32Array), t = labels(u, R, K);
-      expect(bits(await pool.crossEntropy(t, x, { classes: K, reduction: "none" }))).toEqual(bits(simd.crossEntropy(t, x, { classes: K, reduction: "none" })));
-      expect(bits(await pool.klDivergence(x, y, { classes: K, from: "logits" }))).toEqual(bits(simd.klDivergence(x, y, { classes: K, from: "logits" })));
-      const x64 = logits(u, 300 * 2001, Float64Array), t64 = labels(u, 300, 2001);
-      expect(bits(await pool.evaluate(t64, x64, { classes: 2001, topK: [1, 3] }))).toEqual(bits(simd.evaluate(t64, x64, { classes: 2001, topK: [1, 3] })));
-      const big = logits(u, 3 * 600_000, Float32Array), tb = labels(u, 3, 600_000); // one row: 2.4 MB
-      expect(bits(await pool.crossEntropy(tb, big, { classes: 600_000, reduction: "none" }))).toEqual(bits(simd.crossEntropy(tb, big, { classes: 600_000, reduction: "none" })));
-      expect(bits(await pool.focalLoss(t, x, { classes: K, reduction: "none", alpha: 0.25 }))).toEqual(bits(simd.focalLoss(t, x, { classes: K, reduction: "none", alpha: 0.25 })));
-      expect(bits(await pool.focalLoss(tb, big, { classes: 600_000, gamma: 0.5 }))).toEqual(bits(simd.focalLoss(tb, big, { classes: 600_000, gamma: 0.5 })));
-      expect(bits(await pool.binaryFocalLoss(Float32Array.from(y, (v) => (v > 0 ? 1 : 0)), x, { reduction: "none" })))
-        .toEqual(bits(simd.binaryFocalLoss(Float32Array.from(y, (v) => (v > 0 ? 1 : 0)), x, { reduction: "none" })));
+      const R = 700,
+        K = 1500; // 4.2 MB of float32: three chunks of 2 MiB
+      const x = logits(u, R * K, Float32Array),
+        y = logits(u, R * K, Float32Array),
+        t = labels(u, R, K);
+      expect(bits(await pool.crossEntropy(t, x, { classes: K, reduction: "none" }))).toEqual(
+        bits(simd.crossEntropy(t, x, { classes: K, reduction: "none" })),
+      );
+      expect(bits(await pool.klDivergence(x, y, { classes: K, from: "logits" }))).toEqual(
+        bits(simd.klDivergence(x, y, { classes: K, from: "logits" })),
+      );
+      const x64 = logits(u, 300 * 2001, Float64Array),
+        t64 = labels(u, 300, 2001);
+      expect(bits(await pool.evaluate(t64, x64, { classes: 2001, topK: [1, 3] }))).toEqual(
+        bits(simd.evaluate(t64, x64, { classes: 2001, topK: [1, 3] })),
+      );
+      const big = logits(u, 3 * 600_000, Float32Array),
+        tb = labels(u, 3, 600_000); // one row: 2.4 MB
+      expect(bits(await pool.crossEntropy(tb, big, { classes: 600_000, reduction: "none" }))).toEqual(
+        bits(simd.crossEntropy(tb, big, { classes: 600_000, reduction: "none" })),
+      );
+      expect(bits(await pool.focalLoss(t, x, { classes: K, reduction: "none", alpha: 0.25 }))).toEqual(
+        bits(simd.focalLoss(t, x, { classes: K, reduction: "none", alpha: 0.25 })),
+      );
+      expect(bits(await pool.focalLoss(tb, big, { classes: 600_000, gamma: 0.5 }))).toEqual(
+        bits(simd.focalLoss(tb, big, { classes: 600_000, gamma: 0.5 })),
+      );
+      expect(
+        bits(
+          await pool.binaryFocalLoss(
+            Float32Array.from(y, (v) => (v > 0 ? 1 : 0)),
+            x,
+            { reduction: "none" },
+          ),
+        ),
+      ).toEqual(
+        bits(
+          simd.binaryFocalLoss(
+            Float32Array.from(y, (v) => (v > 0 ? 1 : 0)),
+            x,
+            { reduction: "none" },
+          ),
+        ),
+      );
     });
 
     it("many rows of few classes (chunks of per-row results), zero-copy", async () => {
       const u = rng(7 + threads);
-      const R = 70_001, K = 3;
+      const R = 70_001,
+        K = 3;
       const X = pool.allocate(Float32Array, R * K);
       X.view.set(logits(u, R * K, Float32Array));
       const t = labels(u, R, K);
-      expect(bits(await pool.evaluate(t, X, { classes: K, topK: [1, 2] }))).toEqual(bits(simd.evaluate(t, X.view, { classes: K, topK: [1, 2] })));
-      expect(bits(await pool.entropy(X.view, { classes: K, from: "logits", reduction: "none" }))).toEqual(bits(simd.entropy(X.view, { classes: K, from: "logits", reduction: "none" })));
-      expect(bits(await pool.focalLoss(t, X, { classes: K, reduction: "none" }))).toEqual(bits(simd.focalLoss(t, X.view, { classes: K, reduction: "none" })));
+      expect(bits(await pool.evaluate(t, X, { classes: K, topK: [1, 2] }))).toEqual(
+        bits(simd.evaluate(t, X.view, { classes: K, topK: [1, 2] })),
+      );
+      expect(bits(await pool.entropy(X.view, { classes: K, from: "logits", reduction: "none" }))).toEqual(
+        bits(simd.entropy(X.view, { classes: K, from: "logits", reduction: "none" })),
+      );
+      expect(bits(await pool.focalLoss(t, X, { classes: K, reduction: "none" }))).toEqual(
+        bits(simd.focalLoss(t, X.view, { classes: K, reduction: "none" })),
+      );
       const y01 = Float32Array.from(X.view, (v) => (v > 0 ? 1 : 0));
       expect(bits(await pool.binaryFocalLoss(y01, X, { gamma: 1 }))).toEqual(bits(simd.binaryFocalLoss(y01, X.view, { gamma: 1 })));
       X.free();
@@ -187,7 +297,8 @@ describe("pool: focalLoss with dense targets", () => {
   });
 
   it("one row (a single piece): the same bits as the single-thread SIMD engine", async () => {
-    for (const c of denseFocalCases(1, 33, 5)) expect(bits(await c.run(pool as unknown as M)), c.name).toEqual(bits(c.run(simd as unknown as M)));
+    for (const c of denseFocalCases(1, 33, 5))
+      expect(bits(await c.run(pool as unknown as M)), c.name).toEqual(bits(c.run(simd as unknown as M)));
   });
 
   for (const [rows, classes] of SHAPES.filter(([r]) => r > 1)) {
@@ -211,10 +322,13 @@ describe("pool: memory, lifecycle, concurrency", () => {
 
   it("uses arrays from pool.allocate in place (no copy), before and after the memory grows", async () => {
     const u = rng(99);
-    const R = 65, K = 1001;
-    const x = logits(u, R * K, Float32Array) as Float32Array, y = logits(u, R * K, Float32Array) as Float32Array;
+    const R = 65,
+      K = 1001;
+    const x = logits(u, R * K, Float32Array) as Float32Array,
+      y = logits(u, R * K, Float32Array) as Float32Array;
     const t = labels(u, R, K);
-    const X = pool.allocate(Float32Array, R * K), Y = pool.allocate(Float32Array, R * K);
+    const X = pool.allocate(Float32Array, R * K),
+      Y = pool.allocate(Float32Array, R * K);
     X.view.set(x);
     Y.view.set(y);
     const early = X.view; // a view taken before the memory grows
@@ -251,7 +365,8 @@ describe("pool: memory, lifecycle, concurrency", () => {
     await expect(pool.entropy(x, { classes: 4, temperature: 2 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
     await expect(pool.evaluate(new Int32Array([0, 9]), x, { classes: 6 })).rejects.toMatchObject({ code: "INVALID_INDEX" });
     const u = rng(5);
-    const y = logits(u, 7 * 33, Float32Array), t = labels(u, 7, 33);
+    const y = logits(u, 7 * 33, Float32Array),
+      t = labels(u, 7, 33);
     expect(bits(await pool.crossEntropy(t, y, { classes: 33, check: true }))).toEqual(bits(simd.crossEntropy(t, y, { classes: 33 })));
     const out = new Float32Array(7);
     expect(await pool.crossEntropy(t, y, { classes: 33, reduction: "none", out })).toBe(out);
@@ -263,20 +378,27 @@ describe("pool: memory, lifecycle, concurrency", () => {
     await expect(xent.createPool({ threads: 1.5 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
     await expect(xent.createPool({ thread: 2 } as never)).rejects.toMatchObject({ code: "UNKNOWN_OPTION" });
     await expect(xent.createPool({ maxMemory: 1000 })).rejects.toMatchObject({ code: "INVALID_OPTION" });
-    await expect(xent.createPool({ useCallingThread: 1 as never })).rejects.toMatchObject({ code: "INVALID_OPTION", message: expect.stringMatching(/useCallingThread/) });
+    await expect(xent.createPool({ useCallingThread: 1 as never })).rejects.toMatchObject({
+      code: "INVALID_OPTION",
+      message: expect.stringMatching(/useCallingThread/),
+    });
   });
 
   it("close(): calls already made finish, later calls reject with BACKEND_UNAVAILABLE", async () => {
     const p = await xent.createPool({ threads: 2 });
     const u = rng(11);
-    const x = logits(u, 51 * 99, Float32Array), t = labels(u, 51, 99);
+    const x = logits(u, 51 * 99, Float32Array),
+      t = labels(u, 51, 99);
     const inFlight = p.crossEntropy(t, x, { classes: 99 });
     const closing = p.close();
     expect(p.closed).toBe(true);
     expect(bits(await inFlight)).toEqual(bits(simd.crossEntropy(t, x, { classes: 99 })));
     await closing;
     await p.close(); // idempotent
-    await expect(p.crossEntropy(t, x, { classes: 99 })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE", message: expect.stringMatching(/closed/) });
+    await expect(p.crossEntropy(t, x, { classes: 99 })).rejects.toMatchObject({
+      code: "BACKEND_UNAVAILABLE",
+      message: expect.stringMatching(/closed/),
+    });
     await expect(p.evaluate(t, x, { classes: 99 })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE" });
     expect(() => p.allocate(Float32Array, 4)).toThrow(expect.objectContaining({ code: "BACKEND_UNAVAILABLE" }));
   });
@@ -310,8 +432,10 @@ describe("pool: memory, lifecycle, concurrency", () => {
     const p = await xent.createPool({ threads: 2, module, verify: false });
     expect(p.backend).toBe("wasm-simd-threads");
     for (let i = 0; i < 2; i++) {
-      await expect(p.crossEntropy(new Int32Array(3), new Float32Array(30), { classes: 10 }))
-        .rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE", message: expect.stringMatching(/failed in a kernel: unreachable/) });
+      await expect(p.crossEntropy(new Int32Array(3), new Float32Array(30), { classes: 10 })).rejects.toMatchObject({
+        code: "BACKEND_UNAVAILABLE",
+        message: expect.stringMatching(/failed in a kernel: unreachable/),
+      });
     }
     await p.close();
   });
@@ -342,13 +466,15 @@ describe("pool: back-to-back calls", () => {
   // Workers only (the calling thread free) made it likeliest: three threads on two cores here.
   it("thousands of calls with workers only: every one right", async () => {
     const pool = await xent.createPool({ threads: 2, useCallingThread: false });
-    const R = 256, K = 1000;
+    const R = 256,
+      K = 1000;
     const X = pool.allocate(Float32Array, R * K);
     X.view.set(logits(rng(31), R * K, Float32Array));
     const t = labels(rng(32), R, K);
     const want = bits(simd.crossEntropy(t, X.view, { classes: K }));
     let wrong = 0;
-    for (let i = 0; i < 3000; i++) if (JSON.stringify(bits(await pool.crossEntropy(t, X, { classes: K }))) !== JSON.stringify(want)) wrong++;
+    for (let i = 0; i < 3000; i++)
+      if (JSON.stringify(bits(await pool.crossEntropy(t, X, { classes: K }))) !== JSON.stringify(want)) wrong++;
     expect(wrong).toBe(0);
     X.free();
     await pool.close();
@@ -360,8 +486,10 @@ describe("pool: a worker killed", () => {
     const { pool, workers } = await poolWithHandles({ threads: 2, useCallingThread: false });
     expect(workers).toHaveLength(2);
     const u = rng(21);
-    const R = 400, K = 32000; // about 50 ms of KL per call on one thread here
-    const X = pool.allocate(Float32Array, R * K), Y = pool.allocate(Float32Array, R * K);
+    const R = 400,
+      K = 32000; // about 50 ms of KL per call on one thread here
+    const X = pool.allocate(Float32Array, R * K),
+      Y = pool.allocate(Float32Array, R * K);
     X.view.set(logits(u, R * K, Float32Array));
     Y.view.set(logits(u, R * K, Float32Array));
     const want = bits(simd.klDivergence(X.view, Y.view, { classes: K, from: "logits", reduction: "none" }));
@@ -376,7 +504,9 @@ describe("pool: a worker killed", () => {
     // Every worker gone: the calling thread computes.
     await workers[1].terminate();
     await new Promise((r) => setTimeout(r, 20)); // lets the exit event arrive
-    expect(bits(await pool.evaluate(t, X, { classes: K, topK: [1, 5] }))).toEqual(bits(simd.evaluate(t, X.view, { classes: K, topK: [1, 5] })));
+    expect(bits(await pool.evaluate(t, X, { classes: K, topK: [1, 5] }))).toEqual(
+      bits(simd.evaluate(t, X.view, { classes: K, topK: [1, 5] })),
+    );
     expect(pool.info).toMatchObject({ threads: 1, workers: 0 });
     X.free();
     Y.free();
@@ -428,9 +558,18 @@ describe("pool: fallback to one thread", () => {
   it("accepts the threads build as a compiled module and a smaller maximum memory", async () => {
     const module = new WebAssembly.Module(readFileSync(new URL("../wasm/xent.threads.wasm", import.meta.url)));
     const pool = await xent.createPool({ threads: 2, module, maxMemory: 64 << 20, verify: false });
-    expect(pool.info).toEqual({ backend: "wasm-simd-threads", threads: 2, workers: 1, callingThread: true, requested: 2, shared: true, verified: false });
+    expect(pool.info).toEqual({
+      backend: "wasm-simd-threads",
+      threads: 2,
+      workers: 1,
+      callingThread: true,
+      requested: 2,
+      shared: true,
+      verified: false,
+    });
     const u = rng(3);
-    const x = logits(u, 9 * 17, Float32Array), t = labels(u, 9, 17);
+    const x = logits(u, 9 * 17, Float32Array),
+      t = labels(u, 9, 17);
     expect(bits(await pool.crossEntropy(t, x, { classes: 17 }))).toEqual(bits(simd.crossEntropy(t, x, { classes: 17 })));
     await pool.close();
   });

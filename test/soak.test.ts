@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import * as xent from "../src/index.js";
 import { currentEngine } from "../src/engine/init.js";
-import { WasmEngine } from "../src/engine/wasm.js";
+import type { WasmEngine } from "../src/engine/wasm.js";
 import type { Float } from "./helpers/data.js";
 
 describe("soak", () => {
@@ -18,10 +18,14 @@ describe("soak", () => {
   it("10^6 mixed calls: linear memory fixed after warm-up, process memory flat", () => {
     const memory = (currentEngine() as WasmEngine).exports.memory;
     let s = 12345;
-    const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+    const u = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 4294967296;
+    };
     // A pool of inputs of many shapes, made once (the soak is about the calls, not the inputs).
     const inputs = Array.from({ length: 64 }, (_, i) => {
-      const rows = 1 + (i % 7), classes = 1 + ((i * 37) % 97);
+      const rows = 1 + (i % 7),
+        classes = 1 + ((i * 37) % 97);
       const T: Float = i % 3 === 0 ? Float64Array : Float32Array;
       const x = T.from({ length: rows * classes }, () => 6 * u() - 3);
       const y = T.from({ length: rows * classes }, () => 6 * u() - 3);
@@ -30,16 +34,25 @@ describe("soak", () => {
       return { rows, classes, x, y, p, t };
     });
     const call = (i: number): number => {
-      const d = inputs[i % inputs.length], K = d.classes;
+      const d = inputs[i % inputs.length],
+        K = d.classes;
       switch (i % 8) {
-        case 0: return xent.crossEntropy(d.t, d.x, { classes: K });
-        case 1: return xent.klDivergence(d.x, d.y, { classes: K, from: "logits", temperature: 2 });
-        case 2: return xent.entropy(d.p, { classes: K, normalize: true });
-        case 3: return (xent.crossEntropy(d.t, d.x, { classes: K, reduction: "none" }) as Float64Array)[0];
-        case 4: return xent.jensenShannon(d.p, d.p, { classes: K });
-        case 5: return xent.evaluate(d.t, d.x, { classes: K }).crossEntropy;
-        case 6: return xent.crossEntropyWithGrad(d.t, d.x, { classes: K }).loss;
-        default: return xent.binaryCrossEntropy(d.p, d.x, { from: "logits" });
+        case 0:
+          return xent.crossEntropy(d.t, d.x, { classes: K });
+        case 1:
+          return xent.klDivergence(d.x, d.y, { classes: K, from: "logits", temperature: 2 });
+        case 2:
+          return xent.entropy(d.p, { classes: K, normalize: true });
+        case 3:
+          return (xent.crossEntropy(d.t, d.x, { classes: K, reduction: "none" }) as Float64Array)[0];
+        case 4:
+          return xent.jensenShannon(d.p, d.p, { classes: K });
+        case 5:
+          return xent.evaluate(d.t, d.x, { classes: K }).crossEntropy;
+        case 6:
+          return xent.crossEntropyWithGrad(d.t, d.x, { classes: K }).loss;
+        default:
+          return xent.binaryCrossEntropy(d.p, d.x, { from: "logits" });
       }
     };
     let sink = 0;
@@ -48,8 +61,10 @@ describe("soak", () => {
     const before = process.memoryUsage();
     for (let i = 100_000; i < 1_000_000; i++) sink += call(i);
     const after = process.memoryUsage();
-    console.log(`soak: linear memory ${linear} -> ${memory.buffer.byteLength} bytes; rss ${(before.rss / 2 ** 20).toFixed(1)} -> ` +
-      `${(after.rss / 2 ** 20).toFixed(1)} MiB; heapUsed ${(before.heapUsed / 2 ** 20).toFixed(1)} -> ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `soak: linear memory ${linear} -> ${memory.buffer.byteLength} bytes; rss ${(before.rss / 2 ** 20).toFixed(1)} -> ` +
+        `${(after.rss / 2 ** 20).toFixed(1)} MiB; heapUsed ${(before.heapUsed / 2 ** 20).toFixed(1)} -> ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(Number.isNaN(sink)).toBe(false);
     expect(memory.buffer.byteLength).toBe(linear);
     expect(after.rss - before.rss).toBeLessThan(64 * 2 ** 20);
@@ -62,9 +77,13 @@ describe("soak: the pool under interleaved async use", () => {
     await xent.init();
     const pool = await xent.createPool({ threads: 2 });
     let s = 777;
-    const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+    const u = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 4294967296;
+    };
     const inputs = Array.from({ length: 24 }, (_, i) => {
-      const rows = 1 + ((i * 13) % 40), classes = 1 + ((i * 53) % 300);
+      const rows = 1 + ((i * 13) % 40),
+        classes = 1 + ((i * 53) % 300);
       const T: Float = i % 4 === 0 ? Float64Array : Float32Array;
       const x = T.from({ length: rows * classes }, () => 8 * u() - 4);
       const y = T.from({ length: rows * classes }, () => 8 * u() - 4);
@@ -76,7 +95,8 @@ describe("soak: the pool under interleaved async use", () => {
     });
     type Call = (m: typeof xent | xent.Pool) => unknown;
     const calls: Call[] = inputs.flatMap((d) => {
-      const K = d.classes, x = d.X ?? d.x;
+      const K = d.classes,
+        x = d.X ?? d.x;
       return [
         (m) => m.crossEntropy(d.t, x, { classes: K }),
         (m) => m.klDivergence(d.x, d.y, { classes: K, from: "logits", temperature: 1.5 }),
@@ -87,19 +107,27 @@ describe("soak: the pool under interleaved async use", () => {
     });
     const sync = (c: Call) => c(xent);
     // Every number as its shortest exact decimal: equal strings, equal bits (NaN aside).
-    const exact = (v: unknown) => JSON.stringify(v, (_, x) => (ArrayBuffer.isView(x) ? Array.from(x as Float64Array, String) : typeof x === "number" ? String(x) : x));
+    const exact = (v: unknown) =>
+      JSON.stringify(v, (_, x) => (ArrayBuffer.isView(x) ? Array.from(x as Float64Array, String) : typeof x === "number" ? String(x) : x));
     const same = (a: unknown, b: unknown) => exact(a) === exact(b);
     const want = calls.map(sync);
-    let checked = 0, wrong = 0, shared = 0;
+    let checked = 0,
+      wrong = 0,
+      shared = 0;
     const round = async (n: number) => {
       for (let i = 0; i < n; i += 16) {
         const batch = Array.from({ length: 16 }, (_, j) => (i + j) % calls.length);
-        const got = await Promise.all(batch.map((k, j) => {
-          const p = calls[k](pool) as Promise<unknown>;
-          if (j % 4 === 0) sync(calls[(k + 7) % calls.length]); // the synchronous API meanwhile
-          return p;
-        }));
-        got.forEach((g, j) => { checked++; if (!same(g, want[batch[j]])) wrong++; });
+        const got = await Promise.all(
+          batch.map((k, j) => {
+            const p = calls[k](pool) as Promise<unknown>;
+            if (j % 4 === 0) sync(calls[(k + 7) % calls.length]); // the synchronous API meanwhile
+            return p;
+          }),
+        );
+        got.forEach((g, j) => {
+          checked++;
+          if (!same(g, want[batch[j]])) wrong++;
+        });
       }
     };
     await round(2_000);
@@ -112,8 +140,10 @@ describe("soak: the pool under interleaved async use", () => {
     const probe = pool.allocate(Float32Array, 1);
     const sharedAfter = probe.view.buffer.byteLength;
     probe.free();
-    console.log(`pool soak: ${checked} calls checked, ${wrong} wrong; shared memory ${shared} -> ${sharedAfter} bytes; ` +
-      `rss ${(before.rss / 2 ** 20).toFixed(1)} -> ${(after.rss / 2 ** 20).toFixed(1)} MiB; heapUsed ${(before.heapUsed / 2 ** 20).toFixed(1)} -> ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `pool soak: ${checked} calls checked, ${wrong} wrong; shared memory ${shared} -> ${sharedAfter} bytes; ` +
+        `rss ${(before.rss / 2 ** 20).toFixed(1)} -> ${(after.rss / 2 ** 20).toFixed(1)} MiB; heapUsed ${(before.heapUsed / 2 ** 20).toFixed(1)} -> ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(checked).toBe(20_000);
     expect(wrong).toBe(0);
     expect(sharedAfter).toBe(shared);

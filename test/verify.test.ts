@@ -30,7 +30,9 @@ describe("verification battery", () => {
     // Every kernel is called, in both types, the SIMD ones at every row length.
     for (const f32 of [true, false]) {
       CASES.forEach((k, i) => {
-        const lengths = plan().calls.filter((c) => c.kernel === i && c.f32 === f32).map((c) => c.classes);
+        const lengths = plan()
+          .calls.filter((c) => c.kernel === i && c.f32 === f32)
+          .map((c) => c.classes);
         expect(lengths, k.name).toEqual(k.tails ? CLASSES : [SCALAR_CLASSES]);
       });
     }
@@ -57,7 +59,9 @@ describe("verification battery", () => {
     const ex = wasmExports("xent.simd.wasm");
     const faulty: ModuleExports = {
       ...ex,
-      memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
+      memory: ex.memory,
+      heap_base: ex.heap_base,
+      simd: ex.simd,
       run_calls: undefined, // the calls one by one from JavaScript (modules without run_calls)
       // A KL kernel that is off by 1e-4 nats per row.
       pair_rows_f32: (op, p, q, w, rows, classes, pm, qm, t, nrm, a, b, eps, out) => {
@@ -74,14 +78,18 @@ describe("verification battery", () => {
     ex.memory.grow(64);
     // The 129-class float64 cross-entropy call writes its second row's value off by 1 ulp x 1e4.
     const call = plan().calls.find((c) => c.kernel === 0 && !c.f32 && c.classes === 129)!;
-    const offBy = (scale: number) => ({
-      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd,
-      run_calls: (calls: number, n: number, base: number) => {
-        ex.run_calls!(calls, n, base);
-        const v = new Float64Array(ex.memory.buffer, base + call.out, 2);
-        v[1] *= 1 + scale;
-      },
-    }) as ModuleExports;
+    const offBy = (scale: number) =>
+      ({
+        ...ex,
+        memory: ex.memory,
+        heap_base: ex.heap_base,
+        simd: ex.simd,
+        run_calls: (calls: number, n: number, base: number) => {
+          ex.run_calls!(calls, n, base);
+          const v = new Float64Array(ex.memory.buffer, base + call.out, 2);
+          v[1] *= 1 + scale;
+        },
+      }) as ModuleExports;
     expect(verifyModule(offBy(1e-9), 65536)).toMatch(/crossEntropy \(float64, 129 classes, value 1\): gave .*, the reference/);
     expect(verifyModule(offBy(1e-14), 65536)).toBeNull(); // within the float64 contract (1e-12)
     expect(verifyModule(ex, 65536)).toBeNull();
@@ -91,7 +99,11 @@ describe("verification battery", () => {
     const ex = wasmExports("xent.simd.wasm");
     ex.memory.grow(64);
     const wrongGrad = {
-      ...ex, memory: ex.memory, heap_base: ex.heap_base, simd: ex.simd, run_calls: undefined,
+      ...ex,
+      memory: ex.memory,
+      heap_base: ex.heap_base,
+      simd: ex.simd,
+      run_calls: undefined,
       kl_grad_f64: (x, y, rows, classes, invT, scale, grad) => {
         ex.kl_grad_f64(x, y, rows, classes, invT, scale, grad);
         new Float64Array(ex.memory.buffer, grad, rows * classes)[5] += 1e-9;
@@ -99,7 +111,9 @@ describe("verification battery", () => {
     } as ModuleExports;
     expect(verifyModule(wrongGrad, 65536)).toMatch(/klDivergenceWithGrad \(float64, 7 classes, gradient 5\)/);
     // A trap inside the in-module run: the calls are then made one by one, which names the one that traps.
-    const trap = () => { throw new WebAssembly.RuntimeError("unreachable"); };
+    const trap = () => {
+      throw new WebAssembly.RuntimeError("unreachable");
+    };
     const traps = { ...ex, memory: ex.memory, run_calls: trap, evaluate_rows_f32: trap } as ModuleExports;
     expect(verifyModule(traps, 65536)).toMatch(/evaluate \(float32, 2 classes\) threw: unreachable/);
     // A trap in the runner alone, with kernels that compute right one by one: the battery passes.

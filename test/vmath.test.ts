@@ -30,8 +30,11 @@ const MIN_POINTS = 1_000_000;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-const bitsOf = (x: number) => ((f32[0] = x), u32[0]);
-const hex = (x: number) => "0x" + bitsOf(x).toString(16).padStart(8, "0");
+const bitsOf = (x: number) => {
+  f32[0] = x;
+  return u32[0];
+};
+const hex = (x: number) => `0x${bitsOf(x).toString(16).padStart(8, "0")}`;
 
 /** The test module (assembly/vmath-exports.ts, wasm/test/xent.vmath.wasm): expf4 and logf4 over arrays. */
 interface VmathExports {
@@ -61,7 +64,11 @@ class Lanes {
   /** What the export returned, per call: 1 means it really ran the vector code. */
   readonly returned = new Set<number>();
 
-  constructor(private readonly wasm: VmathExports, private readonly kernel: Kernel, private readonly onBlock: OnBlock) {
+  constructor(
+    private readonly wasm: VmathExports,
+    private readonly kernel: Kernel,
+    private readonly onBlock: OnBlock,
+  ) {
     this.inPtr = (wasm.heap_base() + 63) & ~63;
     this.outPtr = this.inPtr + 4 * BLOCK;
     const end = this.outPtr + 4 * BLOCK;
@@ -147,8 +154,26 @@ class Rule {
 
 // Specials pushed through the sweep with everything else: documented limits and boundaries.
 const EXP_SPECIALS = [
-  0, -0, MIN_SUBNORMAL, -MIN_SUBNORMAL, MAX_SUBNORMAL, -MAX_SUBNORMAL, Infinity, -Infinity, NaN,
-  88.72, -88.72, 87.33, -87.33, -103.97, -104, 89, FLT_MAX, -FLT_MAX, 3.4e38, -3.4e38,
+  0,
+  -0,
+  MIN_SUBNORMAL,
+  -MIN_SUBNORMAL,
+  MAX_SUBNORMAL,
+  -MAX_SUBNORMAL,
+  Infinity,
+  -Infinity,
+  NaN,
+  88.72,
+  -88.72,
+  87.33,
+  -87.33,
+  -103.97,
+  -104,
+  89,
+  FLT_MAX,
+  -FLT_MAX,
+  3.4e38,
+  -3.4e38,
 ];
 
 const simd = instantiate();
@@ -309,13 +334,19 @@ describe("logf4 (vlog_f32 of the test module)", () => {
 describe("logf4Normal (vlog_normal_f32): logf4 bit for bit on positive normal floats", () => {
   it("equals logf4 on every 61st positive normal float32, [2^-126, FLT_MAX], and on both ends", () => {
     const n = 1 << 16;
-    const inPtr = (simd.heap_base() + 63) & ~63, aPtr = inPtr + 4 * n, bPtr = aPtr + 4 * n;
+    const inPtr = (simd.heap_base() + 63) & ~63,
+      aPtr = inPtr + 4 * n,
+      bPtr = aPtr + 4 * n;
     const have = simd.memory.buffer.byteLength;
     if (bPtr + 4 * n > have) simd.memory.grow(Math.ceil((bPtr + 4 * n - have) / 65536));
     const bits = new Uint32Array(simd.memory.buffer, inPtr, n);
-    const a = new Uint32Array(simd.memory.buffer, aPtr, n), b = new Uint32Array(simd.memory.buffer, bPtr, n);
-    let checked = 0, differ = 0, first = "";
-    const lo = 0x00800000, hi = 0x7f7fffff;
+    const a = new Uint32Array(simd.memory.buffer, aPtr, n),
+      b = new Uint32Array(simd.memory.buffer, bPtr, n);
+    let checked = 0,
+      differ = 0,
+      first = "";
+    const lo = 0x00800000,
+      hi = 0x7f7fffff;
     for (let start = lo; start <= hi; start += 61 * n) {
       let m = 0;
       for (let v = start; v <= hi && m < n; v += 61) bits[m++] = v;
@@ -325,7 +356,9 @@ describe("logf4Normal (vlog_normal_f32): logf4 bit for bit on positive normal fl
       expect(simd.vlog_normal_f32(inPtr, m, bPtr)).toBe(1);
       for (let i = 0; i < m; i++) {
         checked++;
-        if (a[i] !== b[i]) { if (differ++ === 0) first = `at bits 0x${bits[i].toString(16)}: 0x${a[i].toString(16)} vs 0x${b[i].toString(16)}`; }
+        if (a[i] !== b[i]) {
+          if (differ++ === 0) first = `at bits 0x${bits[i].toString(16)}: 0x${a[i].toString(16)} vs 0x${b[i].toString(16)}`;
+        }
       }
     }
     expect(checked).toBeGreaterThan(30_000_000);

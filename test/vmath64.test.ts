@@ -4,7 +4,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 /** The test module's exports (wasm/test/xent.vmath.wasm). */
-interface VmathExports { memory: WebAssembly.Memory; vexp_f64(ptr: number, n: number, outPtr: number): number }
+interface VmathExports {
+  memory: WebAssembly.Memory;
+  vexp_f64(ptr: number, n: number, outPtr: number): number;
+}
 
 const EXP64_MAX_REL = 7e-16; // stated beside expf64x2Low (a degree-10 minimax polynomial: 4.2e-16 of its own, plus rounding)
 
@@ -12,24 +15,31 @@ describe("expf64x2Low (the test module's vexp_f64: assembly/vmath-exports.ts)", 
   const ex = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL("../wasm/test/xent.vmath.wasm", import.meta.url))), {})
     .exports as unknown as VmathExports;
   ex.memory.grow(64);
-  const base = 1 << 16, n = 1 << 16;
+  const base = 1 << 16,
+    n = 1 << 16;
 
   function run(values: Float64Array): Float64Array {
-    const input = new Float64Array(ex.memory.buffer, base, n), out = new Float64Array(ex.memory.buffer, base + 8 * n, n);
+    const input = new Float64Array(ex.memory.buffer, base, n),
+      out = new Float64Array(ex.memory.buffer, base + 8 * n, n);
     input.set(values);
     expect(ex.vexp_f64(base, values.length + (values.length & 1), base + 8 * n)).toBe(1);
     return out.slice(0, values.length);
   }
 
   it(`relative error <= ${EXP64_MAX_REL} over 2 million points of [-708, 0]`, () => {
-    let worst = 0, at = 0, points = 0;
+    let worst = 0,
+      at = 0,
+      points = 0;
     for (let block = 0; block < 32; block++) {
       const xs = Float64Array.from({ length: n }, (_, i) => -708 * ((block * n + i + 0.5) / (32 * n)) ** 2);
       const got = run(xs);
       for (let i = 0; i < n; i++) {
         const want = Math.exp(xs[i]);
         const err = Math.abs(got[i] - want) / want;
-        if (err > worst) { worst = err; at = xs[i]; }
+        if (err > worst) {
+          worst = err;
+          at = xs[i];
+        }
       }
       points += n;
     }

@@ -38,13 +38,13 @@ function scripts(): Record<string, { what: string; code: string }> {
     "tfjs-wasm": {
       what: "import tfjs-core + tfjs-backend-wasm, setWasmPaths, await tf.setBackend('wasm')",
       code: `const t0 = performance.now(); const tf = await import("@tensorflow/tfjs-core"); const w = await import("@tensorflow/tfjs-backend-wasm"); const t1 = performance.now();
-        w.setWasmPaths(${JSON.stringify(join(pkgDir("@tensorflow/tfjs-backend-wasm"), "dist") + "/")}); if (!(await tf.setBackend("wasm"))) throw new Error("no wasm");
+        w.setWasmPaths(${JSON.stringify(`${join(pkgDir("@tensorflow/tfjs-backend-wasm"), "dist")}/`)}); if (!(await tf.setBackend("wasm"))) throw new Error("no wasm");
         const t2 = performance.now(); ${done}`,
     },
     "onnxruntime-web": {
       what: "import onnxruntime-web + create the first InferenceSession (loads its WASM; OP1 LogSoftmax graph)",
       code: `const t0 = performance.now(); const ort = await import("onnxruntime-web"); const t1 = performance.now();
-        ort.env.wasm.wasmPaths = ${JSON.stringify(join(pkgDir("onnxruntime-web"), "dist") + "/")}; ort.env.wasm.numThreads = 1;
+        ort.env.wasm.wasmPaths = ${JSON.stringify(`${join(pkgDir("onnxruntime-web"), "dist")}/`)}; ort.env.wasm.numThreads = 1;
         await ort.InferenceSession.create(${JSON.stringify(graphFile)}, { executionProviders: ["wasm"] }); const t2 = performance.now(); ${done}`,
     },
     "onnxruntime-node": {
@@ -79,11 +79,14 @@ export function coldStart(runs: number, libs: (lib: string) => boolean): ColdRes
       }
     }
     out.push({
-      lib, what, runs: samples.length,
+      lib,
+      what,
+      runs: samples.length,
       importMs: median(samples.map((s) => s.importMs)),
       readyMs: median(samples.map((s) => s.readyMs)),
       sinceProcessStartMs: median(samples.map((s) => s.sinceProcessStartMs)),
-      samples, ...(error ? { error } : {}),
+      samples,
+      ...(error ? { error } : {}),
     });
   }
   return out;
@@ -101,9 +104,21 @@ export function sizes(): SizeResult[] {
   const files: [string, string, string?][] = [
     ["xent", join(root, "wasm/xent.simd.wasm"), "the module init() loads (SIMD build)"],
     ["xent", join(root, "wasm/xent.wasm"), "scalar fallback, loaded only without SIMD"],
-    ["tfjs-wasm", join(pkgDir("@tensorflow/tfjs-backend-wasm"), "dist/tfjs-backend-wasm-simd.wasm"), "the build loaded in Node (SIMD, no threads)"],
-    ["onnxruntime-web", join(pkgDir("onnxruntime-web"), "dist/ort-wasm-simd-threaded.wasm"), "the build loaded by onnxruntime-web's wasm EP (numThreads = 1)"],
-    ["onnxruntime-node", join(pkgDir("onnxruntime-node"), "bin/napi-v6/linux/x64/libonnxruntime.so.1"), "native library (linux x64), for scale"],
+    [
+      "tfjs-wasm",
+      join(pkgDir("@tensorflow/tfjs-backend-wasm"), "dist/tfjs-backend-wasm-simd.wasm"),
+      "the build loaded in Node (SIMD, no threads)",
+    ],
+    [
+      "onnxruntime-web",
+      join(pkgDir("onnxruntime-web"), "dist/ort-wasm-simd-threaded.wasm"),
+      "the build loaded by onnxruntime-web's wasm EP (numThreads = 1)",
+    ],
+    [
+      "onnxruntime-node",
+      join(pkgDir("onnxruntime-node"), "bin/napi-v6/linux/x64/libonnxruntime.so.1"),
+      "native library (linux x64), for scale",
+    ],
   ];
   const out: SizeResult[] = [];
   for (const [lib, file, note] of files) {
@@ -112,7 +127,13 @@ export function sizes(): SizeResult[] {
       continue;
     }
     const b = readFileSync(file);
-    out.push({ lib, file: file.startsWith(root) ? file.slice(root.length) : file, bytes: b.length, gzipBytes: gzipSync(b, { level: 9 }).length, ...(note ? { note } : {}) });
+    out.push({
+      lib,
+      file: file.startsWith(root) ? file.slice(root.length) : file,
+      bytes: b.length,
+      gzipBytes: gzipSync(b, { level: 9 }).length,
+      ...(note ? { note } : {}),
+    });
   }
   return out;
 }

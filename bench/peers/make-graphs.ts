@@ -91,9 +91,12 @@ message OperatorSetIdProto {
 `;
 
 /** TensorProto.DataType */
-const FLOAT = 1, INT64 = 7, DOUBLE = 11;
+const FLOAT = 1,
+  INT64 = 7,
+  DOUBLE = 11;
 /** AttributeProto.AttributeType */
-const A_INT = 2, A_STRING = 3;
+const A_INT = 2,
+  A_STRING = 3;
 /** Opset 18: Reduce* take `axes` as an input; SoftmaxCrossEntropyLoss resolves to its opset-13 version. */
 const OPSET = 18;
 const IR_VERSION = 8;
@@ -104,12 +107,20 @@ const ModelProto = root.lookupType("onnx.ModelProto");
 type Dim = number | string;
 const valueInfo = (name: string, elemType: number, dims: Dim[]) => ({
   name,
-  type: { tensor_type: { elem_type: elemType, shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) } } },
+  type: {
+    tensor_type: { elem_type: elemType, shape: { dim: dims.map((d) => (typeof d === "number" ? { dim_value: d } : { dim_param: d })) } },
+  },
 });
 const attrInt = (name: string, i: number) => ({ name, type: A_INT, i });
 const attrStr = (name: string, s: string) => ({ name, type: A_STRING, s: Buffer.from(s, "utf8") });
 let nodeCount = 0;
-const node = (op_type: string, input: string[], output: string[], attribute: object[] = []) => ({ op_type, input, output, attribute, name: `${op_type}_${nodeCount++}` });
+const node = (op_type: string, input: string[], output: string[], attribute: object[] = []) => ({
+  op_type,
+  input,
+  output,
+  attribute,
+  name: `${op_type}_${nodeCount++}`,
+});
 const int64Tensor = (name: string, values: number[]) => ({ name, data_type: INT64, dims: [values.length], int64_data: values });
 
 function model(name: string, doc: string, nodes: object[], inputs: object[], initializer: object[] = []): Uint8Array {
@@ -130,7 +141,10 @@ function model(name: string, doc: string, nodes: object[], inputs: object[], ini
 /** name -> serialized ModelProto */
 export function graphs(): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
-  for (const [suffix, elem] of [["f32", FLOAT], ["f64", DOUBLE]] as const) {
+  for (const [suffix, elem] of [
+    ["f32", FLOAT],
+    ["f64", DOUBLE],
+  ] as const) {
     out[`op1-sce-${suffix}`] = model(
       `op1-sce-${suffix}`,
       "OP1: mean cross-entropy from logits with class indices, SoftmaxCrossEntropyLoss",

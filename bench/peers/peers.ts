@@ -65,9 +65,12 @@ export interface Peer {
 export function referenceValue(d: Input): number {
   const { classes } = d;
   switch (d.op) {
-    case "OP1": return reference.crossEntropy(d.labels!, d.logits!, { classes });
-    case "OP2": return reference.klDivergence(d.teacher!, d.student!, { from: "logits", classes });
-    case "OP3": return reference.crossEntropy(d.targets!, d.probs!, { from: "probs", classes });
+    case "OP1":
+      return reference.crossEntropy(d.labels!, d.logits!, { classes });
+    case "OP2":
+      return reference.klDivergence(d.teacher!, d.student!, { from: "logits", classes });
+    case "OP3":
+      return reference.crossEntropy(d.targets!, d.probs!, { from: "probs", classes });
   }
 }
 
@@ -83,9 +86,12 @@ export async function xentPeers(): Promise<Peer[]> {
   const call = (d: Input, a: F | xent.WasmArray, b: F | xent.WasmArray): number => {
     const { classes } = d;
     switch (d.op) {
-      case "OP1": return xent.crossEntropy(d.labels!, a as F, { classes });
-      case "OP2": return xent.klDivergence(a as F, b as F, { from: "logits", classes });
-      case "OP3": return xent.crossEntropy(a as F, b as F, { from: "probs", classes });
+      case "OP1":
+        return xent.crossEntropy(d.labels!, a as F, { classes });
+      case "OP2":
+        return xent.klDivergence(a as F, b as F, { from: "logits", classes });
+      case "OP3":
+        return xent.crossEntropy(a as F, b as F, { from: "probs", classes });
     }
   };
   const pair = (d: Input): [F, F] =>
@@ -111,12 +117,18 @@ export async function xentPeers(): Promise<Peer[]> {
         const B = d.op === "OP1" ? A : xent.allocate(T, b.length);
         A.view.set(a);
         B.view.set(b);
-        return [{
-          name: XENT_ZC, lib: XENT_ZC,
-          // .view is re-taken per call (cheap) in case another allocation grew the memory.
-          run: () => (d.op === "OP1" ? xent.crossEntropy(d.labels!, A.view, { classes: d.classes }) : call(d, A.view, B.view)),
-          dispose: () => { A.free(); if (B !== A) B.free(); },
-        }];
+        return [
+          {
+            name: XENT_ZC,
+            lib: XENT_ZC,
+            // .view is re-taken per call (cheap) in case another allocation grew the memory.
+            run: () => (d.op === "OP1" ? xent.crossEntropy(d.labels!, A.view, { classes: d.classes }) : call(d, A.view, B.view)),
+            dispose: () => {
+              A.free();
+              if (B !== A) B.free();
+            },
+          },
+        ];
       },
     },
     {
@@ -137,9 +149,11 @@ export const plainPeer: Peer = {
   cases(d) {
     const k = d.classes;
     const run =
-      d.op === "OP1" ? () => plain.crossEntropyLogits(d.labels!, d.logits!, k)
-      : d.op === "OP2" ? () => plain.klLogits(d.teacher!, d.student!, k)
-      : () => plain.crossEntropyProbs(d.targets!, d.probs!, k);
+      d.op === "OP1"
+        ? () => plain.crossEntropyLogits(d.labels!, d.logits!, k)
+        : d.op === "OP2"
+          ? () => plain.klLogits(d.teacher!, d.student!, k)
+          : () => plain.crossEntropyProbs(d.targets!, d.probs!, k);
     return [{ name: "plain JS", lib: "plain JS", run }];
   },
 };
@@ -150,7 +164,7 @@ export async function tfjsPeer(): Promise<{ peer: Peer; info: Record<string, unk
   const tf = await import("@tensorflow/tfjs-core");
   const { setWasmPaths } = await import("@tensorflow/tfjs-backend-wasm");
   // Node has no fetch of file paths: point the backend at the package's own dist/ folder.
-  setWasmPaths(join(pkgDir("@tensorflow/tfjs-backend-wasm"), "dist") + "/");
+  setWasmPaths(`${join(pkgDir("@tensorflow/tfjs-backend-wasm"), "dist")}/`);
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
   const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
   if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') failed");
@@ -169,7 +183,10 @@ export async function tfjsPeer(): Promise<{ peer: Peer; info: Record<string, unk
     cases(d) {
       const shape: [number, number] = [d.rows, d.classes];
       const held: import("@tensorflow/tfjs-core").Tensor[] = [];
-      const hold = <T extends import("@tensorflow/tfjs-core").Tensor>(t: T) => (held.push(t), t);
+      const hold = <T extends import("@tensorflow/tfjs-core").Tensor>(t: T) => {
+        held.push(t);
+        return t;
+      };
       let run: () => number;
       if (d.op === "OP1") {
         // gather with batchDims: 1 returns wrong values (upstream bug): gather from the flattened
@@ -187,10 +204,22 @@ export async function tfjsPeer(): Promise<{ peer: Peer; info: Record<string, unk
         const Q = hold(tf.tensor2d(d.probs! as Float32Array, shape));
         run = scalar(() => tf.neg(tf.mean(tf.sum(tf.mul(Y, tf.log(Q)), 1))));
       }
-      return [{ name: lib, lib, run, dispose: () => held.forEach((t) => t.dispose()) }];
+      return [
+        {
+          name: lib,
+          lib,
+          run,
+          dispose: () => {
+            for (const t of held) t.dispose();
+          },
+        },
+      ];
     },
   };
-  return { peer, info: { version: pkgVersion("@tensorflow/tfjs-core"), backend: tf.getBackend(), simd, threads, wasm: "tfjs-backend-wasm-simd.wasm" } };
+  return {
+    peer,
+    info: { version: pkgVersion("@tensorflow/tfjs-core"), backend: tf.getBackend(), simd, threads, wasm: "tfjs-backend-wasm-simd.wasm" },
+  };
 }
 
 // ------------------------------------------------------------------------------ ONNX Runtime
@@ -240,21 +269,31 @@ async function sessionsFor(ort: Ort, options: import("onnxruntime-web").Inferenc
 
 export async function ortWebPeer(): Promise<{ peer: Peer; info: Record<string, unknown> }> {
   const ort = (await import("onnxruntime-web")) as Ort;
-  ort.env.wasm.wasmPaths = join(pkgDir("onnxruntime-web"), "dist") + "/";
+  ort.env.wasm.wasmPaths = `${join(pkgDir("onnxruntime-web"), "dist")}/`;
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
   const sessions = await sessionsFor(ort, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
   const lib = "onnxruntime-web";
   return {
     peer: ortPeer(lib, ort, sessions),
-    info: { version: pkgVersion("onnxruntime-web"), executionProvider: "wasm", numThreads: 1, wasm: "ort-wasm-simd-threaded.wasm", handler: (Object.values(sessions)[0] as unknown as { handler: object }).handler.constructor.name },
+    info: {
+      version: pkgVersion("onnxruntime-web"),
+      executionProvider: "wasm",
+      numThreads: 1,
+      wasm: "ort-wasm-simd-threaded.wasm",
+      handler: (Object.values(sessions)[0] as unknown as { handler: object }).handler.constructor.name,
+    },
   };
 }
 
 export async function ortNodePeer(): Promise<{ peer: Peer; info: Record<string, unknown> }> {
   const ort = (await import("onnxruntime-node")) as unknown as Ort;
   const sessions = await sessionsFor(ort, {
-    executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all",
+    executionProviders: ["cpu"],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
   });
   const handler = (Object.values(sessions)[0] as unknown as { handler: object }).handler.constructor.name;
   if (handler !== "OnnxruntimeSessionHandler") throw new Error(`onnxruntime-node sessions run on an unexpected backend (${handler})`);

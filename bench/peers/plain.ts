@@ -34,10 +34,15 @@ export function klLogits(t: F, s: F, classes: number): number {
   const rows = t.length / classes;
   let total = 0;
   for (let r = 0, o = 0; r < rows; r++, o += classes) {
-    let mt = t[o], st = 1, a = t[o] - s[o];
-    let ms = s[o], ss = 1;
+    let mt = t[o],
+      st = 1,
+      a = t[o] - s[o];
+    let ms = s[o],
+      ss = 1;
     for (let k = 1; k < classes; k++) {
-      const tv = t[o + k], sv = s[o + k], d = tv - sv;
+      const tv = t[o + k],
+        sv = s[o + k],
+        d = tv - sv;
       if (tv > mt) {
         const c = Math.exp(mt - tv);
         st = st * c + 1;

@@ -19,8 +19,19 @@ import { rng, logits, labels, probs } from "../../test/helpers/data.js";
 import * as xent from "../../src/index.js";
 import { makeGraphs } from "./make-graphs.js";
 import {
-  type Case, type Input, type Op, type Peer, type Precision,
-  XENT, OP1_GRAPHS, ortNodePeer, ortWebPeer, plainPeer, referenceValue, tfjsPeer, xentPeers,
+  type Case,
+  type Input,
+  type Op,
+  type Peer,
+  type Precision,
+  XENT,
+  OP1_GRAPHS,
+  ortNodePeer,
+  ortWebPeer,
+  plainPeer,
+  referenceValue,
+  tfjsPeer,
+  xentPeers,
 } from "./peers.js";
 import { coldStart, sizes } from "./cold.js";
 import { type Measurement, type RepeatResult, OPS, WORKLOADS, markdown, svg } from "./report.js";
@@ -61,7 +72,10 @@ for (const a of argv) {
   if (u in WORKLOADS) wanted.W.add(u);
   else if (/^OP[123]$/.test(u)) wanted.OP.add(u);
   else if (a === "f32" || a === "f64") wanted.P.add(a);
-  else throw new Error(`unknown argument ${a} (workloads W1..W4, ops OP1..OP3, f32 / f64, --repeat, --max-time, --min-samples, --cold, --libs, --out, --check-only)`);
+  else
+    throw new Error(
+      `unknown argument ${a} (workloads W1..W4, ops OP1..OP3, f32 / f64, --repeat, --max-time, --min-samples, --cold, --libs, --out, --check-only)`,
+    );
 }
 const filtered = wanted.W.size + wanted.OP.size + wanted.P.size > 0 || LIB_FILTER !== undefined;
 const outName = OUT ?? (filtered ? "peers-filtered" : "peers");
@@ -80,9 +94,18 @@ const peers: Peer[] = [];
 const peerInfo: Record<string, unknown> = {};
 const unavailable: { lib: string; error: string }[] = [];
 for (const p of await xentPeers()) if (libOk(p.lib)) peers.push(p);
-peerInfo.xent = { version: JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version, engine: xent.engineInfo(), commit: git("rev-parse --short HEAD"), dirty: git("status --porcelain -- src assembly wasm") !== "" };
+peerInfo.xent = {
+  version: JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version,
+  engine: xent.engineInfo(),
+  commit: git("rev-parse --short HEAD"),
+  dirty: git("status --porcelain -- src assembly wasm") !== "",
+};
 if (libOk(plainPeer.lib)) peers.push(plainPeer);
-for (const [lib, load] of [["tfjs-wasm", tfjsPeer], ["onnxruntime-web", ortWebPeer], ["onnxruntime-node", ortNodePeer]] as const) {
+for (const [lib, load] of [
+  ["tfjs-wasm", tfjsPeer],
+  ["onnxruntime-web", ortWebPeer],
+  ["onnxruntime-node", ortNodePeer],
+] as const) {
   if (!libOk(lib)) continue;
   try {
     const { peer, info } = await load();
@@ -94,11 +117,17 @@ for (const [lib, load] of [["tfjs-wasm", tfjsPeer], ["onnxruntime-web", ortWebPe
     unavailable.push({ lib, error: String((e as Error).message) });
   }
 }
-log(`peers: ${peers.map((p) => p.lib).join(", ")}${unavailable.length ? `; unavailable: ${unavailable.map((u) => u.lib).join(", ")}` : ""}`);
+log(
+  `peers: ${peers.map((p) => p.lib).join(", ")}${unavailable.length ? `; unavailable: ${unavailable.map((u) => u.lib).join(", ")}` : ""}`,
+);
 
 function git(args: string): string {
   try {
-    return execSync(`git ${args}`, { cwd: fileURLToPath(new URL("../../", import.meta.url)), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execSync(`git ${args}`, {
+      cwd: fileURLToPath(new URL("../../", import.meta.url)),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "";
   }
@@ -131,7 +160,8 @@ function casesFor(d: Input): Case[] {
   for (const p of peers) {
     const why = p.unsupported(d.op, d.precision);
     if (why !== null) {
-      if (!unsupported.some((u) => u.lib === p.lib && u.op === d.op && u.precision === d.precision)) unsupported.push({ lib: p.lib, op: d.op, precision: d.precision, reason: why });
+      if (!unsupported.some((u) => u.lib === p.lib && u.op === d.op && u.precision === d.precision))
+        unsupported.push({ lib: p.lib, op: d.op, precision: d.precision, reason: why });
       continue;
     }
     out.push(...p.cases(d));
@@ -151,7 +181,11 @@ const warnings: string[] = [];
 const checks: { input: string; op: Op; precision: Precision; case: string; value: number; reference: number; relErr: number }[] = [];
 {
   // The workloads are checked on exactly the data that is timed (same seeds).
-  const sets: [string, number, number, number][] = [["small 7 x 37", 7, 37, 11], ["small 3 x 1031", 3, 1031, 12], ...workloads.map(([w, [r, k]]) => [w, r, k, 0] as [string, number, number, number])];
+  const sets: [string, number, number, number][] = [
+    ["small 7 x 37", 7, 37, 11],
+    ["small 3 x 1031", 3, 1031, 12],
+    ...workloads.map(([w, [r, k]]) => [w, r, k, 0] as [string, number, number, number]),
+  ];
   const failures: string[] = [];
   for (const [name, rows, classes, seed] of sets) {
     for (const [op, p] of ops) {
@@ -162,8 +196,10 @@ const checks: { input: string; op: Op; precision: Precision; case: string; value
         c.dispose?.();
         const relErr = Math.abs(v - ref) / Math.abs(ref);
         checks.push({ input: name, op, precision: p, case: c.name, value: v, reference: ref, relErr });
-        if (!(relErr <= WARN[p])) warnings.push(`${name} ${op} ${p} ${c.name}: ${v} vs reference ${ref} (relative error ${relErr.toExponential(2)} > ${WARN[p]})`);
-        if (!(relErr <= TOL[p])) failures.push(`${name} ${op} ${p} ${c.name}: ${v} vs reference ${ref} (relative error ${relErr.toExponential(2)} > ${TOL[p]})`);
+        if (!(relErr <= WARN[p]))
+          warnings.push(`${name} ${op} ${p} ${c.name}: ${v} vs reference ${ref} (relative error ${relErr.toExponential(2)} > ${WARN[p]})`);
+        if (!(relErr <= TOL[p]))
+          failures.push(`${name} ${op} ${p} ${c.name}: ${v} vs reference ${ref} (relative error ${relErr.toExponential(2)} > ${TOL[p]})`);
       }
     }
   }
@@ -171,7 +207,8 @@ const checks: { input: string; op: Op; precision: Precision; case: string; value
   for (const c of checks) worst.set(`${c.case} ${c.precision}`, Math.max(worst.get(`${c.case} ${c.precision}`) ?? 0, c.relErr));
   log(`checks: ${checks.length} values against xent/reference; worst relative error per case:`);
   for (const [k, v] of worst) log(`  ${k}: ${v.toExponential(2)}`);
-  if (warnings.length > 0) console.error(`\n!! ${warnings.length} peer results are less accurate than ${WARN.f32} relative (kept):\n  ${warnings.join("\n  ")}\n`);
+  if (warnings.length > 0)
+    console.error(`\n!! ${warnings.length} peer results are less accurate than ${WARN.f32} relative (kept):\n  ${warnings.join("\n  ")}\n`);
   if (failures.length > 0) {
     console.error(`\n!! ${failures.length} peer results disagree with xent/reference:\n  ${failures.join("\n  ")}`);
     process.exit(1);
@@ -202,19 +239,37 @@ if (!CHECK_ONLY) {
           const probe = r(); // ONNX Runtime's run() returns a promise: benny then times it deferred
           const isAsync = probe instanceof Promise;
           sink += await probe;
-          adds.push(b.add(c.name, isAsync ? async () => { sink += await r(); } : () => { sink += r() as number; }));
+          adds.push(
+            b.add(
+              c.name,
+              isAsync
+                ? async () => {
+                    sink += await r();
+                  }
+                : () => {
+                    sink += r() as number;
+                  },
+            ),
+          );
         }
         const summary = await b.suite(
           `${w} (${rows} x ${classes}) ${op} ${p}, run ${rep + 1}/${REPEAT}`,
           ...adds,
           b.configure({ cases: { minSamples: MIN_SAMPLES, maxTime: MAX_TIME }, minDisplayPrecision: 3 }),
           b.cycle((c: { name: string; details: { median: number }; samples: number; margin: number }) => {
-            log(`  ${c.name}: ${((rows * classes) / c.details.median / 1e6).toFixed(1)} Melem/s (median of ${c.samples} samples, ±${c.margin}%)`);
+            log(
+              `  ${c.name}: ${((rows * classes) / c.details.median / 1e6).toFixed(1)} Melem/s (median of ${c.samples} samples, ±${c.margin}%)`,
+            );
           }),
         );
         for (const r of summary.results) {
           reps.get(r.name)!.push({
-            opsPerSec: 1 / r.details.median, bennyOps: r.ops, medianSec: r.details.median, meanSec: r.details.mean, samples: r.samples, margin: r.margin,
+            opsPerSec: 1 / r.details.median,
+            bennyOps: r.ops,
+            medianSec: r.details.median,
+            meanSec: r.details.mean,
+            samples: r.samples,
+            margin: r.margin,
           });
         }
       }
@@ -222,8 +277,17 @@ if (!CHECK_ONLY) {
         const rr = reps.get(c.name)!;
         const ops = median(rr.map((r) => r.opsPerSec));
         measurements.push({
-          workload: w, rows, classes, op, precision: p, case: c.name, lib: c.lib, ...(c.graph ? { graph: c.graph } : {}),
-          opsPerSec: ops, melemPerSec: (ops * rows * classes) / 1e6, repeats: rr,
+          workload: w,
+          rows,
+          classes,
+          op,
+          precision: p,
+          case: c.name,
+          lib: c.lib,
+          ...(c.graph ? { graph: c.graph } : {}),
+          opsPerSec: ops,
+          melemPerSec: (ops * rows * classes) / 1e6,
+          repeats: rr,
         });
         c.dispose?.();
       }
@@ -238,7 +302,10 @@ let cold: ReturnType<typeof coldStart> = [];
 if (COLD > 0 && !CHECK_ONLY) {
   log(`\ncold start: ${COLD} fresh processes per library`);
   cold = coldStart(COLD, (lib) => lib === "xent" || libOk(lib));
-  for (const c of cold) log(`  ${c.lib}: ready ${c.readyMs.toFixed(1)} ms after import (import ${c.importMs.toFixed(1)} ms)${c.error ? ` ERROR ${c.error}` : ""}`);
+  for (const c of cold)
+    log(
+      `  ${c.lib}: ready ${c.readyMs.toFixed(1)} ms after import (import ${c.importMs.toFixed(1)} ms)${c.error ? ` ERROR ${c.error}` : ""}`,
+    );
 }
 const size = sizes();
 
@@ -262,17 +329,28 @@ const env = {
   platform: `${process.platform} ${process.arch}`,
   loadavg: { start: loadStart, end: loadavg().map((x) => +x.toFixed(2)) },
 };
-const settings = { repeat: REPEAT, maxTimeSec: MAX_TIME, minSamples: MIN_SAMPLES, coldRuns: COLD, filter: filtered ? argv.concat(LIB_FILTER ? [`--libs ${LIB_FILTER.join(",")}`] : []) : null };
+const settings = {
+  repeat: REPEAT,
+  maxTimeSec: MAX_TIME,
+  minSamples: MIN_SAMPLES,
+  coldRuns: COLD,
+  filter: filtered ? argv.concat(LIB_FILTER ? [`--libs ${LIB_FILTER.join(",")}`] : []) : null,
+};
 const header = [
   `## xent vs peers: throughput (${env.date.slice(0, 10)}, Node ${env.node}, ${env.cpu}, ${env.cores} cores)`,
   "",
   `benny, median time per call of each case, median over ${REPEAT} run(s) of each suite (max ${MAX_TIME} s, >= ${MIN_SAMPLES} samples per case and run).`,
   `xent ${(peerInfo.xent as { commit: string }).commit}${(peerInfo.xent as { dirty: boolean }).dirty ? " (+ uncommitted changes)" : ""}; ` +
-    Object.entries(peerInfo).filter(([k]) => k !== "xent").map(([k, v]) => `${k} ${(v as { version: string }).version}`).join(", ") + ".",
+    Object.entries(peerInfo)
+      .filter(([k]) => k !== "xent")
+      .map(([k, v]) => `${k} ${(v as { version: string }).version}`)
+      .join(", ") +
+    ".",
 ].join("\n");
-let md = CHECK_ONLY ? header + "\n\n(check only: nothing timed)\n" : markdown({ measurements, unsupported, graphs: graphsOf }, header);
+let md = CHECK_ONLY ? `${header}\n\n(check only: nothing timed)\n` : markdown({ measurements, unsupported, graphs: graphsOf }, header);
 if (cold.length > 0 || size.length > 0) {
-  md += "\n### Cold start and size\n\n| library | ready (ms, median) | import (ms) | what \"ready\" is | binary | raw | gzip -9 |\n| --- | ---: | ---: | --- | --- | ---: | ---: |\n";
+  md +=
+    '\n### Cold start and size\n\n| library | ready (ms, median) | import (ms) | what "ready" is | binary | raw | gzip -9 |\n| --- | ---: | ---: | --- | --- | ---: | ---: |\n';
   for (const lib of ["xent", "tfjs-wasm", "onnxruntime-web", "onnxruntime-node"]) {
     const c = cold.find((x) => x.lib === lib);
     const ss = size.filter((s) => s.lib === lib);
@@ -282,26 +360,57 @@ if (cold.length > 0 || size.length > 0) {
     });
   }
 }
-if (warnings.length > 0) md += `\n### Accuracy warnings (checked before timing; kept, as they are within ${TOL.f32} relative)\n\n${warnings.map((w) => `- ${w}`).join("\n")}\n`;
+if (warnings.length > 0)
+  md += `\n### Accuracy warnings (checked before timing; kept, as they are within ${TOL.f32} relative)\n\n${warnings.map((w) => `- ${w}`).join("\n")}\n`;
 if (unavailable.length > 0) md += `\n### Peers that could not run\n\n${unavailable.map((u) => `- ${u.lib}: ${u.error}`).join("\n")}\n`;
 if (unsupported.length > 0) {
   const seen = new Set<string>();
-  md += "\n" + unsupported.filter((u) => !seen.has(u.lib + u.reason) && seen.add(u.lib + u.reason)).map((u) => `n/a, ${u.lib}: ${u.reason}.`).join("\n") + "\n";
+  md +=
+    "\n" +
+    unsupported
+      .filter((u) => !seen.has(u.lib + u.reason) && seen.add(u.lib + u.reason))
+      .map((u) => `n/a, ${u.lib}: ${u.reason}.`)
+      .join("\n") +
+    "\n";
 }
-console.log("\n" + md);
+console.log(`\n${md}`);
 
 if (CHECK_ONLY) process.exit(0); // a check writes no results
 
 const results = new URL("../results/", import.meta.url);
 mkdirSync(results, { recursive: true });
-writeFileSync(new URL(`${outName}.json`, results), JSON.stringify({
-  ...env, settings, durationSec: Math.round((Date.now() - started) / 1000), peers: peerInfo, unavailable, unsupported,
-  workloads: WORKLOADS, tolerance: { warn: WARN, fail: TOL }, warnings, checks, measurements, ratios, coldStart: cold, sizes: size,
-}, null, 2) + "\n");
+writeFileSync(
+  new URL(`${outName}.json`, results),
+  `${JSON.stringify(
+    {
+      ...env,
+      settings,
+      durationSec: Math.round((Date.now() - started) / 1000),
+      peers: peerInfo,
+      unavailable,
+      unsupported,
+      workloads: WORKLOADS,
+      tolerance: { warn: WARN, fail: TOL },
+      warnings,
+      checks,
+      measurements,
+      ratios,
+      coldStart: cold,
+      sizes: size,
+    },
+    null,
+    2,
+  )}\n`,
+);
 writeFileSync(new URL(`${outName}.md`, results), md);
 if (measurements.length > 0) {
-  writeFileSync(new URL(`${outName}.svg`, results), svg(measurements,
-    "xent vs peers: throughput (Melem/s, log scale; higher is better)",
-    `${env.date.slice(0, 10)}, Node ${env.node}, ${env.cpu} (${env.cores} cores); median over ${REPEAT} benny run(s); xent ${(peerInfo.xent as { commit: string }).commit}`));
+  writeFileSync(
+    new URL(`${outName}.svg`, results),
+    svg(
+      measurements,
+      "xent vs peers: throughput (Melem/s, log scale; higher is better)",
+      `${env.date.slice(0, 10)}, Node ${env.node}, ${env.cpu} (${env.cores} cores); median over ${REPEAT} benny run(s); xent ${(peerInfo.xent as { commit: string }).commit}`,
+    ),
+  );
 }
 log(`wrote bench/results/${outName}.{json,md${measurements.length > 0 ? ",svg" : ""}} in ${Math.round((Date.now() - started) / 1000)} s`);

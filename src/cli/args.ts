@@ -73,9 +73,15 @@ export function finite(p: Parsed, name: string, what = "a finite number", ok: (x
 export function integerList(p: Parsed, name: string, min: number, length?: number): number[] | undefined {
   const v = p[name];
   if (v === undefined) return undefined;
-  const parts = String(v).split(",").map((s) => s.trim());
+  const parts = String(v)
+    .split(",")
+    .map((s) => s.trim());
   const list = parts.map(Number);
-  if (parts.some((s) => s === "") || !list.every((n) => Number.isSafeInteger(n) && n >= min) || (length !== undefined && list.length !== length)) {
+  if (
+    parts.some((s) => s === "") ||
+    !list.every((n) => Number.isSafeInteger(n) && n >= min) ||
+    (length !== undefined && list.length !== length)
+  ) {
     const what = length === undefined ? "a comma-separated list of integers" : `${length} comma-separated integers`;
     throw new UsageError(`--${name} must be ${what} >= ${min}, got ${JSON.stringify(v)}`);
   }

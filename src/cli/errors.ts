@@ -9,7 +9,10 @@ export class UsageError extends Error {
 export class DataError extends Error {
   readonly exitCode = 2;
   /** The file (as the user named it) and the problem, on one line. */
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
   }
 }
@@ -18,11 +21,19 @@ export class DataError extends Error {
 export function fsProblem(e: unknown): string {
   const code = (e as { code?: string }).code;
   switch (code) {
-    case "ENOENT": return "no such file";
-    case "EISDIR": return "is a directory, not a file";
-    case "EACCES": case "EPERM": return "permission denied";
-    case "ENOTDIR": return "a component of the path is not a directory";
-    case "EMFILE": case "ENFILE": return "too many open files";
-    default: return code !== undefined ? `cannot read (${code})` : `cannot read (${(e as Error).message ?? String(e)})`;
+    case "ENOENT":
+      return "no such file";
+    case "EISDIR":
+      return "is a directory, not a file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOTDIR":
+      return "a component of the path is not a directory";
+    case "EMFILE":
+    case "ENFILE":
+      return "too many open files";
+    default:
+      return code !== undefined ? `cannot read (${code})` : `cannot read (${(e as Error).message ?? String(e)})`;
   }
 }

@@ -50,7 +50,9 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     return await run(rest, out);
   } catch (e) {
     if (e instanceof UsageError) {
-      out.stderr.write(`xent: ${oneLine(e.message)} (see xent ${command !== undefined && command in COMMANDS ? `${command} ` : ""}--help)\n`);
+      out.stderr.write(
+        `xent: ${oneLine(e.message)} (see xent ${command !== undefined && command in COMMANDS ? `${command} ` : ""}--help)\n`,
+      );
       return 1;
     }
     if (e instanceof DataError) {
@@ -62,7 +64,7 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
       out.stderr.write(`xent: ${oneLine(e.message)}\n`);
       return usage ? 1 : 2;
     }
-    out.stderr.write(`xent: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    out.stderr.write(`xent: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 3;
   }
 }

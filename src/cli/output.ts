@@ -8,10 +8,10 @@ export function fmt(x: number): string {
 /** "name  value" lines, the values aligned. */
 export function lines(rows: Array<[string, string]>): string {
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
-  return rows.map(([k, v]) => `${k.padEnd(width)}${v}`.trimEnd()).join("\n") + "\n";
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}${v}`.trimEnd()).join("\n")}\n`;
 }
 
 /** JSON on one line; NaN and infinities (which JSON lacks) as the strings "NaN", "Infinity", "-Infinity". */
 export function json(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)) + "\n";
+  return `${JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}\n`;
 }

@@ -13,7 +13,11 @@ export class Progress {
   #drawn = false;
 
   /** `out` null (or not a TTY) disables the bar. `total` is in bytes. */
-  constructor(readonly out: Out | null, readonly label: string, readonly total: number) {
+  constructor(
+    readonly out: Out | null,
+    readonly label: string,
+    readonly total: number,
+  ) {
     if (out !== null && out.isTTY !== true) this.out = null;
   }
 

@@ -21,7 +21,11 @@ export class ChunkReader {
    *   "index" gives Float64Array (integers are exact there up to 2^53).
    * @param maxElements the largest `count` that read() will be asked for.
    */
-  constructor(readonly tensor: Tensor, readonly kind: "float" | "index", maxElements: number) {
+  constructor(
+    readonly tensor: Tensor,
+    readonly kind: "float" | "index",
+    maxElements: number,
+  ) {
     this.itemsize = ITEMSIZE[tensor.dtype];
     const n = Math.max(1, maxElements);
     const direct = kind === "float" && (tensor.dtype === "float32" || tensor.dtype === "float64");
@@ -35,7 +39,8 @@ export class ChunkReader {
   async read(start: number, count: number): Promise<Float32Array | Float64Array> {
     const slot = this.#slots[this.#which];
     this.#which ^= 1;
-    const t = this.tensor, size = this.itemsize;
+    const t = this.tensor,
+      size = this.itemsize;
     const bytes = await readAt(t.handle, t.file, t.offset + start * size, count * size, slot.bytes);
     if (t.bigEndian !== !LITTLE_ENDIAN_HOST && size > 1) swap(bytes, count * size, size);
     const buffer = bytes.buffer;
@@ -49,31 +54,49 @@ export class ChunkReader {
         slot.decoded.set(new Float64Array(buffer, 0, count));
         break;
       case "float16": {
-        const table = halfTable(), src = new Uint16Array(buffer, 0, count), out = slot.decoded!;
+        const table = halfTable(),
+          src = new Uint16Array(buffer, 0, count),
+          out = slot.decoded!;
         for (let i = 0; i < count; i++) out[i] = table[src[i]];
         break;
       }
       case "bfloat16": {
-        const src = new Uint16Array(buffer, 0, count), out = new Uint32Array(slot.decoded!.buffer, 0, count);
+        const src = new Uint16Array(buffer, 0, count),
+          out = new Uint32Array(slot.decoded!.buffer, 0, count);
         for (let i = 0; i < count; i++) out[i] = src[i] << 16;
         break;
       }
       case "int64": {
-        const src = new BigInt64Array(buffer, 0, count), out = slot.decoded!;
+        const src = new BigInt64Array(buffer, 0, count),
+          out = slot.decoded!;
         for (let i = 0; i < count; i++) out[i] = Number(src[i]);
         break;
       }
       case "uint64": {
-        const src = new BigUint64Array(buffer, 0, count), out = slot.decoded!;
+        const src = new BigUint64Array(buffer, 0, count),
+          out = slot.decoded!;
         for (let i = 0; i < count; i++) out[i] = Number(src[i]);
         break;
       }
-      case "int8": slot.decoded!.set(new Int8Array(buffer, 0, count)); break;
-      case "uint8": case "bool": slot.decoded!.set(new Uint8Array(buffer, 0, count)); break;
-      case "int16": slot.decoded!.set(new Int16Array(buffer, 0, count)); break;
-      case "uint16": slot.decoded!.set(new Uint16Array(buffer, 0, count)); break;
-      case "int32": slot.decoded!.set(new Int32Array(buffer, 0, count)); break;
-      case "uint32": slot.decoded!.set(new Uint32Array(buffer, 0, count)); break;
+      case "int8":
+        slot.decoded!.set(new Int8Array(buffer, 0, count));
+        break;
+      case "uint8":
+      case "bool":
+        slot.decoded!.set(new Uint8Array(buffer, 0, count));
+        break;
+      case "int16":
+        slot.decoded!.set(new Int16Array(buffer, 0, count));
+        break;
+      case "uint16":
+        slot.decoded!.set(new Uint16Array(buffer, 0, count));
+        break;
+      case "int32":
+        slot.decoded!.set(new Int32Array(buffer, 0, count));
+        break;
+      case "uint32":
+        slot.decoded!.set(new Uint32Array(buffer, 0, count));
+        break;
     }
     return slot.decoded!.subarray(0, count);
   }
@@ -101,7 +124,9 @@ function halfTable(): Float32Array {
 
 /** The value of a float16 bit pattern. */
 export function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  const sign = h & 0x8000 ? -1 : 1,
+    e = (h >> 10) & 0x1f,
+    f = h & 0x3ff;
   if (e === 0) return sign * f * 2 ** -24;
   if (e === 31) return f === 0 ? sign * Infinity : NaN;
   return sign * (1 + f / 1024) * 2 ** (e - 15);

@@ -26,7 +26,10 @@ export function rowsPerChunk(inputs: Input[]): number {
   const bytesPerRow = Math.max(...inputs.map((i) => i.perRow * Math.max(4, ITEMSIZE[i.tensor.dtype])));
   const widest = inputs.find((i) => i.perRow * Math.max(4, ITEMSIZE[i.tensor.dtype]) === bytesPerRow)!;
   if (bytesPerRow > MAX_ROW_BYTES) {
-    throw new DataError(widest.tensor.file, `rows of ${widest.perRow} elements (${(bytesPerRow / 2 ** 20).toFixed(0)} MiB each) are too large to stream: give --classes`);
+    throw new DataError(
+      widest.tensor.file,
+      `rows of ${widest.perRow} elements (${(bytesPerRow / 2 ** 20).toFixed(0)} MiB each) are too large to stream: give --classes`,
+    );
   }
   return Math.max(1, Math.min(1 << 16, Math.floor(chunkBytes() / bytesPerRow)));
 }
@@ -37,7 +40,9 @@ export function rowsPerChunk(inputs: Input[]): number {
  * reused: copy what must outlive the call.
  */
 export async function streamRows(
-  inputs: Input[], rows: number, each: (chunks: Array<Float32Array | Float64Array>, first: number, n: number) => void,
+  inputs: Input[],
+  rows: number,
+  each: (chunks: Array<Float32Array | Float64Array>, first: number, n: number) => void,
   progress?: { out: Out | null; label: string },
 ): Promise<void> {
   const per = rowsPerChunk(inputs);
@@ -53,7 +58,7 @@ export async function streamRows(
   let next = rows > 0 ? fetch(0) : null;
   try {
     bar?.update(0);
-    for (let first = 0; first < rows;) {
+    for (let first = 0; first < rows; ) {
       const n = Math.min(per, rows - first);
       const chunks = await next!;
       if (first + n < rows) next = fetch(first + n);

@@ -23,23 +23,30 @@ export function referenceBattery(): ReferenceBattery {
   const buffer = image.buffer;
   const blocks: Block[] = [];
   for (const [f32, classes, at] of P.blocks) {
-    const i = batteryInputs(f32, classes), l = layout(f32, classes);
+    const i = batteryInputs(f32, classes),
+      l = layout(f32, classes);
     const F = f32 ? Float32Array : Float64Array;
     for (const key of ["x", "y", "p", "q"] as const) new F(buffer, at + l[key], i[key].length).set(i[key]);
     new Int32Array(buffer, at + l.t, ROWS).set(i.t);
     blocks.push([f32 ? 1 : 0, classes, at, [...i.x, ...i.y, ...i.p, ...i.q], Array.from(i.t)]);
   }
   const values = new Float64Array(P.values);
-  const grad32 = new Float32Array(P.grad32Count), grad64 = new Float64Array(P.grad64Count);
+  const grad32 = new Float32Array(P.grad32Count),
+    grad64 = new Float64Array(P.grad64Count);
   const scale = Float64Array.from(GRAD_SCALE);
   for (const c of P.calls) {
-    const K = c.classes, R = ROWS, i = batteryInputs(c.f32, K);
+    const K = c.classes,
+      R = ROWS,
+      i = batteryInputs(c.f32, K);
     const F = c.f32 ? Float32Array : Float64Array;
     const inputs = { x: F.from(i.x), y: F.from(i.y), p: F.from(i.p), q: F.from(i.q) };
     const out = values.subarray((c.out - P.out) / 8, (c.out - P.out) / 8 + c.values);
-    const grad = c.grad < 0 ? undefined : c.f32
-      ? grad32.subarray((c.grad - P.grad32) / 4, (c.grad - P.grad32) / 4 + R * K)
-      : grad64.subarray((c.grad - P.grad64) / 8, (c.grad - P.grad64) / 8 + R * K);
+    const grad =
+      c.grad < 0
+        ? undefined
+        : c.f32
+          ? grad32.subarray((c.grad - P.grad32) / 4, (c.grad - P.grad32) / 4 + R * K)
+          : grad64.subarray((c.grad - P.grad64) / 8, (c.grad - P.grad64) / 8 + R * K);
     if (grad !== undefined) new Float64Array(buffer, c.out, R).set(scale); // read by the kernel, overwritten with the losses
     const call = caseCall(CASES[c.kernel], c.f32, K, inputs, i.t, out, grad, scale);
     call.kernel.reference(call);

@@ -63,9 +63,16 @@ export class Chunks {
    * @param sets staging sets (1, or 2 for a pipeline); a call of one chunk gets one.
    * @param capacity where given, the chunk is also cut so that the staging area fits in it.
    */
-  constructor(readonly call: Call, private readonly mem: Memory, limits: Limits, sets: 1 | 2, capacity = Infinity,
-    private readonly counter: CopyStats = { copiedBytes: 0 }) {
-    const c = call, L = layoutOf(c.kernel);
+  constructor(
+    readonly call: Call,
+    private readonly mem: Memory,
+    limits: Limits,
+    sets: 1 | 2,
+    capacity = Infinity,
+    private readonly counter: CopyStats = { copiedBytes: 0 },
+  ) {
+    const c = call,
+      L = layoutOf(c.kernel);
     this.#layout = L;
     this.bytes = c.f32 ? 4 : 8;
     this.rowBytes = c.classes * this.bytes;
@@ -73,8 +80,10 @@ export class Chunks {
     this.exportName = L.exports[c.f32 ? 0 : 1];
     const arrays = c.arrays as Record<string, FloatArray | null>;
     const buffer = mem.buffer;
-    const here = (a: FloatArray, f32: boolean) => (f32 ? a instanceof Float32Array : a instanceof Float64Array) && (a.buffer === buffer || mem.holds(a));
-    let copied = 0, onceBytes = 0;
+    const here = (a: FloatArray, f32: boolean) =>
+      (f32 ? a instanceof Float32Array : a instanceof Float64Array) && (a.buffer === buffer || mem.holds(a));
+    let copied = 0,
+      onceBytes = 0;
     this.#rows = L.rows.map((r) => arrays[r.name]);
     this.#inPlace = this.#rows.map((a) => a === null || here(a, c.f32));
     for (const p of this.#inPlace) if (!p) copied++;
@@ -124,10 +133,15 @@ export class Chunks {
   /** Copies (or passes) the once-inputs to the staging area at `base` and fills the fixed arguments; call once, before stage(). */
   begin(base: number): void {
     this.#base = base;
-    const c = this.call, L = this.#layout, args = this.args;
-    const arrays = c.arrays as Record<string, FloatArray | null>, scalars = c.scalars as Record<string, number>;
+    const c = this.call,
+      L = this.#layout,
+      args = this.args;
+    const arrays = c.arrays as Record<string, FloatArray | null>,
+      scalars = c.scalars as Record<string, number>;
     for (let i = 0; i < L.once.length; i++) {
-      const o = L.once[i], v = arrays[o.name], off = this.#once[i];
+      const o = L.once[i],
+        v = arrays[o.name],
+        off = this.#once[i];
       if (v === null) args[o.at] = 0;
       else if (off < 0) args[o.at] = v.byteOffset;
       else {
@@ -141,10 +155,16 @@ export class Chunks {
 
   /** Stages chunk k in its set (k alternates between the sets) and writes its addresses and row count into `args`. */
   stage(k: number): void {
-    const c = this.call, L = this.#layout, args = this.args, set = this.#sets[k % this.#sets.length], base = this.#base;
-    const r0 = k * this.chunk, n = this.rows(k);
+    const c = this.call,
+      L = this.#layout,
+      args = this.args,
+      set = this.#sets[k % this.#sets.length],
+      base = this.#base;
+    const r0 = k * this.chunk,
+      n = this.rows(k);
     for (let i = 0; i < L.rows.length; i++) {
-      const v = this.#rows[i], at = L.rows[i].at;
+      const v = this.#rows[i],
+        at = L.rows[i].at;
       if (v === null) args[at] = 0;
       else if (this.#inPlace[i]) args[at] = v.byteOffset + r0 * this.rowBytes;
       else {
@@ -166,7 +186,10 @@ export class Chunks {
 
   /** Reads chunk k's results (and its gradient, when staged) back into the call's arrays. */
   collect(k: number): void {
-    const c = this.call, set = this.#sets[k % this.#sets.length], r0 = k * this.chunk, n = this.rows(k);
+    const c = this.call,
+      set = this.#sets[k % this.#sets.length],
+      r0 = k * this.chunk,
+      n = this.rows(k);
     const buffer = this.mem.buffer;
     c.out.set(new Float64Array(buffer, this.#base + set.out, n * this.perRow), r0 * this.perRow);
     if (c.grad !== undefined && !this.#gradInPlace) {
@@ -181,7 +204,8 @@ export class Chunks {
    * pointers. The count argument is set per piece.
    */
   strides(): number[] {
-    const L = this.#layout, args = this.args;
+    const L = this.#layout,
+      args = this.args;
     const s = new Array<number>(args.length).fill(0);
     for (const r of L.rows) if (args[r.at] !== 0) s[r.at] = this.rowBytes;
     if (L.index >= 0 && args[L.index] !== 0) s[L.index] = 4;

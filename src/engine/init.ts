@@ -200,10 +200,14 @@ function candidates(platform: Platform, options: InitOptions, reasons: string[])
   }
   if (options.module !== undefined) return [{ source: options.module, build: null, what: "the module given" }, "js"];
   if (options.debug) {
-    if (platform.debug === undefined) throw new XentError("BACKEND_UNAVAILABLE", "the debug build is only packaged for Node (import xent's Node entry)");
+    if (platform.debug === undefined)
+      throw new XentError("BACKEND_UNAVAILABLE", "the debug build is only packaged for Node (import xent's Node entry)");
     return [{ source: platform.debug(), build: null, what: "the debug module" }, "js"];
   }
-  const from = Math.max(0, BUILDS.findIndex((b) => b.backend === options.backend));
+  const from = Math.max(
+    0,
+    BUILDS.findIndex((b) => b.backend === options.backend),
+  );
   return [...BUILDS.slice(from).map((b) => ({ source: platform.modules[b.backend](), build: b, what: b.what })), "js"];
 }
 
@@ -250,7 +254,8 @@ let loader: Loader | null = null;
 
 /** Loads @assemblyscript/loader ahead of a debug initSync (it is an optional, Node-only path). */
 export async function preloadDebugLoader(platform: Platform = universal): Promise<void> {
-  if (platform.loader === undefined) throw new XentError("BACKEND_UNAVAILABLE", "the debug build is only packaged for Node (import xent's Node entry)");
+  if (platform.loader === undefined)
+    throw new XentError("BACKEND_UNAVAILABLE", "the debug build is only packaged for Node (import xent's Node entry)");
   loader ??= await platform.loader();
 }
 
@@ -270,29 +275,34 @@ function instantiateDebug(module: WebAssembly.Module): ModuleExports {
 const REFUSED = Symbol("refused");
 type Compiled = WebAssembly.Module | null | typeof REFUSED;
 
-
 /** Records why a candidate failed to compile and says whether compiling is refused altogether. */
 function failed(c: Candidate, error: unknown, bytes: BufferSource | null, reasons: string[]): Compiled {
   if (!(error instanceof WebAssembly.CompileError)) throw error;
   const message = error.message;
   // Bytes that validate but do not compile: the embedder forbids code generation (workerd, CSP).
-  const refused = bytes !== null ? WebAssembly.validate(bytes) : /disallowed|refused|not allowed|unsafe-eval|code generation/i.test(message);
+  const refused =
+    bytes !== null ? WebAssembly.validate(bytes) : /disallowed|refused|not allowed|unsafe-eval|code generation/i.test(message);
   if (refused) {
     reasons.push(`compiling WebAssembly is not allowed here (${message})`);
     return REFUSED;
   }
   const needs = c.build?.needs;
-  if (needs !== undefined && !WebAssembly.validate(needs.probe as Uint8Array<ArrayBuffer>)) reasons.push(`${needs.name} is not supported here (${c.what} does not validate)`);
+  if (needs !== undefined && !WebAssembly.validate(needs.probe as Uint8Array<ArrayBuffer>))
+    reasons.push(`${needs.name} is not supported here (${c.what} does not validate)`);
   else reasons.push(`${c.what} does not compile here (${message})`);
   return null;
 }
 
 function checkMagic(bytes: BufferSource, where: string): void {
-  const b = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength)) : new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  const b = ArrayBuffer.isView(bytes)
+    ? new Uint8Array(bytes.buffer, bytes.byteOffset, Math.min(4, bytes.byteLength))
+    : new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
   if (b.length < 4 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) {
-    throw new XentError("BACKEND_UNAVAILABLE",
+    throw new XentError(
+      "BACKEND_UNAVAILABLE",
       `${where} is not a WebAssembly module (it does not start with \\0asm): was the .wasm file copied next to the bundle? ` +
-      `Bundlers that do not copy assets referenced by new URL(..., import.meta.url) (esbuild) need "xent/inline"`);
+        `Bundlers that do not copy assets referenced by new URL(..., import.meta.url) (esbuild) need "xent/inline"`,
+    );
   }
 }
 
@@ -320,7 +330,8 @@ function compileSync(platform: Platform, c: Candidate, reasons: string[]): Compi
   let bytes: BufferSource;
   if (isBytes(source)) bytes = source;
   else if (source instanceof URL || typeof source === "string") bytes = readSync(platform, toUrl(source));
-  else throw new XentError("INVALID_OPTION", "initSync: module must be a WebAssembly.Module, bytes, or a file URL (a Response needs init())");
+  else
+    throw new XentError("INVALID_OPTION", "initSync: module must be a WebAssembly.Module, bytes, or a file URL (a Response needs init())");
   checkMagic(bytes, c.what);
   try {
     return new WebAssembly.Module(bytes);
@@ -408,8 +419,10 @@ function readSync(platform: Platform, url: URL): Uint8Array<ArrayBuffer> {
   try {
     b = platform.readFile(url);
   } catch (e) {
-    throw new XentError("BACKEND_UNAVAILABLE",
-      `cannot read ${url.href}: ${(e as Error)?.message ?? e} ("xent/inline" embeds the modules and reads no file; Deno needs --allow-read otherwise)`);
+    throw new XentError(
+      "BACKEND_UNAVAILABLE",
+      `cannot read ${url.href}: ${(e as Error)?.message ?? e} ("xent/inline" embeds the modules and reads no file; Deno needs --allow-read otherwise)`,
+    );
   }
   return (b.buffer instanceof ArrayBuffer ? b : new Uint8Array(b)) as Uint8Array<ArrayBuffer>;
 }
@@ -434,10 +447,10 @@ const LOADER = "@assemblyscript/loader";
 const universal: Platform = {
   name: "universal",
   modules: {
-    "wasm-simd": () => new URL(WASM_DIR + "xent.simd.wasm", import.meta.url),
-    wasm: () => new URL(WASM_DIR + "xent.wasm", import.meta.url),
+    "wasm-simd": () => new URL(`${WASM_DIR}xent.simd.wasm`, import.meta.url),
+    wasm: () => new URL(`${WASM_DIR}xent.wasm`, import.meta.url),
   },
-  debug: () => new URL(WASM_DIR + "xent.debug.wasm", import.meta.url),
+  debug: () => new URL(`${WASM_DIR}xent.debug.wasm`, import.meta.url),
   get readFile() {
     const fs = nodeFs();
     return fs === null ? undefined : (url: URL) => fs.readFileSync(url);

@@ -76,7 +76,10 @@ export class Memory {
   private freeList: Array<[number, number]> = [];
   private used = new Map<number, number>();
 
-  constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    heapBase: number,
+  ) {
     this.#scratch = align(heapBase, 64);
     this.end = this.#scratch + SCRATCH_BYTES;
     this.ensure(this.end);
@@ -180,7 +183,8 @@ export class Memory {
       const what = typeof ctor === "function" ? ctor.name || "an anonymous function" : describe(ctor);
       throw new XentError("INVALID_TYPE", `allocate: the array type must be Float32Array, Float64Array or Int32Array, got ${what}`);
     }
-    if (!Number.isInteger(length) || length < 0) throw new XentError("INVALID_TYPE", `allocate: length must be an integer >= 0, got ${describe(length)}`);
+    if (!Number.isInteger(length) || length < 0)
+      throw new XentError("INVALID_TYPE", `allocate: length must be an integer >= 0, got ${describe(length)}`);
     const bytes = length * ctor.BYTES_PER_ELEMENT;
     if (bytes > MAX_BYTES) throw new XentError("OUT_OF_MEMORY", `allocate: ${bytes} bytes do not fit in WebAssembly memory`);
     return new WasmArray(this, ctor, this.alloc(bytes), length);

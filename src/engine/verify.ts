@@ -21,8 +21,22 @@
 // baseline code.
 import type { FloatArray } from "../types.js";
 import {
-  type Arg, type Call, type Kernel, type KernelName, type ModuleExports, KERNELS, KERNEL_EXPORTS, LOGITS, MAX_ARGS, OP_CE, OP_JS, OP_KL, PROBS,
-  exportName, kernelArgs, perRow,
+  type Arg,
+  type Call,
+  type Kernel,
+  type KernelName,
+  type ModuleExports,
+  KERNELS,
+  KERNEL_EXPORTS,
+  LOGITS,
+  MAX_ARGS,
+  OP_CE,
+  OP_JS,
+  OP_KL,
+  PROBS,
+  exportName,
+  kernelArgs,
+  perRow,
 } from "../kernels/table.js";
 import { BLOCKS, CALLS, EXPECTED, GRAD_OUT, LAYOUT } from "./battery.expected.js";
 
@@ -46,7 +60,7 @@ export interface BatteryInputs {
  */
 export function batteryInputs(f32: boolean, classes: number): BatteryInputs {
   let s = classes * 7919 + (f32 ? 1 : 2);
-  const u = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+  const u = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
   const round = f32 ? Math.fround : (v: number) => Math.round(v * 1e9) / 1e9;
   const n = ROWS * classes;
   const x = Float64Array.from({ length: n }, () => round(12 * u() - 6));
@@ -92,28 +106,89 @@ export interface Case {
 /** The battery's cases. */
 export const CASES: readonly Case[] = [
   { name: "crossEntropy", kernel: "ceIndex", tails: true, arrays: { x: "x" }, scalars: () => ({}) },
-  { name: "crossEntropy dense", kernel: "pair", tails: true, arrays: { p: "p", q: "x", w: null },
-    scalars: (K) => ({ op: OP_CE, pMode: PROBS, qMode: LOGITS, invT: 1, normalize: 0, a: 0.9, b: 0.1 / K, eps: 0 }) },
-  { name: "crossEntropy probs", kernel: "pair", tails: true, arrays: { p: "p", q: "q", w: null },
-    scalars: () => ({ op: OP_CE, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 0, a: 1, b: 0, eps: 0 }) },
-  { name: "klDivergence logits", kernel: "pair", tails: true, arrays: { p: "x", q: "y", w: null },
-    scalars: () => ({ op: OP_KL, pMode: LOGITS, qMode: LOGITS, invT: 0.5, normalize: 0, a: 0, b: 0, eps: 0 }) },
-  { name: "klDivergence probs", kernel: "pair", tails: true, arrays: { p: "p", q: "q", w: null },
-    scalars: () => ({ op: OP_KL, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 1, a: 0, b: 0, eps: 0 }) },
+  {
+    name: "crossEntropy dense",
+    kernel: "pair",
+    tails: true,
+    arrays: { p: "p", q: "x", w: null },
+    scalars: (K) => ({ op: OP_CE, pMode: PROBS, qMode: LOGITS, invT: 1, normalize: 0, a: 0.9, b: 0.1 / K, eps: 0 }),
+  },
+  {
+    name: "crossEntropy probs",
+    kernel: "pair",
+    tails: true,
+    arrays: { p: "p", q: "q", w: null },
+    scalars: () => ({ op: OP_CE, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 0, a: 1, b: 0, eps: 0 }),
+  },
+  {
+    name: "klDivergence logits",
+    kernel: "pair",
+    tails: true,
+    arrays: { p: "x", q: "y", w: null },
+    scalars: () => ({ op: OP_KL, pMode: LOGITS, qMode: LOGITS, invT: 0.5, normalize: 0, a: 0, b: 0, eps: 0 }),
+  },
+  {
+    name: "klDivergence probs",
+    kernel: "pair",
+    tails: true,
+    arrays: { p: "p", q: "q", w: null },
+    scalars: () => ({ op: OP_KL, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 1, a: 0, b: 0, eps: 0 }),
+  },
   { name: "entropy", kernel: "entropy", tails: true, arrays: { p: "q" }, scalars: () => ({ mode: PROBS, invT: 1, normalize: 0 }) },
   { name: "entropy logits", kernel: "entropy", tails: true, arrays: { p: "x" }, scalars: () => ({ mode: LOGITS, invT: 1, normalize: 0 }) },
   { name: "evaluate", kernel: "evaluate", tails: true, arrays: { x: "x" }, scalars: () => ({}) },
-  { name: "jensenShannon", kernel: "pair", tails: false, arrays: { p: "p", q: "q", w: null },
-    scalars: () => ({ op: OP_JS, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 0, a: 0, b: 0, eps: 0 }) },
-  { name: "binaryCrossEntropy", kernel: "bce", tails: false, arrays: { y: "p", x: "x", w: null, pw: null }, scalars: () => ({ col0: 0, mode: LOGITS }) },
-  { name: "crossEntropyWithGrad", kernel: "ceGrad", tails: false, arrays: { x: "x", y: null, w: null }, scalars: (K) => ({ alpha: 0.9, beta: 0.1 / K }) },
-  { name: "crossEntropyWithGrad dense", kernel: "ceGrad", tails: false, arrays: { x: "x", y: "p", w: null }, index: false,
-    scalars: () => ({ alpha: 1, beta: 0 }) },
+  {
+    name: "jensenShannon",
+    kernel: "pair",
+    tails: false,
+    arrays: { p: "p", q: "q", w: null },
+    scalars: () => ({ op: OP_JS, pMode: PROBS, qMode: PROBS, invT: 1, normalize: 0, a: 0, b: 0, eps: 0 }),
+  },
+  {
+    name: "binaryCrossEntropy",
+    kernel: "bce",
+    tails: false,
+    arrays: { y: "p", x: "x", w: null, pw: null },
+    scalars: () => ({ col0: 0, mode: LOGITS }),
+  },
+  {
+    name: "crossEntropyWithGrad",
+    kernel: "ceGrad",
+    tails: false,
+    arrays: { x: "x", y: null, w: null },
+    scalars: (K) => ({ alpha: 0.9, beta: 0.1 / K }),
+  },
+  {
+    name: "crossEntropyWithGrad dense",
+    kernel: "ceGrad",
+    tails: false,
+    arrays: { x: "x", y: "p", w: null },
+    index: false,
+    scalars: () => ({ alpha: 1, beta: 0 }),
+  },
   { name: "klDivergenceWithGrad", kernel: "klGrad", tails: false, arrays: { x: "x", y: "y" }, scalars: () => ({ invT: 0.5 }) },
-  { name: "focalLoss", kernel: "focal", tails: true, arrays: { y: null, q: "x", v: null }, scalars: () => ({ qMode: LOGITS, gamma: 2, a: 1, b: 0 }) },
-  { name: "focalLoss dense", kernel: "focal", tails: true, arrays: { y: "p", q: "x", v: null }, index: false,
-    scalars: (K) => ({ qMode: LOGITS, gamma: 0.5, a: 0.9, b: 0.1 / K }) },
-  { name: "binaryFocalLoss", kernel: "binaryFocal", tails: false, arrays: { y: "p", x: "x" }, scalars: () => ({ mode: LOGITS, gamma: 2, alpha: 0.25 }) },
+  {
+    name: "focalLoss",
+    kernel: "focal",
+    tails: true,
+    arrays: { y: null, q: "x", v: null },
+    scalars: () => ({ qMode: LOGITS, gamma: 2, a: 1, b: 0 }),
+  },
+  {
+    name: "focalLoss dense",
+    kernel: "focal",
+    tails: true,
+    arrays: { y: "p", q: "x", v: null },
+    index: false,
+    scalars: (K) => ({ qMode: LOGITS, gamma: 0.5, a: 0.9, b: 0.1 / K }),
+  },
+  {
+    name: "binaryFocalLoss",
+    kernel: "binaryFocal",
+    tails: false,
+    arrays: { y: "p", x: "x" },
+    scalars: () => ({ mode: LOGITS, gamma: 2, alpha: 0.25 }),
+  },
 ];
 
 /** Whether a case passes class indices: its kernel takes them (the table) and the case does not opt out. */
@@ -136,8 +211,13 @@ export const GRAD_SCALE = [0.5, 2];
 
 /** Byte offsets of each input within one (dtype, classes) block, and the block's size. */
 export function layout(f32: boolean, classes: number) {
-  const n = ROWS * classes, bytes = f32 ? 4 : 8;
-  const x = 0, y = n * bytes, p = 2 * n * bytes, q = 3 * n * bytes, t = 4 * n * bytes;
+  const n = ROWS * classes,
+    bytes = f32 ? 4 : 8;
+  const x = 0,
+    y = n * bytes,
+    p = 2 * n * bytes,
+    q = 3 * n * bytes,
+    t = 4 * n * bytes;
   return { x, y, p, q, t, size: Math.ceil((t + 4 * ROWS) / 8) * 8 };
 }
 
@@ -185,7 +265,10 @@ export function plan(): Plan {
   const blockAt = (f32: boolean, classes: number) => blocks.find(([f, k]) => f === f32 && k === classes)![2];
   const out = at;
   const calls: PlannedCall[] = [];
-  let values = 0, f32Values = 0, grad32Count = 0, grad64Count = 0;
+  let values = 0,
+    f32Values = 0,
+    grad32Count = 0,
+    grad64Count = 0;
   const gradCalls: PlannedCall[] = [];
   for (const f32 of [true, false]) {
     CASES.forEach((k, kernel) => {
@@ -205,22 +288,43 @@ export function plan(): Plan {
   }
   const grad32 = out + 8 * values;
   const grad64 = grad32 + Math.ceil((4 * grad32Count) / 8) * 8;
-  let g32 = grad32, g64 = grad64;
+  let g32 = grad32,
+    g64 = grad64;
   for (const c of gradCalls) {
-    if (c.f32) { c.grad = g32; g32 += 4 * ROWS * c.classes; }
-    else { c.grad = g64; g64 += 8 * ROWS * c.classes; }
+    if (c.f32) {
+      c.grad = g32;
+      g32 += 4 * ROWS * c.classes;
+    } else {
+      c.grad = g64;
+      g64 += 8 * ROWS * c.classes;
+    }
   }
   cachedPlan = { calls, blocks, out, values, f32Values, grad32, grad32Count, grad64, grad64Count, size: grad64 + 8 * grad64Count };
   return cachedPlan;
 }
 
 /** The kernel call of a case: the battery's inputs `inputs` by name, `rows` rows of `classes`. */
-export function caseCall(k: Case, f32: boolean, classes: number, inputs: Record<Input, FloatArray>, t: Int32Array, out: Float64Array,
-  grad: FloatArray | undefined, scale: Float64Array | undefined): Call {
+export function caseCall(
+  k: Case,
+  f32: boolean,
+  classes: number,
+  inputs: Record<Input, FloatArray>,
+  t: Int32Array,
+  out: Float64Array,
+  grad: FloatArray | undefined,
+  scale: Float64Array | undefined,
+): Call {
   const arrays: Record<string, FloatArray | null> = {};
   for (const [name, input] of Object.entries(k.arrays)) arrays[name] = input === null ? null : inputs[input];
   return {
-    kernel: KERNELS[k.kernel], f32, rows: ROWS, classes, arrays, scalars: k.scalars(classes), index: indexed(k) ? t : null, out,
+    kernel: KERNELS[k.kernel],
+    f32,
+    rows: ROWS,
+    classes,
+    arrays,
+    scalars: k.scalars(classes),
+    index: indexed(k) ? t : null,
+    out,
     ...(grad === undefined ? {} : { grad, outIn: scale }),
   } as Call;
 }
@@ -236,11 +340,18 @@ export const CALL_VALUES = 1 + MAX_ARGS;
  */
 export function encodeCalls(P: Plan): number[] {
   return P.calls.flatMap((c) => {
-    const k = CASES[c.kernel], n = ROWS * c.classes * (c.f32 ? 4 : 8);
+    const k = CASES[c.kernel],
+      n = ROWS * c.classes * (c.f32 ? 4 : 8);
     const offsets: Record<Input, number> = { x: c.block, y: c.block + n, p: c.block + 2 * n, q: c.block + 3 * n };
     const arrays: Record<string, number> = {};
     for (const [name, input] of Object.entries(k.arrays)) arrays[name] = input === null ? -1 : offsets[input];
-    const call = { kernel: KERNELS[k.kernel], f32: c.f32, rows: ROWS, classes: c.classes, scalars: k.scalars(c.classes) } as unknown as Call;
+    const call = {
+      kernel: KERNELS[k.kernel],
+      f32: c.f32,
+      rows: ROWS,
+      classes: c.classes,
+      scalars: k.scalars(c.classes),
+    } as unknown as Call;
     const args = kernelArgs(call, { arrays, index: indexed(k) ? c.block + 4 * n : -1, out: c.out, grad: c.grad }, ROWS);
     const record = [KERNEL_EXPORTS.indexOf(exportName(KERNELS[k.kernel], c.f32)), ...args];
     while (record.length < CALL_VALUES) record.push(0);
@@ -250,8 +361,11 @@ export function encodeCalls(P: Plan): number[] {
 
 /** Runs stored call j from JavaScript (where the module's run_calls is missing or trapped): the same export and arguments. */
 function runCall(ex: ModuleExports, calls: readonly number[], j: number, base: number): void {
-  const at = j * CALL_VALUES, name = KERNEL_EXPORTS[calls[at]];
-  const kernel = Object.values(KERNELS as Record<string, Kernel>).find((k) => k.export !== null && name.startsWith(`${k.export}_`) && name.length === k.export.length + 4)!;
+  const at = j * CALL_VALUES,
+    name = KERNEL_EXPORTS[calls[at]];
+  const kernel = Object.values(KERNELS as Record<string, Kernel>).find(
+    (k) => k.export !== null && name.startsWith(`${k.export}_`) && name.length === k.export.length + 4,
+  )!;
   const args = (kernel.args as readonly Arg[]).map((a, i) => {
     const v = calls[at + 1 + i];
     const address = a.role === "rows" || a.role === "once" || a.role === "index" || a.role === "out" || a.role === "grad";
@@ -273,18 +387,30 @@ export function encodeLayout(P: Plan): number[] {
  */
 export function verifyModule(ex: ModuleExports, base: number): string | null {
   // Indexing, not destructuring: destructuring runs the iterator protocol, slow in the interpreter.
-  const L = LAYOUT, out = L[0], values = L[1], f32Values = L[2], grad32 = L[3], grad32Count = L[4], grad64 = L[5], grad64Count = L[6], size = L[7];
+  const L = LAYOUT,
+    out = L[0],
+    values = L[1],
+    f32Values = L[2],
+    grad32 = L[3],
+    grad32Count = L[4],
+    grad64 = L[5],
+    grad64Count = L[6],
+    size = L[7];
   if (EXPECTED.length !== values + grad32Count + grad64Count || size === 0) {
     return "the battery's stored results do not match its plan (run `npm run build:battery`)";
   }
   const buffer = ex.memory.buffer;
   new Uint8Array(buffer, base, size).fill(0);
   for (let i = 0; i < BLOCKS.length; i++) {
-    const b = BLOCKS[i], f32 = b[0] === 1, at = base + b[2], floats = b[3];
+    const b = BLOCKS[i],
+      f32 = b[0] === 1,
+      at = base + b[2],
+      floats = b[3];
     new (f32 ? Float32Array : Float64Array)(buffer, at, floats.length).set(floats);
     new Int32Array(buffer, at + floats.length * (f32 ? 4 : 8), ROWS).set(b[4]);
   }
-  const calls = CALLS, n = calls.length / CALL_VALUES;
+  const calls = CALLS,
+    n = calls.length / CALL_VALUES;
   // The gradient kernels read each row's scale where they then write its loss.
   for (let i = 0; i < GRAD_OUT.length; i++) new Float64Array(buffer, base + GRAD_OUT[i], ROWS).set(GRAD_SCALE);
   // One call into the module runs them all (run_calls, generated from the kernel table); a cold
@@ -333,15 +459,19 @@ export function verifyModule(ex: ModuleExports, base: number): string | null {
  */
 function firstMismatch(got: ArrayLike<number>, offset: number, from: number, to: number, rel: number, abs: number): number {
   for (let k = from; k < to; k++) {
-    const g = got[k], w = EXPECTED[offset + k];
+    const g = got[k],
+      w = EXPECTED[offset + k];
     if (w !== g && !(w - w === 0 && Math.abs(g - w) <= rel * Math.abs(w) + abs) && !(w !== w && g !== g)) return offset + k;
   }
   return -1;
 }
 
 function describeMismatch(P: Plan, i: number, got: number, want: number): string {
-  const n1 = P.values, n2 = n1 + P.grad32Count;
-  let call: PlannedCall | undefined, k = 0, what = "value";
+  const n1 = P.values,
+    n2 = n1 + P.grad32Count;
+  let call: PlannedCall | undefined,
+    k = 0,
+    what = "value";
   if (i < n1) {
     const byte = P.out + 8 * i;
     call = P.calls.find((c) => byte >= c.out && byte < c.out + 8 * c.values);

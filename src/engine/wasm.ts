@@ -14,7 +14,10 @@ export const ENGINE_LIMITS: Limits = { inputBytes: 1 << 17, values: 1 << 14 };
 export class WasmEngine implements Engine {
   readonly memory: Memory;
 
-  constructor(readonly name: Backend, readonly exports: ModuleExports) {
+  constructor(
+    readonly name: Backend,
+    readonly exports: ModuleExports,
+  ) {
     this.memory = new Memory(exports.memory, exports.heap_base());
   }
 

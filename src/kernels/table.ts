@@ -100,7 +100,10 @@ export const KERNELS = {
     export: null,
     args: [rows("q"), index, count, classes, scalar("mode", "i32"), scalar("eps", "f64"), out],
     perRow: 1,
-    reference: (c) => fill(c, (r) => (c.index![r] < 0 ? 0 : ref.nllRow(c.arrays.q!, r * c.classes, c.classes, c.index![r], c.scalars.mode as Mode, c.scalars.eps))),
+    reference: (c) =>
+      fill(c, (r) =>
+        c.index![r] < 0 ? 0 : ref.nllRow(c.arrays.q!, r * c.classes, c.classes, c.index![r], c.scalars.mode as Mode, c.scalars.eps),
+      ),
   }),
   /**
    * op CE: -sum_k c_k log q_k, c_k = w_k (a p_k + b) (p absent: 0; w absent: 1; c_k = 0 terms are 0);
@@ -109,12 +112,31 @@ export const KERNELS = {
    */
   pair: kernel({
     export: "pair_rows",
-    args: [scalar("op", "i32"), rows("p"), rows("q"), once("w"), count, classes, scalar("pMode", "i32"), scalar("qMode", "i32"), scalar("invT", "f64"),
-      scalar("normalize", "i32"), scalar("a", "f64"), scalar("b", "f64"), scalar("eps", "f64"), out],
+    args: [
+      scalar("op", "i32"),
+      rows("p"),
+      rows("q"),
+      once("w"),
+      count,
+      classes,
+      scalar("pMode", "i32"),
+      scalar("qMode", "i32"),
+      scalar("invT", "f64"),
+      scalar("normalize", "i32"),
+      scalar("a", "f64"),
+      scalar("b", "f64"),
+      scalar("eps", "f64"),
+      out,
+    ],
     perRow: 1,
     reference: (c) => {
-      const { p, q, w } = c.arrays, s = c.scalars, K = c.classes;
-      const op = s.op as PairOp, pMode = s.pMode as Mode, qMode = s.qMode as Mode, normalize = s.normalize !== 0;
+      const { p, q, w } = c.arrays,
+        s = c.scalars,
+        K = c.classes;
+      const op = s.op as PairOp,
+        pMode = s.pMode as Mode,
+        qMode = s.qMode as Mode,
+        normalize = s.normalize !== 0;
       fill(c, (r) => {
         const off = r * K;
         const qd = ref.distribution(q!, off, K, qMode, s.invT, op !== OP_CE && normalize);
@@ -139,7 +161,12 @@ export const KERNELS = {
     args: [rows("p"), count, classes, scalar("mode", "i32"), scalar("invT", "f64"), scalar("normalize", "i32"), out],
     perRow: 1,
     reference: (c) =>
-      fill(c, (r) => ref.entropyRow(ref.distribution(c.arrays.p!, r * c.classes, c.classes, c.scalars.mode as Mode, c.scalars.invT, c.scalars.normalize !== 0), c.classes)),
+      fill(c, (r) =>
+        ref.entropyRow(
+          ref.distribution(c.arrays.p!, r * c.classes, c.classes, c.scalars.mode as Mode, c.scalars.invT, c.scalars.normalize !== 0),
+          c.classes,
+        ),
+      ),
   }),
   /**
    * One pass of evaluation per row (t < 0: ignored, all 0): -log softmax(x)[t], the entropy of
@@ -168,7 +195,9 @@ export const KERNELS = {
     args: [rows("y"), rows("x"), rows("w"), once("pw"), count, classes, scalar("col0", "i32"), scalar("mode", "i32"), out],
     perRow: "classes",
     reference: (c) => {
-      const { y, x, w, pw } = c.arrays, K = c.classes, n = c.rows * K;
+      const { y, x, w, pw } = c.arrays,
+        K = c.classes,
+        n = c.rows * K;
       for (let i = 0; i < n; i++) {
         const l = ref.bceElement(y![i], x![i], pw === null ? 1 : pw[(i + c.scalars.col0) % K], c.scalars.mode as Mode);
         c.out[i] = w === null ? l : l * w[i];
@@ -184,7 +213,20 @@ export const KERNELS = {
     export: "ce_grad",
     args: [rows("x"), index, rows("y"), once("w"), count, classes, scalar("alpha", "f64"), scalar("beta", "f64"), out, grad],
     perRow: 1,
-    reference: (c) => ref.ceGradRows(c.arrays.x!, c.index, c.arrays.y, c.arrays.w, c.rows, c.classes, c.scalars.alpha, c.scalars.beta, c.outIn!, c.grad!, c.out),
+    reference: (c) =>
+      ref.ceGradRows(
+        c.arrays.x!,
+        c.index,
+        c.arrays.y,
+        c.arrays.w,
+        c.rows,
+        c.classes,
+        c.scalars.alpha,
+        c.scalars.beta,
+        c.outIn!,
+        c.grad!,
+        c.out,
+      ),
   }),
   /** KL(softmax(x/T) || softmax(y/T)) per row, and scale_r (q_k - p_k) / T in grad (scale from out). */
   klGrad: kernel({
@@ -199,16 +241,50 @@ export const KERNELS = {
    */
   focal: kernel({
     export: "focal_rows",
-    args: [index, rows("y"), rows("q"), once64("v"), count, classes, scalar("qMode", "i32"), scalar("gamma", "f64"), scalar("a", "f64"), scalar("b", "f64"), out],
+    args: [
+      index,
+      rows("y"),
+      rows("q"),
+      once64("v"),
+      count,
+      classes,
+      scalar("qMode", "i32"),
+      scalar("gamma", "f64"),
+      scalar("a", "f64"),
+      scalar("b", "f64"),
+      out,
+    ],
     perRow: 1,
-    reference: (c) => focalRows(c.index, c.arrays.y, c.arrays.q!, c.arrays.v, c.rows, c.classes, c.scalars.qMode as Mode, c.scalars.gamma, c.scalars.a, c.scalars.b, c.out),
+    reference: (c) =>
+      focalRows(
+        c.index,
+        c.arrays.y,
+        c.arrays.q!,
+        c.arrays.v,
+        c.rows,
+        c.classes,
+        c.scalars.qMode as Mode,
+        c.scalars.gamma,
+        c.scalars.a,
+        c.scalars.b,
+        c.out,
+      ),
   }),
   /** Binary focal loss per element (torchvision's sigmoid_focal_loss); alpha < 0: no alpha. */
   binaryFocal: kernel({
     export: "binary_focal",
     args: [rows("y"), rows("x"), count, scalar("mode", "i32"), scalar("gamma", "f64"), scalar("alpha", "f64"), out],
     perRow: "classes",
-    reference: (c) => binaryFocalRows(c.arrays.y!, c.arrays.x!, c.rows * c.classes, c.scalars.mode as typeof LOGITS | typeof PROBS, c.scalars.gamma, c.scalars.alpha, c.out),
+    reference: (c) =>
+      binaryFocalRows(
+        c.arrays.y!,
+        c.arrays.x!,
+        c.rows * c.classes,
+        c.scalars.mode as typeof LOGITS | typeof PROBS,
+        c.scalars.gamma,
+        c.scalars.alpha,
+        c.out,
+      ),
   }),
 } as const;
 
@@ -234,8 +310,9 @@ export function countOf(k: Kernel, n: number, classes: number): number {
 
 /** The module's exports that the table names, with their precision suffix. */
 type KernelExports = {
-  [N in KernelName as (typeof KERNELS)[N]["export"] extends string ? `${(typeof KERNELS)[N]["export"] & string}_${"f32" | "f64"}` : never]:
-    (...args: number[]) => void;
+  [N in KernelName as (typeof KERNELS)[N]["export"] extends string
+    ? `${(typeof KERNELS)[N]["export"] & string}_${"f32" | "f64"}`
+    : never]: (...args: number[]) => void;
 };
 
 /** The exports of the WebAssembly module (assembly/index.ts). */
@@ -322,7 +399,11 @@ export function layoutOf(k: Kernel): Layout {
       rows: args.flatMap((a, i) => (a.role === "rows" ? [{ at: i, name: a.name }] : [])),
       once: args.flatMap((a, i) => (a.role === "once" ? [{ at: i, name: a.name, f64: a.f64 === true }] : [])),
       scalars: args.flatMap((a, i) => (a.role === "scalar" ? [{ at: i, name: a.name }] : [])),
-      index: at("index"), count: at("count"), classes: at("classes"), out: at("out"), grad: at("grad"),
+      index: at("index"),
+      count: at("count"),
+      classes: at("classes"),
+      out: at("out"),
+      grad: at("grad"),
       exports: [exportName(k, true), exportName(k, false)],
     };
     layouts.set(k, l);

@@ -2,7 +2,16 @@ import { XentError, describe } from "../errors.js";
 import { LOGPROBS, call } from "../kernels/table.js";
 import type { BinaryCrossEntropyOptions, FloatArray, FloatInput, MeasureResult } from "../types.js";
 import {
-  COMMON_OPTIONS, baseOption, binaryTargets, boolOption, checkOptions, classesOption, floatArray, fromOption, outOption, reductionOption,
+  COMMON_OPTIONS,
+  baseOption,
+  binaryTargets,
+  boolOption,
+  checkOptions,
+  classesOption,
+  floatArray,
+  fromOption,
+  outOption,
+  reductionOption,
   weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
@@ -36,48 +45,70 @@ export interface BinaryCrossEntropy {
    * binaryCrossEntropy([1, 0], [0.9, 0.2], { reduction: "none" }); // Float64Array [0.105361, 0.223144]
    * ```
    */
-  <O extends BinaryCrossEntropyOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O): MeasureResult<O>;
+  <O extends BinaryCrossEntropyOptions = {}>(
+    target: FloatInput | Uint8Array | Int32Array,
+    prediction: FloatInput,
+    options?: O,
+  ): MeasureResult<O>;
 }
 
-export const binaryCrossEntropy = measure<BinaryCrossEntropy>("binaryCrossEntropy", (target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput,
-  options?: BinaryCrossEntropyOptions) => {
-  const o = checkOptions("binaryCrossEntropy", options, OPTIONS);
-  const x = floatArray("prediction", prediction);
-  const y = binaryTargets(target, x);
-  const n = x.length;
-  const reduction = reductionOption(o.reduction);
-  const logBase = baseOption(o.base);
-  const mode = fromOption(o.from, "probs", "probs", "both").q;
-  if (mode === LOGPROBS) throw new XentError("INVALID_OPTION", `binaryCrossEntropy: from must be "probs" or "logits"`);
-  let classes = classesOption(o.classes);
-  let posWeight: FloatArray | null = null;
-  if (typeof o.posWeight === "number") {
-    posWeight = new Float64Array(classes ?? 1).fill(o.posWeight);
-  } else if (o.posWeight !== undefined) {
-    const pw = floatArray("posWeight", o.posWeight, "INVALID_WEIGHT");
-    if (pw.length === 0) throw new XentError("INVALID_WEIGHT", `posWeight is empty: give a number, or one value per class`);
-    classes ??= pw.length;
-    if (pw.length !== classes) throw new XentError("INVALID_WEIGHT", `posWeight must have one value per class (${classes}), got ${describe(pw)}`);
-    posWeight = pw;
-  }
-  classes ??= 1;
-  if (n % classes !== 0) throw new XentError("SHAPE_MISMATCH", `prediction: length ${n} is not a multiple of classes = ${classes}`);
-  // weight: one per element, or (PyTorch's broadcast of a [K] weight) one per class, repeated over rows.
-  const perClass = o.weight !== undefined && classes > 1 && classes !== n && floatArray("weight", o.weight, "INVALID_WEIGHT").length === classes;
-  const weight = perClass ? repeatRows(floatArray("weight", o.weight), n) : weightOption("weight", o.weight, n, "one per element, or one per class");
-  const out = outOption(o.out, n, reduction);
-  const f32 = x instanceof Float32Array && y instanceof Float32Array;
-return {
-    f32,
-    check: boolOption("check", o.check),
-    plan(buffers: Buffers) {
-      const values = buffers.rows(n, reduction);
-      // Whole rows of `classes` elements, so that each element's column (for posWeight) is its index in the row.
-      return plan([call("bce", { f32: bceInFloat32(y, x, weight, posWeight), rows: n / classes!, classes: classes!, arrays: { y, x, w: weight, pw: posWeight }, index: null, out: values,
-        scalars: { col0: 0, mode } })], () => finish(values, n, reduction, logBase, n, out));
-    },
-  };
-});
+export const binaryCrossEntropy = measure<BinaryCrossEntropy>(
+  "binaryCrossEntropy",
+  (target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: BinaryCrossEntropyOptions) => {
+    const o = checkOptions("binaryCrossEntropy", options, OPTIONS);
+    const x = floatArray("prediction", prediction);
+    const y = binaryTargets(target, x);
+    const n = x.length;
+    const reduction = reductionOption(o.reduction);
+    const logBase = baseOption(o.base);
+    const mode = fromOption(o.from, "probs", "probs", "both").q;
+    if (mode === LOGPROBS) throw new XentError("INVALID_OPTION", `binaryCrossEntropy: from must be "probs" or "logits"`);
+    let classes = classesOption(o.classes);
+    let posWeight: FloatArray | null = null;
+    if (typeof o.posWeight === "number") {
+      posWeight = new Float64Array(classes ?? 1).fill(o.posWeight);
+    } else if (o.posWeight !== undefined) {
+      const pw = floatArray("posWeight", o.posWeight, "INVALID_WEIGHT");
+      if (pw.length === 0) throw new XentError("INVALID_WEIGHT", `posWeight is empty: give a number, or one value per class`);
+      classes ??= pw.length;
+      if (pw.length !== classes)
+        throw new XentError("INVALID_WEIGHT", `posWeight must have one value per class (${classes}), got ${describe(pw)}`);
+      posWeight = pw;
+    }
+    classes ??= 1;
+    if (n % classes !== 0) throw new XentError("SHAPE_MISMATCH", `prediction: length ${n} is not a multiple of classes = ${classes}`);
+    // weight: one per element, or (PyTorch's broadcast of a [K] weight) one per class, repeated over rows.
+    const perClass =
+      o.weight !== undefined && classes > 1 && classes !== n && floatArray("weight", o.weight, "INVALID_WEIGHT").length === classes;
+    const weight = perClass
+      ? repeatRows(floatArray("weight", o.weight), n)
+      : weightOption("weight", o.weight, n, "one per element, or one per class");
+    const out = outOption(o.out, n, reduction);
+    const f32 = x instanceof Float32Array && y instanceof Float32Array;
+    return {
+      f32,
+      check: boolOption("check", o.check),
+      plan(buffers: Buffers) {
+        const values = buffers.rows(n, reduction);
+        // Whole rows of `classes` elements, so that each element's column (for posWeight) is its index in the row.
+        return plan(
+          [
+            call("bce", {
+              f32: bceInFloat32(y, x, weight, posWeight),
+              rows: n / classes!,
+              classes: classes!,
+              arrays: { y, x, w: weight, pw: posWeight },
+              index: null,
+              out: values,
+              scalars: { col0: 0, mode },
+            }),
+          ],
+          () => finish(values, n, reduction, logBase, n, out),
+        );
+      },
+    };
+  },
+);
 
 /**
  * Whether binaryCrossEntropy takes the float32 kernel: float32 targets, predictions and weights, and

@@ -2,8 +2,23 @@ import { XentError, describe } from "../errors.js";
 import { LOGITS, OP_CE, PROBS, type Mode, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, classesOption, floatArray, fromOption, isFloatArray, isIndexArray,
-  numberOption, outOption, reductionOption, sameLength, shapeOf, unwrap, weightOption,
+  COMMON_OPTIONS,
+  baseOption,
+  boolOption,
+  checkAttached,
+  checkOptions,
+  classesOption,
+  floatArray,
+  fromOption,
+  isFloatArray,
+  isIndexArray,
+  numberOption,
+  outOption,
+  reductionOption,
+  sameLength,
+  shapeOf,
+  unwrap,
+  weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
 import { type Buffers, type Plan, measure, plan } from "./measure.js";
@@ -30,13 +45,23 @@ export interface CrossEntropyCall {
 }
 
 /** Validates a crossEntropy-style call (also used by crossEntropyWithGrad, with its own options). */
-export function prepareCrossEntropy(target: unknown, prediction: unknown, options: unknown, fn = "crossEntropy",
-  allowed: readonly string[] = OPTIONS, perRow = true): CrossEntropyCall {
+export function prepareCrossEntropy(
+  target: unknown,
+  prediction: unknown,
+  options: unknown,
+  fn = "crossEntropy",
+  allowed: readonly string[] = OPTIONS,
+  perRow = true,
+): CrossEntropyCall {
   const o = checkOptions(fn, options, allowed);
-  const t0 = unwrap(target), q0 = unwrap(prediction);
+  const t0 = unwrap(target),
+    q0 = unwrap(prediction);
   if (isIndexArray(q0) && (isFloatArray(t0) || Array.isArray(t0))) {
-    throw new XentError("ARGUMENT_ORDER", `${fn}(target, prediction): the prediction is ${describe(q0)} (class indices?) ` +
-      `and the target is ${describe(t0)}; the truth comes first: ${fn}(labels, logits)`);
+    throw new XentError(
+      "ARGUMENT_ORDER",
+      `${fn}(target, prediction): the prediction is ${describe(q0)} (class indices?) ` +
+        `and the target is ${describe(t0)}; the truth comes first: ${fn}(labels, logits)`,
+    );
   }
   const q = floatArray("prediction", q0);
   const classes = classesOption(o.classes);
@@ -50,7 +75,10 @@ export function prepareCrossEntropy(target: unknown, prediction: unknown, option
   const check = boolOption("check", o.check);
   if (o.reduction === "none" && !perRow) throw new XentError("INVALID_OPTION", `${fn}: reduction must be "mean" or "sum"`);
 
-  let rows: number, K: number, index: Int32Array | null = null, dense: FloatArray | null = null;
+  let rows: number,
+    K: number,
+    index: Int32Array | null = null,
+    dense: FloatArray | null = null;
   const isDense = isFloatArray(t0) || (Array.isArray(t0) && t0.length === q.length && t0.length > 0);
   if (isDense) {
     dense = floatArray("target", t0);
@@ -61,8 +89,11 @@ export function prepareCrossEntropy(target: unknown, prediction: unknown, option
     rows = t0.length;
     K = classes ?? (rows > 0 ? q.length / rows : 1);
     if (!Number.isInteger(K) || rows * K !== q.length) {
-      throw new XentError("SHAPE_MISMATCH", `prediction has length ${q.length}, which is not ${rows} rows (one per target) x ` +
-        (classes === undefined ? "a whole number of classes" : `classes = ${classes}`));
+      throw new XentError(
+        "SHAPE_MISMATCH",
+        `prediction has length ${q.length}, which is not ${rows} rows (one per target) x ` +
+          (classes === undefined ? "a whole number of classes" : `classes = ${classes}`),
+      );
     }
     index = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -73,14 +104,27 @@ export function prepareCrossEntropy(target: unknown, prediction: unknown, option
       else throw new XentError("INVALID_INDEX", `target[${r}] = ${v} is not a class index in [0, ${K}) nor ignoreIndex (${ignoreIndex})`);
     }
   } else {
-    throw new XentError("INVALID_TYPE", `target: expected class indices (Int32Array, Uint8Array, ..., number[]) or a ` +
-      `dense Float32Array / Float64Array, got ${describe(t0)}`);
+    throw new XentError(
+      "INVALID_TYPE",
+      `target: expected class indices (Int32Array, Uint8Array, ..., number[]) or a ` +
+        `dense Float32Array / Float64Array, got ${describe(t0)}`,
+    );
   }
   return {
-    rows, classes: K, index, dense, q, pMode: from.p, qMode: from.q,
+    rows,
+    classes: K,
+    index,
+    dense,
+    q,
+    pMode: from.p,
+    qMode: from.q,
     weight: weightOption("weight", o.weight, K, "one per class"),
     sampleWeight: weightOption("sampleWeight", o.sampleWeight, rows, "one per row"),
-    labelSmoothing, eps, reduction, logBase, check,
+    labelSmoothing,
+    eps,
+    reduction,
+    logBase,
+    check,
     out: outOption(o.out, rows, reduction),
   };
 }
@@ -93,17 +137,27 @@ function work(c: CrossEntropyCall, buffers: Buffers): Plan<number | Float32Array
     // PyTorch: l_r = (1 - e) w[t_r] (-log q[t_r]) + (e/K) sum_k w_k (-log q_k); ignored rows give 0;
     // "mean" divides by sum of w[t_r] over the rows that count (times sampleWeight).
     const t = c.index;
-    const gather = c.qMode === LOGITS
-      ? call("ceIndex", { f32: q instanceof Float32Array, rows, classes: K, arrays: { x: q }, scalars: {}, index: t, out: values })
-      : call("nllGather", { f32: q instanceof Float32Array, rows, classes: K, arrays: { q }, scalars: { mode: c.qMode, eps: c.eps }, index: t, out: values });
+    const gather =
+      c.qMode === LOGITS
+        ? call("ceIndex", { f32: q instanceof Float32Array, rows, classes: K, arrays: { x: q }, scalars: {}, index: t, out: values })
+        : call("nllGather", {
+            f32: q instanceof Float32Array,
+            rows,
+            classes: K,
+            arrays: { q },
+            scalars: { mode: c.qMode, eps: c.eps },
+            index: t,
+            out: values,
+          });
     const smooth = ls > 0 ? buffers.rows(rows, "mean", 1) : null;
     const calls = smooth === null ? [gather] : [gather, pairCall(f32, null, q, w, rows, K, PROBS, c.qMode, 0, 1, c.eps, smooth)];
     return plan(calls, () => finish(values, rows, c.reduction, c.logBase, weighIndexRows(values, t, w, sw, smooth, ls, K), c.out));
   }
   // Dense targets: l_r = -sum_k w_k ((1 - e) t_k + e/K) log q_k; "mean" divides by the rows
   // (by the sum of sampleWeight when given).
-  return plan([pairCall(f32, c.dense, q, w, rows, K, c.pMode, c.qMode, 1 - ls, ls / K, c.eps, values)],
-    () => finish(values, rows, c.reduction, c.logBase, weighRows(values, sw), c.out));
+  return plan([pairCall(f32, c.dense, q, w, rows, K, c.pMode, c.qMode, 1 - ls, ls / K, c.eps, values)], () =>
+    finish(values, rows, c.reduction, c.logBase, weighRows(values, sw), c.out),
+  );
 }
 
 /**
@@ -112,8 +166,15 @@ function work(c: CrossEntropyCall, buffers: Buffers): Plan<number | Float32Array
  * the sum of weight[t] times sampleWeight over the rows that count. A function of its arguments,
  * not a closure, so that the loop reads locals.
  */
-export function weighIndexRows(values: Float64Array, t: Int32Array, w: FloatArray | null, sw: FloatArray | null,
-  smooth: Float64Array | null, ls: number, K: number): number {
+export function weighIndexRows(
+  values: Float64Array,
+  t: Int32Array,
+  w: FloatArray | null,
+  sw: FloatArray | null,
+  smooth: Float64Array | null,
+  ls: number,
+  K: number,
+): number {
   let denominator = 0;
   for (let r = 0; r < t.length; r++) {
     if (t[r] < 0) {
@@ -141,10 +202,29 @@ export function weighRows(values: Float64Array, sw: FloatArray | null): number {
 }
 
 /** A cross-entropy call of the pair kernel (temperature 1, no normalisation). */
-function pairCall(f32: boolean, p: FloatArray | null, q: FloatArray, w: FloatArray | null, rows: number, classes: number,
-  pMode: Mode, qMode: Mode, a: number, b: number, eps: number, out: Float64Array) {
-  return call("pair", { f32, rows, classes, arrays: { p, q, w }, index: null, out,
-    scalars: { op: OP_CE, pMode, qMode, invT: 1, normalize: 0, a, b, eps } });
+function pairCall(
+  f32: boolean,
+  p: FloatArray | null,
+  q: FloatArray,
+  w: FloatArray | null,
+  rows: number,
+  classes: number,
+  pMode: Mode,
+  qMode: Mode,
+  a: number,
+  b: number,
+  eps: number,
+  out: Float64Array,
+) {
+  return call("pair", {
+    f32,
+    rows,
+    classes,
+    arrays: { p, q, w },
+    index: null,
+    out,
+    scalars: { op: OP_CE, pMode, qMode, invT: 1, normalize: 0, a, b, eps },
+  });
 }
 
 /** Whether the float inputs are computed as float32: all of them are float32. */
@@ -196,7 +276,10 @@ export interface CrossEntropy {
   <O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O): MeasureResult<O>;
 }
 
-export const crossEntropy = measure<CrossEntropy>("crossEntropy", (target: IndexInput | FloatInput, prediction: FloatInput, options?: CrossEntropyOptions) => {
-  const c = prepareCrossEntropy(target, prediction, options);
-  return { f32: ceInFloat32(c), check: c.check, plan: (b: Buffers) => work(c, b) };
-});
+export const crossEntropy = measure<CrossEntropy>(
+  "crossEntropy",
+  (target: IndexInput | FloatInput, prediction: FloatInput, options?: CrossEntropyOptions) => {
+    const c = prepareCrossEntropy(target, prediction, options);
+    return { f32: ceInFloat32(c), check: c.check, plan: (b: Buffers) => work(c, b) };
+  },
+);

@@ -2,17 +2,34 @@ import { XentError } from "../errors.js";
 import { LOGITS, OP_JS, OP_KL, type PairOp, call } from "../kernels/table.js";
 import type { DivergenceOptions, FloatInput, MeasureResult } from "../types.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, outOption, reductionOption,
-  sameLength, shapeOf, temperatureOption,
+  COMMON_OPTIONS,
+  baseOption,
+  boolOption,
+  checkOptions,
+  classesOption,
+  floatArray,
+  fromOption,
+  outOption,
+  reductionOption,
+  sameLength,
+  shapeOf,
+  temperatureOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
 import { type Prepared, measure, plan } from "./measure.js";
 
 const OPTIONS = [...COMMON_OPTIONS, "from", "temperature", "normalize"] as const;
 
-function divergence(fn: string, op: PairOp, pIn: FloatInput, qIn: FloatInput, options: DivergenceOptions | undefined): Prepared<number | Float32Array | Float64Array> {
+function divergence(
+  fn: string,
+  op: PairOp,
+  pIn: FloatInput,
+  qIn: FloatInput,
+  options: DivergenceOptions | undefined,
+): Prepared<number | Float32Array | Float64Array> {
   const o = checkOptions(fn, options, OPTIONS);
-  const p = floatArray("p", pIn), q = floatArray("q", qIn);
+  const p = floatArray("p", pIn),
+    q = floatArray("q", qIn);
   sameLength("p", p, "q", q);
   const { rows, classes } = shapeOf("p", p.length, classesOption(o.classes));
   const reduction = reductionOption(o.reduction);
@@ -30,9 +47,20 @@ function divergence(fn: string, op: PairOp, pIn: FloatInput, qIn: FloatInput, op
     check: boolOption("check", o.check),
     plan(buffers) {
       const values = buffers.rows(rows, reduction);
-      return plan([call("pair", { f32, rows, classes, arrays: { p, q, w: null }, index: null, out: values,
-        scalars: { op, pMode: from.p, qMode: from.q, invT: 1 / temperature, normalize: normalize ? 1 : 0, a: 0, b: 0, eps: 0 } })],
-        () => finish(values, rows, reduction, logBase, rows, out));
+      return plan(
+        [
+          call("pair", {
+            f32,
+            rows,
+            classes,
+            arrays: { p, q, w: null },
+            index: null,
+            out: values,
+            scalars: { op, pMode: from.p, qMode: from.q, invT: 1 / temperature, normalize: normalize ? 1 : 0, a: 0, b: 0, eps: 0 },
+          }),
+        ],
+        () => finish(values, rows, reduction, logBase, rows, out),
+      );
     },
   };
 }
@@ -74,7 +102,8 @@ export interface KlDivergence {
 }
 
 export const klDivergence = measure<KlDivergence>("klDivergence", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>
-  divergence("klDivergence", OP_KL, p, q, options));
+  divergence("klDivergence", OP_KL, p, q, options),
+);
 
 /** The signature of {@link jensenShannon}. */
 export interface JensenShannon {
@@ -100,4 +129,5 @@ export interface JensenShannon {
 }
 
 export const jensenShannon = measure<JensenShannon>("jensenShannon", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>
-  divergence("jensenShannon", OP_JS, p, q, options));
+  divergence("jensenShannon", OP_JS, p, q, options),
+);

@@ -2,8 +2,17 @@ import { XentError } from "../errors.js";
 import { LOGITS, call } from "../kernels/table.js";
 import type { EntropyOptions, FloatInput, MeasureResult } from "../types.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkOptions, classesOption, floatArray, fromOption, outOption, reductionOption,
-  shapeOf, temperatureOption,
+  COMMON_OPTIONS,
+  baseOption,
+  boolOption,
+  checkOptions,
+  classesOption,
+  floatArray,
+  fromOption,
+  outOption,
+  reductionOption,
+  shapeOf,
+  temperatureOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
 import { type Buffers, measure, plan } from "./measure.js";
@@ -55,9 +64,20 @@ export const entropy = measure<Entropy>("entropy", (p: FloatInput, options?: Ent
     check: boolOption("check", o.check),
     plan(buffers: Buffers) {
       const values = buffers.rows(rows, reduction);
-      return plan([call("entropy", { f32, rows, classes, arrays: { p: x }, index: null, out: values,
-        scalars: { mode, invT: 1 / temperature, normalize: normalize ? 1 : 0 } })],
-        () => finish(values, rows, reduction, logBase, rows, out));
+      return plan(
+        [
+          call("entropy", {
+            f32,
+            rows,
+            classes,
+            arrays: { p: x },
+            index: null,
+            out: values,
+            scalars: { mode, invT: 1 / temperature, normalize: normalize ? 1 : 0 },
+          }),
+        ],
+        () => finish(values, rows, reduction, logBase, rows, out),
+      );
     },
   };
 });

@@ -7,7 +7,15 @@ import { call } from "../kernels/table.js";
 import { type Plan, type Prepared, measure, plan, runPlan } from "./measure.js";
 import type { FloatArray, FloatInput, IndexInput } from "../types.js";
 import {
-  checkAttached, checkOptions, classesOption, floatArray, isFloatArray, isIndexArray, numberOption, unwrap, weightOption,
+  checkAttached,
+  checkOptions,
+  classesOption,
+  floatArray,
+  isFloatArray,
+  isIndexArray,
+  numberOption,
+  unwrap,
+  weightOption,
 } from "./validate.js";
 
 /** Options of {@link evaluate} and {@link Evaluator}. */
@@ -40,7 +48,10 @@ export interface EvaluateResult {
 
 /** A float64 sum with Neumaier's compensation: order changes it by about one ulp, not by n ulps. */
 class Sum {
-  constructor(public s = 0, public c = 0) {}
+  constructor(
+    public s = 0,
+    public c = 0,
+  ) {}
   add(x: number): void {
     const t = this.s + x;
     if (Math.abs(this.s) >= Math.abs(x)) this.c += this.s - t + x;
@@ -98,7 +109,10 @@ function malformed(what: string, fn = "Evaluator.fromJSON"): XentError {
 function sumOf(key: string, v: unknown, fn?: string): Sum {
   const ok = (x: unknown) => (typeof x === "number" && Number.isFinite(x)) || x === "NaN" || x === "Infinity" || x === "-Infinity";
   if (!Array.isArray(v) || v.length !== 2 || !ok(v[0]) || !ok(v[1])) {
-    throw malformed(`${key} must be [sum, compensation], each a finite number or "NaN", "Infinity", "-Infinity"; got ${JSON.stringify(v)}`, fn);
+    throw malformed(
+      `${key} must be [sum, compensation], each a finite number or "NaN", "Infinity", "-Infinity"; got ${JSON.stringify(v)}`,
+      fn,
+    );
   }
   return new Sum(fromNum(v[0] as number | string), fromNum(v[1] as number | string));
 }
@@ -110,26 +124,35 @@ function sumOf(key: string, v: unknown, fn?: string): Sum {
 function checkState(s: unknown, fn = "Evaluator.fromJSON"): EvaluatorState {
   if (s === null || typeof s !== "object" || Array.isArray(s) || (s as { format?: unknown }).format !== FORMAT) {
     const format = s !== null && typeof s === "object" ? (s as { format?: unknown }).format : undefined;
-    throw new XentError("INVALID_TYPE", `${fn}: not an xent Evaluator state (format "${FORMAT}"), got ` +
-      (format === undefined ? describe(s) : `format ${JSON.stringify(format)}`));
+    throw new XentError(
+      "INVALID_TYPE",
+      `${fn}: not an xent Evaluator state (format "${FORMAT}"), got ` +
+        (format === undefined ? describe(s) : `format ${JSON.stringify(format)}`),
+    );
   }
   const o = s as Record<string, unknown>;
   for (const key of STATE_KEYS) if (!(key in o)) throw malformed(`no "${key}"`, fn);
   const count = (key: string, v: unknown) => {
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw malformed(`${key} must be an integer >= 0, got ${describe(v)}`, fn);
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw malformed(`${key} must be an integer >= 0, got ${describe(v)}`, fn);
     return v;
   };
-  const rows = count("rows", o.rows), seen = count("seen", o.seen);
+  const rows = count("rows", o.rows),
+    seen = count("seen", o.seen);
   if (rows > seen) throw malformed(`rows (${rows}) is more than seen (${seen})`, fn);
   if (!Array.isArray(o.hits)) throw malformed(`hits must be an array, got ${describe(o.hits)}`, fn);
   if (!Array.isArray(o.topK) || o.hits.length !== o.topK.length) {
-    throw malformed(`hits must have one count per topK rank (${Array.isArray(o.topK) ? o.topK.length : describe(o.topK)}), got ${o.hits.length}`, fn);
+    throw malformed(
+      `hits must have one count per topK rank (${Array.isArray(o.topK) ? o.topK.length : describe(o.topK)}), got ${o.hits.length}`,
+      fn,
+    );
   }
   for (let i = 0; i < o.hits.length; i++) {
     if (count(`hits[${i}]`, o.hits[i]) > rows) throw malformed(`hits[${i}] (${o.hits[i]}) is more than rows (${rows})`, fn);
   }
   for (const key of ["ce", "weights", "entropy"]) sumOf(key, o[key], fn);
-  if (o.weight !== null && !Array.isArray(o.weight)) throw malformed(`weight must be null or an array of numbers, got ${describe(o.weight)}`, fn);
+  if (o.weight !== null && !Array.isArray(o.weight))
+    throw malformed(`weight must be null or an array of numbers, got ${describe(o.weight)}`, fn);
   return s as EvaluatorState;
 }
 
@@ -206,7 +229,8 @@ export function makeEvaluation(engine: () => Engine) {
       checkOrder(labels, logits);
       const x = floatArray("logits", logits);
       const t0 = labelsInput(labels);
-      const rows = t0.length, K = this.classes;
+      const rows = t0.length,
+        K = this.classes;
       if (rows * K !== x.length) {
         throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not ${rows} rows (one per label) x classes = ${K}`);
       }
@@ -216,19 +240,26 @@ export function makeEvaluation(engine: () => Engine) {
         if (typeof v !== "number") throw new XentError("INVALID_TYPE", `labels: element ${r} is ${describe(v)}, not a class index`);
         if (v === this.ignoreIndex) t[r] = -1;
         else if (Number.isInteger(v) && v >= 0 && v < K) t[r] = v;
-        else throw new XentError("INVALID_INDEX", `labels[${r}] = ${v} is not a class index in [0, ${K}) nor ignoreIndex (${this.ignoreIndex})`);
+        else
+          throw new XentError(
+            "INVALID_INDEX",
+            `labels[${r}] = ${v} is not a class index in [0, ${K}) nor ignoreIndex (${this.ignoreIndex})`,
+          );
       }
       const out = new Float64Array(3 * rows);
-      return plan([call("evaluate", { f32: x instanceof Float32Array, rows, classes: K, arrays: { x }, scalars: {}, index: t, out })],
-        () => this.#add(out, t));
+      return plan([call("evaluate", { f32: x instanceof Float32Array, rows, classes: K, arrays: { x }, scalars: {}, index: t, out })], () =>
+        this.#add(out, t),
+      );
     }
 
     /** Adds a batch's per-row results (cross-entropy, entropy, rank; three per row) for labels t. */
     #add(out: Float64Array, t: Int32Array): void {
-      const w = this.weight, rows = t.length;
+      const w = this.weight,
+        rows = t.length;
       for (let r = 0; r < rows; r++) {
         if (t[r] < 0) continue;
-        const ce = out[3 * r], h = out[3 * r + 1];
+        const ce = out[3 * r],
+          h = out[3 * r + 1];
         // A row without a finite softmax (NaN, +inf, all -inf) is never a hit.
         const rank = Number.isNaN(ce) ? Infinity : out[3 * r + 2];
         const wr = w === null ? 1 : w[t[r]];
@@ -260,8 +291,12 @@ export function makeEvaluation(engine: () => Engine) {
       }
       // An Evaluator of another copy of xent (or of xent/reference) is read through its state, checked.
       const s = ours ? other.toJSON() : checkState((other as { toJSON(): unknown }).toJSON(), "merge");
-      const same = s.classes === this.classes && s.ignoreIndex === this.ignoreIndex && Array.isArray(s.topK) &&
-        s.topK.join() === this.topK.join() && String(s.weight) === String(this.weight && Array.from(this.weight));
+      const same =
+        s.classes === this.classes &&
+        s.ignoreIndex === this.ignoreIndex &&
+        Array.isArray(s.topK) &&
+        s.topK.join() === this.topK.join() &&
+        String(s.weight) === String(this.weight && Array.from(this.weight));
       if (!same) throw new XentError("INVALID_OPTION", "merge: the Evaluators differ in classes, topK, ignoreIndex or weight");
       if (s.hits.length !== this.topK.length) throw new XentError("INVALID_TYPE", "merge: the other Evaluator's state is malformed (hits)");
       this.#rows += s.rows;
@@ -346,13 +381,19 @@ export function makeEvaluation(engine: () => Engine) {
       const s = checkState(parsed);
       let e: Evaluator;
       try {
-        e = new Evaluator({ classes: s.classes, topK: s.topK, ignoreIndex: s.ignoreIndex, ...(s.weight === null ? {} : { weight: s.weight }) });
+        e = new Evaluator({
+          classes: s.classes,
+          topK: s.topK,
+          ignoreIndex: s.ignoreIndex,
+          ...(s.weight === null ? {} : { weight: s.weight }),
+        });
       } catch (err) {
         // The options inside a state are part of the state: a bad one makes the state malformed.
         if (err instanceof XentError) throw malformed(err.message);
         throw err;
       }
-      if (e.topK.join() !== s.topK.join()) throw malformed(`topK must be ascending without repeats, as toJSON writes it; got ${JSON.stringify(s.topK)}`);
+      if (e.topK.join() !== s.topK.join())
+        throw malformed(`topK must be ascending without repeats, as toJSON writes it; got ${JSON.stringify(s.topK)}`);
       e.#rows = s.rows;
       e.#seen = s.seen;
       e.#ce = sumOf("ce", s.ce);
@@ -424,33 +465,37 @@ export interface Evaluate {
   (labels: IndexInput, logits: FloatInput, options?: EvaluateOptions): EvaluateResult;
 }
 
-export const evaluate = measure<Evaluate>("evaluate", (labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): Prepared<EvaluateResult> => {
-  checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);
-  checkOrder(labels, logits);
-  const n = labelsInput(labels).length;
-  const x = floatArray("logits", logits);
-  const classes = classesOption(options.classes) ?? (n > 0 ? x.length / n : undefined);
-  if (classes === undefined || !Number.isInteger(classes)) {
-    throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not a whole number of classes per label (${n} labels)`);
-  }
-  const options2 = { ...options, classes };
-  new Accumulator(options2); // validates the options before any work
-  return {
-    f32: x instanceof Float32Array,
-    check: false,
-    plan() {
-      const ev = new Accumulator(options2);
-      const batch = ev.batch(labels, x);
-      return plan(batch.calls, () => {
-        batch.result();
-        return ev.result();
-      });
-    },
-  };
-});
+export const evaluate = measure<Evaluate>(
+  "evaluate",
+  (labels: IndexInput, logits: FloatInput, options: EvaluateOptions = {}): Prepared<EvaluateResult> => {
+    checkOptions("evaluate", options, ["classes", "topK", "ignoreIndex", "weight"]);
+    checkOrder(labels, logits);
+    const n = labelsInput(labels).length;
+    const x = floatArray("logits", logits);
+    const classes = classesOption(options.classes) ?? (n > 0 ? x.length / n : undefined);
+    if (classes === undefined || !Number.isInteger(classes)) {
+      throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not a whole number of classes per label (${n} labels)`);
+    }
+    const options2 = { ...options, classes };
+    new Accumulator(options2); // validates the options before any work
+    return {
+      f32: x instanceof Float32Array,
+      check: false,
+      plan() {
+        const ev = new Accumulator(options2);
+        const batch = ev.batch(labels, x);
+        return plan(batch.calls, () => {
+          batch.result();
+          return ev.result();
+        });
+      },
+    };
+  },
+);
 
 function checkOrder(labels: unknown, logits: unknown): void {
-  const t = unwrap(labels), x = unwrap(logits);
+  const t = unwrap(labels),
+    x = unwrap(logits);
   if (isFloatArray(t) && (isIndexArray(x) || Array.isArray(x))) {
     throw new XentError("ARGUMENT_ORDER", `(labels, logits): labels is ${describe(t)} and logits ${describe(x)}; class indices come first`);
   }

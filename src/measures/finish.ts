@@ -3,7 +3,8 @@ import type { Reduction } from "../types.js";
 
 /** Neumaier-compensated sum of values[0, n): the order of rows does not change the result beyond 1 ulp. */
 export function compensatedSum(values: ArrayLike<number>, n: number): number {
-  let s = 0, c = 0;
+  let s = 0,
+    c = 0;
   for (let i = 0; i < n; i++) {
     const x = values[i];
     const t = s + x;
@@ -19,8 +20,14 @@ export function compensatedSum(values: ArrayLike<number>, n: number): number {
  * The measure's result from per-row values in nats: "none" gives them (divided by log base,
  * written to `out` if given), "sum" their sum, "mean" their sum divided by `denominator`.
  */
-export function finish(values: Float64Array, n: number, reduction: Reduction, logBase: number, denominator: number,
-  out: Float32Array | Float64Array | null): number | Float32Array | Float64Array {
+export function finish(
+  values: Float64Array,
+  n: number,
+  reduction: Reduction,
+  logBase: number,
+  denominator: number,
+  out: Float32Array | Float64Array | null,
+): number | Float32Array | Float64Array {
   if (reduction === "none") {
     const target = out ?? values;
     for (let i = 0; i < n; i++) target[i] = values[i] / logBase;
@@ -29,4 +36,3 @@ export function finish(values: Float64Array, n: number, reduction: Reduction, lo
   const s = compensatedSum(values, n);
   return (reduction === "sum" ? s : s / denominator) / logBase;
 }
-

@@ -6,7 +6,16 @@ import { LOGITS, PROBS, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
 import { OPTIONS as CE_OPTIONS, prepareCrossEntropy, weighRows } from "./crossEntropy.js";
 import {
-  COMMON_OPTIONS, baseOption, binaryTargets, boolOption, checkOptions, floatArray, fromOption, outOption, reductionOption, weightOption,
+  COMMON_OPTIONS,
+  baseOption,
+  binaryTargets,
+  boolOption,
+  checkOptions,
+  floatArray,
+  fromOption,
+  outOption,
+  reductionOption,
+  weightOption,
 } from "./validate.js";
 import { finish } from "./finish.js";
 import { type Buffers, measure, plan } from "./measure.js";
@@ -37,7 +46,8 @@ export interface BinaryFocalLossOptions {
 
 function gammaOption(v: unknown): number {
   if (v === undefined) return 2;
-  if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) throw new XentError("INVALID_OPTION", `gamma must be a finite number >= 0, got ${describe(v)}`);
+  if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v))
+    throw new XentError("INVALID_OPTION", `gamma must be a finite number >= 0, got ${describe(v)}`);
   return v;
 }
 
@@ -74,37 +84,56 @@ export interface FocalLoss {
 
 const OPTIONS = [...CE_OPTIONS.filter((o) => o !== "eps"), "gamma", "alpha"];
 
-export const focalLoss = measure<FocalLoss>("focalLoss", (target: IndexInput | FloatInput, prediction: FloatInput, options?: FocalLossOptions) => {
-  const c = prepareCrossEntropy(target, prediction, options, "focalLoss", OPTIONS);
-  const o = options as Record<string, unknown> | undefined;
-  const gamma = gammaOption(o?.gamma);
-  // The kernel reads dense targets as probabilities (crossEntropy also takes them as logits).
-  if (c.dense !== null && c.pMode !== PROBS) throw new XentError("INVALID_OPTION", `focalLoss: dense targets must be probabilities (from: { p: "probs" })`);
-  const K = c.classes, w = c.weight, sw = c.sampleWeight, ls = c.labelSmoothing;
-  let alpha: FloatArray | null = null;
-  if (typeof o?.alpha === "number") {
-    if (!Number.isFinite(o.alpha)) throw new XentError("INVALID_WEIGHT", `alpha must be a finite number or one value per class, got ${describe(o.alpha)}`);
-    alpha = new Float64Array(K).fill(o.alpha);
-  } else alpha = weightOption("alpha", o?.alpha, K, "one per class");
-  // The kernel's per-class coefficient: alpha times weight (absent where both are).
-  let v: FloatArray | null = null;
-  if (alpha !== null || w !== null) {
-    v = new Float64Array(K);
-    for (let k = 0; k < K; k++) v[k] = (alpha === null ? 1 : alpha[k]) * (w === null ? 1 : w[k]);
-  }
-  const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
-  return {
-    f32,
-    check: c.check,
-    plan(buffers: Buffers) {
-      const { rows, index: t } = c;
-      const values = buffers.rows(rows, c.reduction);
-      return plan([call("focal", { f32, rows, classes: K, arrays: { y: c.dense, q: c.q, v }, index: t, out: values,
-        scalars: { qMode: c.qMode, gamma, a: 1 - ls, b: ls / K } })],
-        () => finish(values, rows, c.reduction, c.logBase, t === null ? weighRows(values, sw) : weighFocalRows(values, t, w, sw), c.out));
-    },
-  };
-});
+export const focalLoss = measure<FocalLoss>(
+  "focalLoss",
+  (target: IndexInput | FloatInput, prediction: FloatInput, options?: FocalLossOptions) => {
+    const c = prepareCrossEntropy(target, prediction, options, "focalLoss", OPTIONS);
+    const o = options as Record<string, unknown> | undefined;
+    const gamma = gammaOption(o?.gamma);
+    // The kernel reads dense targets as probabilities (crossEntropy also takes them as logits).
+    if (c.dense !== null && c.pMode !== PROBS)
+      throw new XentError("INVALID_OPTION", `focalLoss: dense targets must be probabilities (from: { p: "probs" })`);
+    const K = c.classes,
+      w = c.weight,
+      sw = c.sampleWeight,
+      ls = c.labelSmoothing;
+    let alpha: FloatArray | null = null;
+    if (typeof o?.alpha === "number") {
+      if (!Number.isFinite(o.alpha))
+        throw new XentError("INVALID_WEIGHT", `alpha must be a finite number or one value per class, got ${describe(o.alpha)}`);
+      alpha = new Float64Array(K).fill(o.alpha);
+    } else alpha = weightOption("alpha", o?.alpha, K, "one per class");
+    // The kernel's per-class coefficient: alpha times weight (absent where both are).
+    let v: FloatArray | null = null;
+    if (alpha !== null || w !== null) {
+      v = new Float64Array(K);
+      for (let k = 0; k < K; k++) v[k] = (alpha === null ? 1 : alpha[k]) * (w === null ? 1 : w[k]);
+    }
+    const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+    return {
+      f32,
+      check: c.check,
+      plan(buffers: Buffers) {
+        const { rows, index: t } = c;
+        const values = buffers.rows(rows, c.reduction);
+        return plan(
+          [
+            call("focal", {
+              f32,
+              rows,
+              classes: K,
+              arrays: { y: c.dense, q: c.q, v },
+              index: t,
+              out: values,
+              scalars: { qMode: c.qMode, gamma, a: 1 - ls, b: ls / K },
+            }),
+          ],
+          () => finish(values, rows, c.reduction, c.logBase, t === null ? weighRows(values, sw) : weighFocalRows(values, t, w, sw), c.out),
+        );
+      },
+    };
+  },
+);
 
 /**
  * Class-index rows of focal loss: the kernel has weighted each row already (weight is in its
@@ -145,39 +174,49 @@ export interface BinaryFocalLoss {
    * binaryFocalLoss([1, 0], [2, -1], { gamma: 0 }); // 0.220095 = binaryCrossEntropy with from: "logits"
    * ```
    */
-  <O extends BinaryFocalLossOptions = {}>(target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: O): MeasureResult<O>;
+  <O extends BinaryFocalLossOptions = {}>(
+    target: FloatInput | Uint8Array | Int32Array,
+    prediction: FloatInput,
+    options?: O,
+  ): MeasureResult<O>;
 }
 
 const BINARY_OPTIONS = [...COMMON_OPTIONS.filter((k) => k !== "classes"), "from", "gamma", "alpha", "weight"];
 
-export const binaryFocalLoss = measure<BinaryFocalLoss>("binaryFocalLoss", (target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput,
-  options?: BinaryFocalLossOptions) => {
-  const o = checkOptions("binaryFocalLoss", options, BINARY_OPTIONS);
-  const x = floatArray("prediction", prediction);
-  const y = binaryTargets(target, x);
-  const n = x.length;
-  const reduction = reductionOption(o.reduction);
-  const logBase = baseOption(o.base);
-  const mode = fromOption(o.from === undefined ? "logits" : o.from, "logits", "logits", "both").q;
-  if (mode !== LOGITS && mode !== PROBS) throw new XentError("INVALID_OPTION", `binaryFocalLoss: from must be "logits" or "probs"`);
-  const gamma = gammaOption(o.gamma);
-  let alpha = -1;
-  if (o.alpha !== undefined) {
-    if (typeof o.alpha !== "number" || !(o.alpha >= 0 && o.alpha <= 1)) throw new XentError("INVALID_OPTION", `alpha must be a number in [0, 1], got ${describe(o.alpha)}`);
-    alpha = o.alpha;
-  }
-  const weight = weightOption("weight", o.weight, n, "one per element");
-  const out = outOption(o.out, n, reduction);
-  const f32 = x instanceof Float32Array && y instanceof Float32Array;
-  return {
-    f32,
-    check: boolOption("check", o.check),
-    plan(buffers: Buffers) {
-      const values = buffers.rows(n, reduction);
-      return plan([call("binaryFocal", { f32, rows: n, classes: 1, arrays: { y, x }, index: null, out: values, scalars: { mode, gamma, alpha } })], () => {
-        if (weight !== null) weighRows(values, weight);
-        return finish(values, n, reduction, logBase, n, out);
-      });
-    },
-  };
-});
+export const binaryFocalLoss = measure<BinaryFocalLoss>(
+  "binaryFocalLoss",
+  (target: FloatInput | Uint8Array | Int32Array, prediction: FloatInput, options?: BinaryFocalLossOptions) => {
+    const o = checkOptions("binaryFocalLoss", options, BINARY_OPTIONS);
+    const x = floatArray("prediction", prediction);
+    const y = binaryTargets(target, x);
+    const n = x.length;
+    const reduction = reductionOption(o.reduction);
+    const logBase = baseOption(o.base);
+    const mode = fromOption(o.from === undefined ? "logits" : o.from, "logits", "logits", "both").q;
+    if (mode !== LOGITS && mode !== PROBS) throw new XentError("INVALID_OPTION", `binaryFocalLoss: from must be "logits" or "probs"`);
+    const gamma = gammaOption(o.gamma);
+    let alpha = -1;
+    if (o.alpha !== undefined) {
+      if (typeof o.alpha !== "number" || !(o.alpha >= 0 && o.alpha <= 1))
+        throw new XentError("INVALID_OPTION", `alpha must be a number in [0, 1], got ${describe(o.alpha)}`);
+      alpha = o.alpha;
+    }
+    const weight = weightOption("weight", o.weight, n, "one per element");
+    const out = outOption(o.out, n, reduction);
+    const f32 = x instanceof Float32Array && y instanceof Float32Array;
+    return {
+      f32,
+      check: boolOption("check", o.check),
+      plan(buffers: Buffers) {
+        const values = buffers.rows(n, reduction);
+        return plan(
+          [call("binaryFocal", { f32, rows: n, classes: 1, arrays: { y, x }, index: null, out: values, scalars: { mode, gamma, alpha } })],
+          () => {
+            if (weight !== null) weighRows(values, weight);
+            return finish(values, n, reduction, logBase, n, out);
+          },
+        );
+      },
+    };
+  },
+);

@@ -5,8 +5,18 @@ import { LOGITS, PROBS, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput } from "../types.js";
 import { OPTIONS as CE_OPTIONS, prepareCrossEntropy } from "./crossEntropy.js";
 import {
-  COMMON_OPTIONS, baseOption, boolOption, checkAttached, checkOptions, classesOption, floatArray, fromOption, sameLength, shapeOf,
-  temperatureOption, unwrap,
+  COMMON_OPTIONS,
+  baseOption,
+  boolOption,
+  checkAttached,
+  checkOptions,
+  classesOption,
+  floatArray,
+  fromOption,
+  sameLength,
+  shapeOf,
+  temperatureOption,
+  unwrap,
 } from "./validate.js";
 import { compensatedSum } from "./finish.js";
 import { type Plan, type Prepared, agrees, measure, plan } from "./measure.js";
@@ -32,7 +42,8 @@ const GRAD_OPTIONS = [...CE_OPTIONS.filter((o) => o !== "out" && o !== "eps"), "
 function gradArray(v: unknown, like: FloatArray): FloatArray {
   if (v === undefined) return like instanceof Float32Array ? new Float32Array(like.length) : new Float64Array(like.length);
   const g = unwrap(v);
-  if (!(g instanceof Float32Array || g instanceof Float64Array)) throw new XentError("INVALID_TYPE", `grad must be a Float32Array or Float64Array, got ${describe(g)}`);
+  if (!(g instanceof Float32Array || g instanceof Float64Array))
+    throw new XentError("INVALID_TYPE", `grad must be a Float32Array or Float64Array, got ${describe(g)}`);
   checkAttached("grad", g);
   if (g.length !== like.length) throw new XentError("SHAPE_MISMATCH", `grad must have the logits' length ${like.length}, got ${g.length}`);
   return g;
@@ -60,14 +71,20 @@ function gradTarget(grad: FloatArray, inputs: ReadonlyArray<ArrayBufferView | nu
 }
 
 /** A prepared gradient call: loss and every gradient element compared with check: true, the gradient delivered to the caller's array. */
-function prepared<G extends FloatArray>(fn: string, f32: boolean, check: boolean, grad: FloatArray,
-  work: (second: boolean) => Plan<WithGrad<FloatArray>>): Prepared<WithGrad<G>> {
+function prepared<G extends FloatArray>(
+  fn: string,
+  f32: boolean,
+  check: boolean,
+  grad: FloatArray,
+  work: (second: boolean) => Plan<WithGrad<FloatArray>>,
+): Prepared<WithGrad<G>> {
   return {
     f32,
     check,
     plan: (_b, second) => work(second) as Plan<WithGrad<G>>,
     compare(got, want, engine) {
-      if (!agrees(got.loss, want.loss, f32)) throw new XentError("ENGINE_MISMATCH", `${fn}: the ${engine} engine's loss is ${got.loss}, the reference's ${want.loss}`);
+      if (!agrees(got.loss, want.loss, f32))
+        throw new XentError("ENGINE_MISMATCH", `${fn}: the ${engine} engine's loss is ${got.loss}, the reference's ${want.loss}`);
       // A Float32Array gradient holds float32 numbers whatever the logits (see compareValues).
       const f32Grad = f32 || grad instanceof Float32Array;
       for (let i = 0; i < grad.length; i++) {
@@ -106,37 +123,64 @@ export interface CrossEntropyWithGrad {
    * // loss 0.407606; grad Float32Array [0.045015, 0.122364, -0.167380, -0.167380, 0.122364, 0.045015]
    * ```
    */
-  <G extends FloatArray = Float32Array | Float64Array>(target: IndexInput | FloatInput, logits: FloatInput, options?: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions): WithGrad<G>;
+  <G extends FloatArray = Float32Array | Float64Array>(
+    target: IndexInput | FloatInput,
+    logits: FloatInput,
+    options?: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions,
+  ): WithGrad<G>;
 }
 
-export const crossEntropyWithGrad = measure<CrossEntropyWithGrad>("crossEntropyWithGrad", (target: IndexInput | FloatInput, logits: FloatInput,
-  options: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions = {}) => {
-  const c = prepareCrossEntropy(target, logits, options, "crossEntropyWithGrad", GRAD_OPTIONS, false);
-  if (c.qMode !== LOGITS || (c.dense !== null && c.pMode !== PROBS)) {
-    throw new XentError("INVALID_OPTION", `crossEntropyWithGrad: the prediction must be logits (from: "logits") and a dense target probabilities`);
-  }
-  const grad = gradArray((options as { grad?: unknown }).grad, c.q);
-  const { rows, classes: K, sampleWeight: sw, weight: w, labelSmoothing: e } = c;
-  // Each row's share of the reduced loss, as crossEntropy's denominators have it.
-  const share = new Float64Array(rows);
-  let denominator = 0;
-  for (let r = 0; r < rows; r++) {
-    const counted = c.index === null || c.index[r] >= 0;
-    const swr = sw === null ? 1 : sw[r];
-    share[r] = counted ? swr : 0;
-    denominator += c.index === null ? swr : counted ? (w === null ? 1 : w[c.index[r]]) * swr : 0;
-  }
-  if (c.index === null && sw === null) denominator = rows;
-  const divisor = (c.reduction === "sum" ? 1 : denominator) * c.logBase;
-  const scale = share.map((v) => v / divisor);
-  const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
-  return prepared("crossEntropyWithGrad", f32, c.check, grad, (second) => {
-    const g = gradTarget(grad, [c.q, c.dense, w, sw], second);
-    const out = new Float64Array(rows);
-    return plan([call("ceGrad", { f32, rows, classes: K, arrays: { x: c.q, y: c.dense, w }, index: c.index, out, outIn: scale, grad: g,
-      scalars: { alpha: 1 - e, beta: e / K } })], () => ({ loss: compensatedSum(shareRows(out, share), rows) / divisor, grad: g }));
-  });
-});
+export const crossEntropyWithGrad = measure<CrossEntropyWithGrad>(
+  "crossEntropyWithGrad",
+  (
+    target: IndexInput | FloatInput,
+    logits: FloatInput,
+    options: Omit<CrossEntropyOptions, "out" | "eps" | "reduction"> & GradOptions = {},
+  ) => {
+    const c = prepareCrossEntropy(target, logits, options, "crossEntropyWithGrad", GRAD_OPTIONS, false);
+    if (c.qMode !== LOGITS || (c.dense !== null && c.pMode !== PROBS)) {
+      throw new XentError(
+        "INVALID_OPTION",
+        `crossEntropyWithGrad: the prediction must be logits (from: "logits") and a dense target probabilities`,
+      );
+    }
+    const grad = gradArray((options as { grad?: unknown }).grad, c.q);
+    const { rows, classes: K, sampleWeight: sw, weight: w, labelSmoothing: e } = c;
+    // Each row's share of the reduced loss, as crossEntropy's denominators have it.
+    const share = new Float64Array(rows);
+    let denominator = 0;
+    for (let r = 0; r < rows; r++) {
+      const counted = c.index === null || c.index[r] >= 0;
+      const swr = sw === null ? 1 : sw[r];
+      share[r] = counted ? swr : 0;
+      denominator += c.index === null ? swr : counted ? (w === null ? 1 : w[c.index[r]]) * swr : 0;
+    }
+    if (c.index === null && sw === null) denominator = rows;
+    const divisor = (c.reduction === "sum" ? 1 : denominator) * c.logBase;
+    const scale = share.map((v) => v / divisor);
+    const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+    return prepared("crossEntropyWithGrad", f32, c.check, grad, (second) => {
+      const g = gradTarget(grad, [c.q, c.dense, w, sw], second);
+      const out = new Float64Array(rows);
+      return plan(
+        [
+          call("ceGrad", {
+            f32,
+            rows,
+            classes: K,
+            arrays: { x: c.q, y: c.dense, w },
+            index: c.index,
+            out,
+            outIn: scale,
+            grad: g,
+            scalars: { alpha: 1 - e, beta: e / K },
+          }),
+        ],
+        () => ({ loss: compensatedSum(shareRows(out, share), rows) / divisor, grad: g }),
+      );
+    });
+  },
+);
 
 /** The signature of {@link klDivergenceWithGrad}. */
 export interface KlDivergenceWithGrad {
@@ -168,26 +212,32 @@ export interface KlDivergenceWithGrad {
 /** Options of {@link klDivergenceWithGrad}. */
 export type KlGradOptions = { classes?: number; temperature?: number; base?: number; from?: "logits"; check?: boolean } & GradOptions;
 
-export const klDivergenceWithGrad = measure<KlDivergenceWithGrad>("klDivergenceWithGrad", (p: FloatInput, q: FloatInput, options: KlGradOptions = {}) => {
-  const o = checkOptions("klDivergenceWithGrad", options, [...COMMON_OPTIONS.filter((k) => k !== "out"), "temperature", "from", "grad"]);
-  const x = floatArray("p", p), y = floatArray("q", q);
-  sameLength("p", x, "q", y);
-  const { rows, classes } = shapeOf("p", x.length, classesOption(o.classes));
-  // (Only an absent from means logits: from: null is a bad value here as everywhere.)
-  const from = fromOption(o.from === undefined ? "logits" : o.from, "logits", "logits", "both");
-  if (from.p !== LOGITS || from.q !== LOGITS) throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: from must be "logits"`);
-  if (o.reduction !== undefined && o.reduction !== "mean" && o.reduction !== "sum") {
-    throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: reduction must be "mean" or "sum", got ${describe(o.reduction)}`);
-  }
-  const invT = 1 / temperatureOption(o.temperature);
-  const divisor = (o.reduction === "sum" ? 1 : rows) * baseOption(o.base);
-  const grad = gradArray(o.grad, y);
-  const scale = new Float64Array(rows).fill(1 / divisor);
-  const f32 = x instanceof Float32Array && y instanceof Float32Array;
-  return prepared("klDivergenceWithGrad", f32, boolOption("check", o.check), grad, (second) => {
-    const g = gradTarget(grad, [x, y], second);
-    const out = new Float64Array(rows);
-    return plan([call("klGrad", { f32, rows, classes, arrays: { x, y }, index: null, out, outIn: scale, grad: g, scalars: { invT } })],
-      () => ({ loss: compensatedSum(out, rows) / divisor, grad: g }));
-  });
-});
+export const klDivergenceWithGrad = measure<KlDivergenceWithGrad>(
+  "klDivergenceWithGrad",
+  (p: FloatInput, q: FloatInput, options: KlGradOptions = {}) => {
+    const o = checkOptions("klDivergenceWithGrad", options, [...COMMON_OPTIONS.filter((k) => k !== "out"), "temperature", "from", "grad"]);
+    const x = floatArray("p", p),
+      y = floatArray("q", q);
+    sameLength("p", x, "q", y);
+    const { rows, classes } = shapeOf("p", x.length, classesOption(o.classes));
+    // (Only an absent from means logits: from: null is a bad value here as everywhere.)
+    const from = fromOption(o.from === undefined ? "logits" : o.from, "logits", "logits", "both");
+    if (from.p !== LOGITS || from.q !== LOGITS) throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: from must be "logits"`);
+    if (o.reduction !== undefined && o.reduction !== "mean" && o.reduction !== "sum") {
+      throw new XentError("INVALID_OPTION", `klDivergenceWithGrad: reduction must be "mean" or "sum", got ${describe(o.reduction)}`);
+    }
+    const invT = 1 / temperatureOption(o.temperature);
+    const divisor = (o.reduction === "sum" ? 1 : rows) * baseOption(o.base);
+    const grad = gradArray(o.grad, y);
+    const scale = new Float64Array(rows).fill(1 / divisor);
+    const f32 = x instanceof Float32Array && y instanceof Float32Array;
+    return prepared("klDivergenceWithGrad", f32, boolOption("check", o.check), grad, (second) => {
+      const g = gradTarget(grad, [x, y], second);
+      const out = new Float64Array(rows);
+      return plan(
+        [call("klGrad", { f32, rows, classes, arrays: { x, y }, index: null, out, outIn: scale, grad: g, scalars: { invT } })],
+        () => ({ loss: compensatedSum(out, rows) / divisor, grad: g }),
+      );
+    });
+  },
+);

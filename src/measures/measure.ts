@@ -131,8 +131,10 @@ export function compareValues(fn: string, f32: boolean) {
     const f32Out = f32 || got instanceof Float32Array;
     for (let i = 0; i < a.length; i++) {
       if (!agrees(a[i], b[i], f32Out)) {
-        throw new XentError("ENGINE_MISMATCH", `${fn}: the ${engine} engine gave ${a[i]} but the reference gives ${b[i]}` +
-          (a.length > 1 ? ` (row ${i})` : ""));
+        throw new XentError(
+          "ENGINE_MISMATCH",
+          `${fn}: the ${engine} engine gave ${a[i]} but the reference gives ${b[i]}${a.length > 1 ? ` (row ${i})` : ""}`,
+        );
       }
     }
   };

@@ -35,7 +35,10 @@ export function checkAttached(name: string, a: ArrayBufferView): void {
     }
   }
   if (detached) {
-    throw new XentError("INVALID_TYPE", `${name}: its ArrayBuffer is detached (transferred, or a view on WebAssembly memory that has since grown)`);
+    throw new XentError(
+      "INVALID_TYPE",
+      `${name}: its ArrayBuffer is detached (transferred, or a view on WebAssembly memory that has since grown)`,
+    );
   }
 }
 
@@ -54,13 +57,17 @@ export function floatArray(name: string, value: unknown, code: "INVALID_TYPE" | 
     // A long array is checked before the copy is allocated: a sparse one (its length can be up to
     // 2^32 - 1 with almost nothing in it) is a type error, not gigabytes of zeros.
     if (n > LONG_NUMBER_ARRAY) {
-      for (let i = 0; i < n; i++) if (typeof v[i] !== "number") throw new XentError(code, `${name}: element ${i} is ${describe(v[i])}, not a number`);
+      for (let i = 0; i < n; i++)
+        if (typeof v[i] !== "number") throw new XentError(code, `${name}: element ${i} is ${describe(v[i])}, not a number`);
     }
     let a: Float64Array;
     try {
       a = new Float64Array(n);
     } catch (e) {
-      throw new XentError("OUT_OF_MEMORY", `${name}: a number[] of ${n} elements cannot be copied into a Float64Array (${n * 8} bytes): ${(e as Error).message}`);
+      throw new XentError(
+        "OUT_OF_MEMORY",
+        `${name}: a number[] of ${n} elements cannot be copied into a Float64Array (${n * 8} bytes): ${(e as Error).message}`,
+      );
     }
     for (let i = 0; i < n; i++) {
       const x = v[i];
@@ -79,7 +86,11 @@ export function floatArray(name: string, value: unknown, code: "INVALID_TYPE" | 
 export function binaryTargets(target: unknown, x: FloatArray): FloatArray {
   const t0 = unwrap(target);
   if (isIndexArray(t0)) checkAttached("target", t0);
-  const y: FloatArray = isIndexArray(t0) ? (x instanceof Float32Array ? Float32Array.from(t0) : Float64Array.from(t0)) : floatArray("target", t0);
+  const y: FloatArray = isIndexArray(t0)
+    ? x instanceof Float32Array
+      ? Float32Array.from(t0)
+      : Float64Array.from(t0)
+    : floatArray("target", t0);
   sameLength("target", y, "prediction", x);
   return y;
 }
@@ -191,7 +202,8 @@ export function outOption(v: unknown, length: number, reduction: Reduction): Flo
   const o = unwrap(v);
   if (!isFloatArray(o)) throw new XentError("INVALID_TYPE", `out must be a Float32Array or Float64Array, got ${describe(o)}`);
   checkAttached("out", o);
-  if (reduction !== "none") throw new XentError("INVALID_OPTION", `out is only written with reduction "none" (reduction is "${reduction}")`);
+  if (reduction !== "none")
+    throw new XentError("INVALID_OPTION", `out is only written with reduction "none" (reduction is "${reduction}")`);
   if (o.length !== length) throw new XentError("SHAPE_MISMATCH", `out must have length ${length}, got ${o.length}`);
   return o;
 }

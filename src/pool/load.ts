@@ -29,7 +29,8 @@ export async function compileThreads(source: ModuleSource = threadsWasm()): Prom
 
 function toUrl(s: URL | string): URL {
   if (s instanceof URL) return s;
-  const base = typeof location === "object" ? location.href : `file://${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? ""}/`;
+  const base =
+    typeof location === "object" ? location.href : `file://${(globalThis as { process?: { cwd(): string } }).process?.cwd() ?? ""}/`;
   return new URL(s, base);
 }
 

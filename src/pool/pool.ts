@@ -124,7 +124,12 @@ class XentPool {
     const r = this.#runner;
     if (r === null || r.lost === 0) return { ...this.#info };
     // Workers died: the pool goes on with the others (and the calling thread).
-    return { ...this.#info, threads: r.size, workers: r.workers, reason: `${r.lost} of the pool's workers died (the last: ${r.lostReason}); it goes on with ${r.size} computing thread${r.size === 1 ? "" : "s"}` };
+    return {
+      ...this.#info,
+      threads: r.size,
+      workers: r.workers,
+      reason: `${r.lost} of the pool's workers died (the last: ${r.lostReason}); it goes on with ${r.size} computing thread${r.size === 1 ? "" : "s"}`,
+    };
   }
 
   get closed(): boolean {
@@ -214,9 +219,17 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   const caller = o.useCallingThread !== false;
   const started = await start(caller ? requested - 1 : requested, caller, pages, o.module as ModuleSource | undefined, o.verify !== false);
   if ("runner" in started) {
-    return asPool(new XentPool(started.runner, started.memory, {
-      backend: "wasm-simd-threads", threads: requested, workers: started.runner.workers, callingThread: caller, requested, shared: true, verified: started.verified,
-    }));
+    return asPool(
+      new XentPool(started.runner, started.memory, {
+        backend: "wasm-simd-threads",
+        threads: requested,
+        workers: started.runner.workers,
+        callingThread: caller,
+        requested,
+        shared: true,
+        verified: started.verified,
+      }),
+    );
   }
   // The fallback: the ordinary engine (init() with default options if nothing was initialised yet).
   try {
@@ -225,10 +238,18 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     await init();
   }
   const e = engineInfo();
-  return asPool(new XentPool(null, null, {
-    backend: e.backend, threads: 1, workers: 0, callingThread: false, requested, shared: false, verified: e.verified,
-    reason: started.reason + (e.reason === undefined ? "" : `; the single-thread engine is ${e.backend}: ${e.reason}`),
-  }));
+  return asPool(
+    new XentPool(null, null, {
+      backend: e.backend,
+      threads: 1,
+      workers: 0,
+      callingThread: false,
+      requested,
+      shared: false,
+      verified: e.verified,
+      reason: started.reason + (e.reason === undefined ? "" : `; the single-thread engine is ${e.backend}: ${e.reason}`),
+    }),
+  );
 }
 
 /** A pool's measure methods are defined per instance, from the list of measures. */
@@ -240,11 +261,15 @@ type Started = { runner: Runner; memory: SharedMemory; verified: boolean } | { r
 
 async function start(threads: number, caller: boolean, pages: number, source: ModuleSource | undefined, verify: boolean): Promise<Started> {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; document?: unknown };
-  const isolation = "a page must be cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+  const isolation =
+    "a page must be cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
   if (typeof g.SharedArrayBuffer !== "function") {
-    return { reason: `SharedArrayBuffer is not available here${g.document !== undefined || g.crossOriginIsolated !== undefined ? ` (${isolation})` : ""}` };
+    return {
+      reason: `SharedArrayBuffer is not available here${g.document !== undefined || g.crossOriginIsolated !== undefined ? ` (${isolation})` : ""}`,
+    };
   }
-  if (g.crossOriginIsolated === false) return { reason: `not cross-origin isolated, so memory cannot be shared with workers: ${isolation}` };
+  if (g.crossOriginIsolated === false)
+    return { reason: `not cross-origin isolated, so memory cannot be shared with workers: ${isolation}` };
   if (typeof WebAssembly !== "object") return { reason: "WebAssembly is not available here" };
   if (typeof Atomics !== "object" || typeof Atomics.wait !== "function") return { reason: "Atomics.wait is not available here" };
   const factory = threadFactory(WORKER_SOURCE);
@@ -254,12 +279,15 @@ async function start(threads: number, caller: boolean, pages: number, source: Mo
   try {
     module = await compileThreads(source);
   } catch (e) {
-    const what = e instanceof WebAssembly.CompileError ? "does not compile here (WebAssembly threads or SIMD unsupported)" : "cannot be loaded";
+    const what =
+      e instanceof WebAssembly.CompileError ? "does not compile here (WebAssembly threads or SIMD unsupported)" : "cannot be loaded";
     return { reason: `the threads build ${what}: ${(e as Error).message}` };
   }
   const imports = WebAssembly.Module.imports(module);
   if (imports.length !== 1 || imports[0].module !== "env" || imports[0].name !== "memory" || imports[0].kind !== "memory") {
-    return { reason: `the module given is not xent's threads build (it must import only env.memory; it imports ${imports.map((i) => `${i.module}.${i.name}`).join(", ") || "nothing"})` };
+    return {
+      reason: `the module given is not xent's threads build (it must import only env.memory; it imports ${imports.map((i) => `${i.module}.${i.name}`).join(", ") || "nothing"})`,
+    };
   }
 
   let memory: WebAssembly.Memory, exports: ModuleExports, mem: SharedMemory;
@@ -284,14 +312,20 @@ async function start(threads: number, caller: boolean, pages: number, source: Mo
   const spawned: Thread[] = [];
   try {
     for (let i = 0; i < threads; i++) spawned.push(factory.spawn(i));
-    await Promise.all(spawned.map((t, i) => ready(t, { module, memory, job: ctl, ctl: ctl + JOB_BYTES + i * WORKER_BYTES, kernels: KERNELS, notify })));
+    await Promise.all(
+      spawned.map((t, i) => ready(t, { module, memory, job: ctl, ctl: ctl + JOB_BYTES + i * WORKER_BYTES, kernels: KERNELS, notify })),
+    );
   } catch (e) {
     await Promise.all(spawned.map((t) => t.terminate().catch(() => {})));
     return { reason: `cannot start worker threads: ${(e as Error).message}` };
   } finally {
     factory.dispose();
   }
-  return { runner: new Runner(mem, spawned, ctl, notify, exports as unknown as Record<string, unknown>, caller), memory: mem, verified: verify };
+  return {
+    runner: new Runner(mem, spawned, ctl, notify, exports as unknown as Record<string, unknown>, caller),
+    memory: mem,
+    verified: verify,
+  };
 }
 
 /** Sends the worker its start message; resolves when it has instantiated the module. */

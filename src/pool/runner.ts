@@ -77,7 +77,14 @@ export class Runner {
   /** Per worker: called when it dies while a job waits for it. */
   readonly #lostListeners: Array<(() => void) | null> = [];
 
-  constructor(readonly mem: SharedMemory, threads: Thread[], ctl: number, notify: boolean, local: Record<string, unknown>, callerComputes: boolean) {
+  constructor(
+    readonly mem: SharedMemory,
+    threads: Thread[],
+    ctl: number,
+    notify: boolean,
+    local: Record<string, unknown>,
+    callerComputes: boolean,
+  ) {
     this.#threads = threads;
     this.#dead = threads.map(() => false);
     this.#local = KERNELS.map((name) => local[name] as (...a: number[]) => void);
@@ -191,7 +198,9 @@ export class Runner {
     const count = chunks.countAt;
     const scale = chunks.countFor(1); // 1, or elements per row (per-element kernels)
     const live: number[] = [];
-    this.#dead.forEach((d, i) => { if (!d) live.push(i); });
+    this.#dead.forEach((d, i) => {
+      if (!d) live.push(i);
+    });
     const caller = this.#callerComputes || live.length === 0 ? 1 : 0;
     const computing = live.length + caller;
     const piece = Math.max(1, Math.ceil(n / (computing * PIECES_PER_THREAD)));
@@ -199,7 +208,8 @@ export class Runner {
     const used = Math.min(live.length, pieces - caller); // a call of one piece runs on the calling thread alone
     const buffer = this.mem.buffer;
     const head = new Int32Array(buffer, this.#job, 6);
-    const a = new Float64Array(buffer, this.#job + ARGS_AT, MAX_ARGS), stride = new Float64Array(buffer, this.#job + STRIDES_AT, MAX_ARGS);
+    const a = new Float64Array(buffer, this.#job + ARGS_AT, MAX_ARGS),
+      stride = new Float64Array(buffer, this.#job + STRIDES_AT, MAX_ARGS);
     for (let j = 0; j < MAX_ARGS; j++) {
       a[j] = j < args.length ? args[j] : 0;
       stride[j] = j < moves.length ? moves[j] : 0;
@@ -227,7 +237,8 @@ export class Runner {
     // Every worker woken must have finished before this job's memory is reused, even when the
     // calling thread's part failed.
     const settled = await Promise.allSettled(waits);
-    if (fault !== null) throw new XentError("BACKEND_UNAVAILABLE", `the pool's calling thread failed in a kernel: ${(fault as Error)?.message ?? fault}`);
+    if (fault !== null)
+      throw new XentError("BACKEND_UNAVAILABLE", `the pool's calling thread failed in a kernel: ${(fault as Error)?.message ?? fault}`);
     for (const s of settled) if (s.status === "rejected") throw s.reason;
     if (this.lost !== lostBefore) {
       // A worker died during the job: whatever it had taken is redone, with everything else, here.
@@ -241,7 +252,17 @@ export class Runner {
   }
 
   /** The piece loop of worker-source.ts, on the calling thread: takes pieces (shared: from the job block's counter) until none is left. */
-  #pieces(f: (...a: number[]) => void, head: Int32Array, a: Float64Array, stride: Float64Array, count: number, scale: number, n: number, piece: number, shared: boolean): void {
+  #pieces(
+    f: (...a: number[]) => void,
+    head: Int32Array,
+    a: Float64Array,
+    stride: Float64Array,
+    count: number,
+    scale: number,
+    n: number,
+    piece: number,
+    shared: boolean,
+  ): void {
     const b = this.#args;
     for (let p = 0; ; p++) {
       const r = (shared ? Atomics.add(head, 4, 1) : p) * piece;
@@ -280,7 +301,8 @@ export class Runner {
       while (Atomics.load(i32, 1) === before && performance.now() < end);
     }
     if (Atomics.load(i32, 1) !== before) {
-      if (w.message !== null) { // its "done" message is not needed: settle what waits for it
+      if (w.message !== null) {
+        // its "done" message is not needed: settle what waits for it
         const waiter = this.#waiters[i];
         this.#waiters[i] = null;
         waiter?.resolve();

@@ -40,7 +40,8 @@ function prediction(q: FloatArray, off: number, n: number, mode: Mode): Predicti
   let m = -Infinity;
   for (let k = 0; k < n; k++) {
     const x = q[off + k];
-    if (x !== x) m = NaN; // NaN anywhere makes the row NaN
+    if (x !== x)
+      m = NaN; // NaN anywhere makes the row NaN
     else if (x > m) m = x;
   }
   if (!Number.isFinite(m)) return { oneMinusQ: () => NaN, negLogQ: () => NaN };
@@ -75,8 +76,19 @@ function prediction(q: FloatArray, off: number, n: number, mode: Mode): Predicti
  * - gamma >= 0: 0 is cross-entropy ((1 - q)^0 = 1, also at q = 1).
  * Terms with v_k c_k = 0 are 0, even where q_k = 0 (a masked class). Each row is a compensated sum.
  */
-export function focalRows(t: Int32Array | null, y: FloatArray | null, q: FloatArray, v: FloatArray | null,
-  rows: number, classes: number, qMode: Mode, gamma: number, a: number, b: number, out: Float64Array): void {
+export function focalRows(
+  t: Int32Array | null,
+  y: FloatArray | null,
+  q: FloatArray,
+  v: FloatArray | null,
+  rows: number,
+  classes: number,
+  qMode: Mode,
+  gamma: number,
+  a: number,
+  b: number,
+  out: Float64Array,
+): void {
   for (let r = 0; r < rows; r++) {
     const off = r * classes;
     if (t !== null && t[r] < 0) {
@@ -111,8 +123,10 @@ export function binaryFocalElement(y: number, x: number, mode: 0 | 2, gamma: num
   if (mode === LOGITS) {
     const e = Math.exp(-Math.abs(x));
     const l = Math.log1p(e);
-    const big = 1 / (1 + e), small = e * big; // sigmoid(|x|), sigmoid(-|x|)
-    const p = x >= 0 ? big : small, pc = x >= 0 ? small : big;
+    const big = 1 / (1 + e),
+      small = e * big; // sigmoid(|x|), sigmoid(-|x|)
+    const p = x >= 0 ? big : small,
+      pc = x >= 0 ? small : big;
     ce = y * (Math.max(-x, 0) + l) + (1 - y) * (Math.max(x, 0) + l);
     u = y * pc + (1 - y) * p;
   } else {
@@ -124,7 +138,14 @@ export function binaryFocalElement(y: number, x: number, mode: 0 | 2, gamma: num
 }
 
 /** Binary focal loss per element: out[i] for the n targets y[i] and predictions x[i]; alpha < 0 for none. */
-export function binaryFocalRows(y: FloatArray, x: FloatArray, n: number, mode: 0 | 2, gamma: number, alpha: number,
-  out: Float64Array): void {
+export function binaryFocalRows(
+  y: FloatArray,
+  x: FloatArray,
+  n: number,
+  mode: 0 | 2,
+  gamma: number,
+  alpha: number,
+  out: Float64Array,
+): void {
   for (let i = 0; i < n; i++) out[i] = binaryFocalElement(y[i], x[i], mode, gamma, alpha);
 }

@@ -65,10 +65,26 @@ export function distribution(x: FloatArray, off: number, n: number, mode: Mode, 
       s = z.value;
     }
     const logS = Math.log(s);
-    return { p: (k) => x[off + k] / s, logp: (k) => Math.log(x[off + k]) - logS, normalized: normalize, log: false, logS, invT: 1, raw: (k) => x[off + k] };
+    return {
+      p: (k) => x[off + k] / s,
+      logp: (k) => Math.log(x[off + k]) - logS,
+      normalized: normalize,
+      log: false,
+      logS,
+      invT: 1,
+      raw: (k) => x[off + k],
+    };
   }
   if (mode === LOGPROBS && !normalize) {
-    return { p: (k) => Math.exp(x[off + k]), logp: (k) => x[off + k], normalized: false, log: true, logS: 0, invT: 1, raw: (k) => x[off + k] };
+    return {
+      p: (k) => Math.exp(x[off + k]),
+      logp: (k) => x[off + k],
+      normalized: false,
+      log: true,
+      logS: 0,
+      invT: 1,
+      raw: (k) => x[off + k],
+    };
   }
   const t = mode === LOGITS ? invT : 1;
   const m = rowMax(x, off, n);
@@ -105,8 +121,19 @@ function clip(x: number, eps: number): number {
 }
 
 /** Cross-entropy of one row against a dense target: -sum_k c_k log q_k, c_k = w_k (a t_k + b). */
-export function crossEntropyRow(t: FloatArray | null, q: Distribution, qMode: Mode, qx: FloatArray, w: FloatArray | null,
-  off: number, n: number, a: number, b: number, eps: number, tDist: Distribution | null): number {
+export function crossEntropyRow(
+  t: FloatArray | null,
+  q: Distribution,
+  qMode: Mode,
+  qx: FloatArray,
+  w: FloatArray | null,
+  off: number,
+  n: number,
+  a: number,
+  b: number,
+  eps: number,
+  tDist: Distribution | null,
+): number {
   const h = new Sum();
   for (let k = 0; k < n; k++) {
     const tk = t === null ? 0 : tDist !== null ? tDist.p(k) : t[off + k];
@@ -156,7 +183,8 @@ function logRatio(p: Distribution, q: Distribution, k: number): number {
     return p.raw(k) * p.invT - q.raw(k) * q.invT - (p.logS - q.logS);
   }
   if (!p.log && !q.log) {
-    const x = p.raw(k), y = q.raw(k);
+    const x = p.raw(k),
+      y = q.raw(k);
     if (x > 0 && y > 0 && Math.abs(x - y) <= 0.5 * y) return Math.log1p((x - y) / y) - (p.logS - q.logS);
   }
   return p.logp(k) - q.logp(k);
@@ -252,8 +280,19 @@ export function evaluateRow(x: FloatArray, off: number, n: number, t: number): [
  * c_k = w_k (alpha y_k + beta) (y the one-hot of t[r], or the dense row), written to out[r]; its
  * gradient scale[r] (A p_k - c_k), A = sum_k c_k. Rows with t[r] < 0: loss and gradient 0.
  */
-export function ceGradRows(x: FloatArray, t: Int32Array | null, y: FloatArray | null, w: FloatArray | null, rows: number, classes: number,
-  alpha: number, beta: number, scale: Float64Array, grad: FloatArray, out: Float64Array): void {
+export function ceGradRows(
+  x: FloatArray,
+  t: Int32Array | null,
+  y: FloatArray | null,
+  w: FloatArray | null,
+  rows: number,
+  classes: number,
+  alpha: number,
+  beta: number,
+  scale: Float64Array,
+  grad: FloatArray,
+  out: Float64Array,
+): void {
   for (let r = 0; r < rows; r++) {
     const off = r * classes;
     if (t !== null && t[r] < 0) {
@@ -264,7 +303,8 @@ export function ceGradRows(x: FloatArray, t: Int32Array | null, y: FloatArray | 
     // c_k: the weight of -log p_k in this row's loss; the gradient of sum_k c_k (-log p_k) is A p_k - c_k.
     const c = (k: number) => (w === null ? 1 : w[k]) * (alpha * (t !== null ? (k === t[r] ? 1 : 0) : y === null ? 0 : y[off + k]) + beta);
     const p = distribution(x, off, classes, LOGITS, 1, false);
-    const A = new Sum(), loss = new Sum();
+    const A = new Sum(),
+      loss = new Sum();
     for (let k = 0; k < classes; k++) {
       A.add(c(k));
       if (c(k) !== 0) loss.add(-c(k) * p.logp(k));
@@ -275,11 +315,20 @@ export function ceGradRows(x: FloatArray, t: Int32Array | null, y: FloatArray | 
 }
 
 /** KL(softmax(x/T) || softmax(y/T)) per row in out, and its gradient scale[r] (q_k - p_k) / T with respect to y. */
-export function klGradRows(x: FloatArray, y: FloatArray, rows: number, classes: number, invT: number, scale: Float64Array,
-  grad: FloatArray, out: Float64Array): void {
+export function klGradRows(
+  x: FloatArray,
+  y: FloatArray,
+  rows: number,
+  classes: number,
+  invT: number,
+  scale: Float64Array,
+  grad: FloatArray,
+  out: Float64Array,
+): void {
   for (let r = 0; r < rows; r++) {
     const off = r * classes;
-    const p = distribution(x, off, classes, LOGITS, invT, false), q = distribution(y, off, classes, LOGITS, invT, false);
+    const p = distribution(x, off, classes, LOGITS, invT, false),
+      q = distribution(y, off, classes, LOGITS, invT, false);
     out[r] = klRow(p, q, classes);
     // d KL(p || q) / d y_k = (q_k - p_k) / T
     for (let k = 0; k < classes; k++) grad[off + k] = scale[r] * (q.p(k) - p.p(k)) * invT;

@@ -46,10 +46,21 @@ describe("the browser entry", () => {
 
   it("initSync() without { module } says what to do; a missing or misplaced .wasm says what it got", async () => {
     await xent.init({ backend: "js" });
-    expect(() => xent.initSync()).toThrow(expect.objectContaining({ code: "BACKEND_UNAVAILABLE", message: expect.stringMatching(/use await init\(\), or initSync\(\{ module \}\)/) }));
-    await expect(xent.init({ module: new URL("/no/such/file.wasm", location.href) })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE", message: expect.stringMatching(/HTTP 404/) });
+    expect(() => xent.initSync()).toThrow(
+      expect.objectContaining({
+        code: "BACKEND_UNAVAILABLE",
+        message: expect.stringMatching(/use await init\(\), or initSync\(\{ module \}\)/),
+      }),
+    );
+    await expect(xent.init({ module: new URL("/no/such/file.wasm", location.href) })).rejects.toMatchObject({
+      code: "BACKEND_UNAVAILABLE",
+      message: expect.stringMatching(/HTTP 404/),
+    });
     const html = new Response("<!doctype html><p>an app's index page", { headers: { "content-type": "text/html" } });
-    await expect(xent.init({ module: html })).rejects.toMatchObject({ code: "BACKEND_UNAVAILABLE", message: expect.stringMatching(/not a WebAssembly module.*xent\/inline/) });
+    await expect(xent.init({ module: html })).rejects.toMatchObject({
+      code: "BACKEND_UNAVAILABLE",
+      message: expect.stringMatching(/not a WebAssembly module.*xent\/inline/),
+    });
     expect(await xent.init()).toEqual({ backend: "wasm-simd", verified: true });
   });
 });

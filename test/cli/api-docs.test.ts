@@ -19,38 +19,61 @@ const NO_EXAMPLE: Record<string, string> = {
   WasmArray: "documented in src/engine/memory.ts, outside this documentation pass; allocate() has the example",
 };
 
-interface Comment { summary: Array<{ text: string }>; blockTags?: Array<{ tag: string; content: Array<{ kind: string; text: string }> }> }
-interface Reflection { name: string; kind: number; comment?: Comment; signatures?: Reflection[]; children?: Reflection[] }
-const FUNCTION = 64, CLASS = 128, METHOD = 2048;
+interface Comment {
+  summary: Array<{ text: string }>;
+  blockTags?: Array<{ tag: string; content: Array<{ kind: string; text: string }> }>;
+}
+interface Reflection {
+  name: string;
+  kind: number;
+  comment?: Comment;
+  signatures?: Reflection[];
+  children?: Reflection[];
+}
+const FUNCTION = 64,
+  CLASS = 128,
+  METHOD = 2048;
 
 const dir = tempDir("xent-docs-");
 let project: { children: Reflection[] };
 let build: { status: number | null; output: string };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(() => {
-  const r = spawnSync(join(ROOT, "node_modules/.bin/typedoc"), ["--out", join(dir, "html"), "--json", join(dir, "api.json"), "--treatValidationWarningsAsErrors", "false"], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(
+    join(ROOT, "node_modules/.bin/typedoc"),
+    ["--out", join(dir, "html"), "--json", join(dir, "api.json"), "--treatValidationWarningsAsErrors", "false"],
+    { cwd: ROOT, encoding: "utf8" },
+  );
   build = { status: r.status, output: r.stdout + r.stderr };
   project = JSON.parse(readFileSync(join(dir, "api.json"), "utf8"));
 }, 120_000);
 
-const summary = (c?: Comment) => (c?.summary ?? []).map((p) => p.text).join("").trim();
-const examples = (c?: Comment) => (c?.blockTags ?? []).filter((t) => t.tag === "@example").map((t) => t.content.map((p) => p.text).join(""));
+const summary = (c?: Comment) =>
+  (c?.summary ?? [])
+    .map((p) => p.text)
+    .join("")
+    .trim();
+const examples = (c?: Comment) =>
+  (c?.blockTags ?? []).filter((t) => t.tag === "@example").map((t) => t.content.map((p) => p.text).join(""));
 const modules = () => project.children.map((m) => ({ module: m.name, members: m.children ?? [] }));
 
 /** An example's code, its imports bound to the modules under test and `expr; // value` lines checked. */
 function runnable(example: string): string | null {
   const code = example.replace(/^[\s\S]*?```\w*\n/, "").replace(/```[\s\S]*$/, "");
   if (!/^import .* from "xent(\/reference)?";$/m.test(code)) return null;
-  return code.split("\n").map((line, i) => {
-    const imp = /^import (\{[^}]*\}|\* as \w+) from "(xent|xent\/reference)";$/.exec(line);
-    if (imp !== null) {
-      const source = imp[2] === "xent" ? "__xent" : "__reference";
-      return imp[1].startsWith("*") ? `const ${imp[1].slice(5)} = ${source};` : `const ${imp[1]} = ${source};`;
-    }
-    const check = /^(\s*)(?!const |let |await |return |for |if |\}|\/\/)(\S.*?);\s*\/\/\s*(.*)$/.exec(line);
-    if (check === null) return line;
-    return `${check[1]}__check(${check[2]}, ${JSON.stringify(check[3])}, ${i + 1});`;
-  }).join("\n");
+  return code
+    .split("\n")
+    .map((line, i) => {
+      const imp = /^import (\{[^}]*\}|\* as \w+) from "(xent|xent\/reference)";$/.exec(line);
+      if (imp !== null) {
+        const source = imp[2] === "xent" ? "__xent" : "__reference";
+        return imp[1].startsWith("*") ? `const ${imp[1].slice(5)} = ${source};` : `const ${imp[1]} = ${source};`;
+      }
+      const check = /^(\s*)(?!const |let |await |return |for |if |\}|\/\/)(\S.*?);\s*\/\/\s*(.*)$/.exec(line);
+      if (check === null) return line;
+      return `${check[1]}__check(${check[2]}, ${JSON.stringify(check[3])}, ${i + 1});`;
+    })
+    .join("\n");
 }
 
 /** Compares a value with the comment that promises it: a number (to its printed digits), a string, or a typed array. */
@@ -108,17 +131,23 @@ describe("API documentation (TypeDoc)", () => {
     const AsyncFunction = (async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>;
     const quiet = { log: () => {}, error: () => {}, warn: () => {} };
     const notRunnable: string[] = [];
-    let ran = 0, checked = 0;
+    let ran = 0,
+      checked = 0;
     const run = async (where: string, example: string) => {
       const body = runnable(example);
       if (body === null) return false;
       const fn = new AsyncFunction("__xent", "__reference", "__check", "console", body);
       try {
-        await fn(xent, reference, (v: unknown, comment: string, line: number) => {
-          checked++;
-          promise(v, comment, line);
-          return v;
-        }, quiet);
+        await fn(
+          xent,
+          reference,
+          (v: unknown, comment: string, line: number) => {
+            checked++;
+            promise(v, comment, line);
+            return v;
+          },
+          quiet,
+        );
       } catch (e) {
         throw new Error(`the example of ${where} fails: ${(e as Error).message}\n${body}`);
       }
@@ -132,7 +161,8 @@ describe("API documentation (TypeDoc)", () => {
         const comments = r.kind === FUNCTION ? (r.signatures ?? []).map((s) => s.comment) : [r.comment];
         let any = false;
         for (const c of comments) for (const ex of examples(c)) any = (await run(`${module}.${r.name}`, ex)) || any;
-        if ((r.kind === FUNCTION || r.kind === CLASS) && !any && !(r.name in NOT_RUN) && !(r.name in NO_EXAMPLE)) notRunnable.push(`${module}.${r.name}`);
+        if ((r.kind === FUNCTION || r.kind === CLASS) && !any && !(r.name in NOT_RUN) && !(r.name in NO_EXAMPLE))
+          notRunnable.push(`${module}.${r.name}`);
       }
     }
     await xent.init(); // an example switches engines; leave the default one

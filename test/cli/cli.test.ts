@@ -8,7 +8,18 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import * as lib from "../../src/index.js";
 import {
-  BIN, ROOT, closeF32, expectedDigits, tempDir, toBfloat16, toHalf, writeNpy, writeSafetensors, xent, xentIn, type Run,
+  BIN,
+  ROOT,
+  closeF32,
+  expectedDigits,
+  tempDir,
+  toBfloat16,
+  toHalf,
+  writeNpy,
+  writeSafetensors,
+  xent,
+  xentIn,
+  type Run,
 } from "./helpers.js";
 
 const D = "examples/digits";
@@ -27,7 +38,7 @@ const ok = (r: Run) => {
 const okJson = (r: Run) => JSON.parse(ok(r));
 /** The value on the line starting with `name` in the text output. */
 const field = (text: string, name: string) => {
-  const line = text.split("\n").find((l) => l.startsWith(name + " "));
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   if (line === undefined) throw new Error(`no line "${name}" in:\n${text}`);
   return Number(line.slice(name.length).trim().split(/\s+/)[0]);
 };
@@ -72,7 +83,8 @@ describe("the digits example (PyTorch 1.13 / scikit-learn 1.2.1 values in expect
 // One small data set in every format. Values k/8 are exact in float16 and bfloat16, so every
 // format holds the same numbers and must give the library's figures on the float32 array.
 
-const R = 37, K = 7;
+const R = 37,
+  K = 7;
 const logits = new Float32Array(R * K);
 const labels = new Int32Array(R);
 for (let i = 0; i < logits.length; i++) logits[i] = (((i * 37 + 11) % 61) - 30) / 8;
@@ -83,7 +95,7 @@ const probs = (x: Float32Array) => {
   const p = new Float64Array(x.length);
   for (let r = 0; r < x.length / K; r++) {
     let s = 0;
-    for (let k = 0; k < K; k++) s += (p[r * K + k] = Math.exp(x[r * K + k]));
+    for (let k = 0; k < K; k++) s += p[r * K + k] = Math.exp(x[r * K + k]);
     for (let k = 0; k < K; k++) p[r * K + k] /= s;
   }
   return p;
@@ -117,23 +129,48 @@ describe("file formats and dtypes", () => {
     await check(["--logits", writeNpy(f("v1.npy"), "<f4", [R, K], logits), "--labels", writeNpy(f("y64.npy"), "<i8", [R], i64(labels))]);
   });
   it(".npy 2.0 and 3.0 headers, int32 and int16 labels", async () => {
-    await check(["--logits", writeNpy(f("v2.npy"), "<f4", [R, K], logits, { version: 2 }), "--labels", writeNpy(f("y32.npy"), "<i4", [R], labels)]);
-    await check(["--logits", writeNpy(f("v3.npy"), "<f4", [R, K], logits, { version: 3 }), "--labels", writeNpy(f("y16.npy"), "<i2", [R], Int16Array.from(labels))]);
+    await check([
+      "--logits",
+      writeNpy(f("v2.npy"), "<f4", [R, K], logits, { version: 2 }),
+      "--labels",
+      writeNpy(f("y32.npy"), "<i4", [R], labels),
+    ]);
+    await check([
+      "--logits",
+      writeNpy(f("v3.npy"), "<f4", [R, K], logits, { version: 3 }),
+      "--labels",
+      writeNpy(f("y16.npy"), "<i2", [R], Int16Array.from(labels)),
+    ]);
   });
   it(".npy float64, float16, big-endian float32 and int64", async () => {
     const y = writeNpy(f("y32b.npy"), "<i4", [R], labels);
     await check(["--logits", writeNpy(f("f64.npy"), "<f8", [R, K], Float64Array.from(logits)), "--labels", y]);
     await check(["--logits", writeNpy(f("f16.npy"), "<f2", [R, K], halves()), "--labels", y]);
     writeFileSync(f("be.npy"), Buffer.concat([readFileSync(writeNpy(f("be.npy"), ">f4", [R, K], new Uint8Array(0))), swapped(logits, 4)]));
-    writeFileSync(f("ybe.npy"), Buffer.concat([readFileSync(writeNpy(f("ybe.npy"), ">i8", [R], new Uint8Array(0))), swapped(i64(labels), 8)]));
+    writeFileSync(
+      f("ybe.npy"),
+      Buffer.concat([readFileSync(writeNpy(f("ybe.npy"), ">i8", [R], new Uint8Array(0))), swapped(i64(labels), 8)]),
+    );
     await check(["--logits", f("be.npy"), "--labels", f("ybe.npy")]);
   });
   it("uint8 labels with ignore-index 255", async () => {
     const y = Uint8Array.from(labels, (v) => (v < 0 ? 255 : v));
-    await check(["--logits", writeNpy(f("u8x.npy"), "<f4", [R, K], logits), "--labels", writeNpy(f("u8.npy"), "|u1", [R], y), "--ignore-index", "255"]);
+    await check([
+      "--logits",
+      writeNpy(f("u8x.npy"), "<f4", [R, K], logits),
+      "--labels",
+      writeNpy(f("u8.npy"), "|u1", [R], y),
+      "--ignore-index",
+      "255",
+    ]);
   });
   it("rows over several dimensions: (batch, seq, classes) logits and (batch, seq) labels", async () => {
-    const r = await check(["--logits", writeNpy(f("3d.npy"), "<f4", [1, R, K], logits), "--labels", writeNpy(f("2d.npy"), "<i4", [1, R], labels)]);
+    const r = await check([
+      "--logits",
+      writeNpy(f("3d.npy"), "<f4", [1, R, K], logits),
+      "--labels",
+      writeNpy(f("2d.npy"), "<i4", [1, R], labels),
+    ]);
     expect(r.classes).toBe(K);
   });
   it("flat logits: classes from the number of labels, or from --classes", async () => {
@@ -142,10 +179,14 @@ describe("file formats and dtypes", () => {
     await check(["--logits", f("flat.npy"), "--labels", y, "--classes", `${K}`]);
   });
   it(".safetensors: F32, F16, BF16, F64 logits; I64, I32 labels; --tensor and role names", async () => {
-    const file = writeSafetensors(f("model.safetensors"), {
-      labels: { dtype: "I64", shape: [R], data: i64(labels) },
-      logits: { dtype: "F32", shape: [R, K], data: logits },
-    }, { format: "pt" });
+    const file = writeSafetensors(
+      f("model.safetensors"),
+      {
+        labels: { dtype: "I64", shape: [R], data: i64(labels) },
+        logits: { dtype: "F32", shape: [R, K], data: logits },
+      },
+      { format: "pt" },
+    );
     await check(["--logits", file, "--labels", file]); // tensors named after their role
     const many = writeSafetensors(f("many.safetensors"), {
       h: { dtype: "F16", shape: [R, K], data: halves() },
@@ -176,14 +217,17 @@ describe("file formats and dtypes", () => {
   it("kl and entropy: every --from, chunked, against the library on the whole arrays", async () => {
     const q = new Float32Array(logits.length);
     for (let i = 0; i < q.length; i++) q[i] = logits[(i * 3) % logits.length];
-    const pp = probs(logits), pq = probs(q);
+    const pp = probs(logits),
+      pq = probs(q);
     writeNpy(f("pl.npy"), "<f4", [R, K], logits);
     writeNpy(f("ql.npy"), "<f4", [R, K], q);
     writeNpy(f("pp.npy"), "<f8", [R, K], pp);
     writeSafetensors(f("qp.safetensors"), { q: { dtype: "F64", shape: [R, K], data: pq } });
     for (const chunk of ["1", "200", "4194304"]) {
       const env = { XENT_CHUNK_BYTES: chunk };
-      let r = okJson(await xentIn(["kl", "--p", f("pl.npy"), "--q", f("ql.npy"), "--from", "logits", "--temperature", "1.5", "--json"], env));
+      let r = okJson(
+        await xentIn(["kl", "--p", f("pl.npy"), "--q", f("ql.npy"), "--from", "logits", "--temperature", "1.5", "--json"], env),
+      );
       expect(closeF32(r.kl, lib.klDivergence(logits, q, { from: "logits", classes: K, temperature: 1.5 }))).toBe(true);
       r = okJson(await xentIn(["kl", "--p", f("pp.npy"), "--q", f("qp.safetensors"), "--base", "2", "--json"], env));
       expect(Math.abs(r.kl - lib.klDivergence(pp, pq, { classes: K, base: 2 }))).toBeLessThan(1e-12);
@@ -197,12 +241,21 @@ describe("file formats and dtypes", () => {
   });
   it("focal: every --from, gamma, alpha, --reduction, --base, chunked, against the library on the whole arrays", async () => {
     const lp = Float64Array.from(probs(logits), Math.log);
-    const x = writeNpy(f("fx.npy"), "<f4", [R, K], logits), y = writeNpy(f("fy.npy"), "<i8", [R], i64(labels));
-    const pp = writeNpy(f("fp.npy"), "<f8", [R, K], probs(logits)), lpp = writeSafetensors(f("flp.safetensors"), { logits: { dtype: "F64", shape: [R, K], data: lp } });
-    const inputs = [["logits", x, logits], ["probs", pp, probs(logits)], ["logprobs", lpp, lp]] as const;
+    const x = writeNpy(f("fx.npy"), "<f4", [R, K], logits),
+      y = writeNpy(f("fy.npy"), "<i8", [R], i64(labels));
+    const pp = writeNpy(f("fp.npy"), "<f8", [R, K], probs(logits)),
+      lpp = writeSafetensors(f("flp.safetensors"), { logits: { dtype: "F64", shape: [R, K], data: lp } });
+    const inputs = [
+      ["logits", x, logits],
+      ["probs", pp, probs(logits)],
+      ["logprobs", lpp, lp],
+    ] as const;
     const runs: Array<[string[], Record<string, unknown>]> = [
-      [[], {}], [["--gamma", "0"], { gamma: 0 }], [["--gamma", "0.5", "--alpha", "0.25"], { gamma: 0.5, alpha: 0.25 }],
-      [["--gamma", "5", "--reduction", "sum"], { gamma: 5, reduction: "sum" }], [["--alpha", "0.75", "--base", "2"], { alpha: 0.75, base: 2 }],
+      [[], {}],
+      [["--gamma", "0"], { gamma: 0 }],
+      [["--gamma", "0.5", "--alpha", "0.25"], { gamma: 0.5, alpha: 0.25 }],
+      [["--gamma", "5", "--reduction", "sum"], { gamma: 5, reduction: "sum" }],
+      [["--alpha", "0.75", "--base", "2"], { alpha: 0.75, base: 2 }],
     ];
     for (const chunk of ["1", "300", "4194304"]) {
       for (const [from, file, data] of inputs) {
@@ -214,14 +267,24 @@ describe("file formats and dtypes", () => {
           // float32 logits: the float32 contract; float64 inputs: 1e-12, summed chunk by chunk.
           if (from === "logits") expect(closeF32(r.focalLoss, want), label).toBe(true);
           else expect(Math.abs(r.focalLoss - want), label).toBeLessThanOrEqual(1e-12 * want);
-          expect(r).toMatchObject({ command: "focal", rows: R - 2, ignored: 2, classes: K, from, gamma: o.gamma ?? 2, alpha: o.alpha ?? null,
-            reduction: o.reduction ?? "mean", base: o.base ?? Math.E });
+          expect(r).toMatchObject({
+            command: "focal",
+            rows: R - 2,
+            ignored: 2,
+            classes: K,
+            from,
+            gamma: o.gamma ?? 2,
+            alpha: o.alpha ?? null,
+            reduction: o.reduction ?? "mean",
+            base: o.base ?? Math.E,
+          });
         }
       }
     }
   });
   it("focal: text output; gamma 0 is eval's cross-entropy; labels ignored with --ignore-index", async () => {
-    const x = writeNpy(f("tx.npy"), "<f4", [R, K], logits), y = writeNpy(f("ty.npy"), "<i4", [R], labels);
+    const x = writeNpy(f("tx.npy"), "<f4", [R, K], logits),
+      y = writeNpy(f("ty.npy"), "<i4", [R], labels);
     const out = ok(await xentIn(["focal", "--logits", x, "--labels", y, "--alpha", "0.25"]));
     expect(field(out, "rows")).toBe(R - 2);
     expect(out).toMatch(/^rows +35 \(2 ignored\)$/m);
@@ -234,7 +297,12 @@ describe("file formats and dtypes", () => {
     expect(bits).not.toMatch(/^alpha/m);
     const ce = okJson(await xentIn(["eval", "--logits", x, "--labels", y, "--json"])).crossEntropy;
     expect(closeF32(okJson(await xentIn(["focal", "--logits", x, "--labels", y, "--gamma", "0", "--json"])).focalLoss, ce)).toBe(true);
-    const relabelled = writeNpy(f("ty255.npy"), "|u1", [R], Uint8Array.from(labels, (v) => (v < 0 ? 255 : v)));
+    const relabelled = writeNpy(
+      f("ty255.npy"),
+      "|u1",
+      [R],
+      Uint8Array.from(labels, (v) => (v < 0 ? 255 : v)),
+    );
     const r = okJson(await xentIn(["focal", "--logits", x, "--labels", relabelled, "--ignore-index", "255", "--json"]));
     expect(r.ignored).toBe(2);
     expect(closeF32(r.focalLoss, lib.focalLoss(labels, logits, { classes: K }))).toBe(true);
@@ -290,25 +358,45 @@ describe("bad files: one line naming the file and the problem, exit code 2", () 
     bad(["eval", "--logits", x(), "--labels", f("odd.i32")], "odd.i32", /truncated/);
   });
   it("wrong dtypes: float labels, integer logits, bool, unsupported descr", () => {
-    bad(["eval", "--logits", x(), "--labels", writeNpy(f("fy.npy"), "<f4", [R], Float32Array.from(labels))], "fy.npy", /dtype float32: labels must be integer/);
-    bad(["eval", "--logits", writeNpy(f("ix.npy"), "<i4", [R, K], new Int32Array(R * K)), "--labels", y()], "ix.npy", /dtype int32: logits must be floating point/);
+    bad(
+      ["eval", "--logits", x(), "--labels", writeNpy(f("fy.npy"), "<f4", [R], Float32Array.from(labels))],
+      "fy.npy",
+      /dtype float32: labels must be integer/,
+    );
+    bad(
+      ["eval", "--logits", writeNpy(f("ix.npy"), "<i4", [R, K], new Int32Array(R * K)), "--labels", y()],
+      "ix.npy",
+      /dtype int32: logits must be floating point/,
+    );
     bad(["kl", "--p", x(), "--q", writeNpy(f("b.npy"), "|b1", [R, K], new Uint8Array(R * K))], "b.npy", /dtype bool/);
     bad(["entropy", "--p", writeNpy(f("c.npy"), "<c8", [2], new Float32Array(4))], "c.npy", /dtype '<c8' is not supported/);
     const st = writeSafetensors(f("e4.safetensors"), { logits: { dtype: "F8_E4M3", shape: [4], data: new Uint8Array(4) } });
     bad(["entropy", "--p", st], "e4.safetensors", /dtype F8_E4M3 is not supported/);
   });
   it("shape mismatches", () => {
-    bad(["eval", "--logits", x(), "--labels", writeNpy(f("y36.npy"), "<i4", [R - 1], labels.subarray(1))], "y36.npy", /36 labels .* 37 rows/);
+    bad(
+      ["eval", "--logits", x(), "--labels", writeNpy(f("y36.npy"), "<i4", [R - 1], labels.subarray(1))],
+      "y36.npy",
+      /36 labels .* 37 rows/,
+    );
     bad(["eval", "--logits", x(), "--labels", y(), "--classes", "8"], "ok_x.npy", /7 classes .* not --classes 8/);
     bad(["eval", "--logits", x(), "--labels", y(), "--shape", "36,7"], "ok_x.npy", /\(37 x 7\) is not --shape 36,7/);
-    bad(["eval", "--logits", writeNpy(f("flat.npy"), "<f4", [R * K - 1], logits.subarray(1)), "--labels", y()], "flat.npy", /do not split into 37 rows/);
+    bad(
+      ["eval", "--logits", writeNpy(f("flat.npy"), "<f4", [R * K - 1], logits.subarray(1)), "--labels", y()],
+      "flat.npy",
+      /do not split into 37 rows/,
+    );
     bad(["kl", "--p", x(), "--q", writeNpy(f("q8.npy"), "<f4", [R, K + 1], new Float32Array(R * (K + 1)))], "q8.npy", /does not match/);
     bad(["eval", "--logits", writeNpy(f("scalar.npy"), "<f4", [], new Float32Array(1)), "--labels", y()], "scalar.npy", /single number/);
   });
   it("labels out of range", () => {
     const over = labels.slice();
     over[30] = K;
-    bad(["eval", "--logits", x(), "--labels", writeNpy(f("over.npy"), "<i4", [R], over)], "over.npy", /label 7 at index 30 is not a class index in \[0, 7\)/);
+    bad(
+      ["eval", "--logits", x(), "--labels", writeNpy(f("over.npy"), "<i4", [R], over)],
+      "over.npy",
+      /label 7 at index 30 is not a class index in \[0, 7\)/,
+    );
     const neg = labels.slice();
     neg[2] = -1;
     bad(["eval", "--logits", x(), "--labels", writeNpy(f("neg.npy"), "<i4", [R], neg)], "neg.npy", /label -1 at index 2/);
@@ -317,7 +405,11 @@ describe("bad files: one line naming the file and the problem, exit code 2", () 
     bad(["eval", "--logits", x(), "--labels", writeNpy(f("big.npy"), "<i8", [R], big)], "big.npy", /label 1099511627776 at index 5/);
   });
   it("Fortran order, not a .npy file, an unknown format, a tensor that is not there", () => {
-    bad(["eval", "--logits", writeNpy(f("fort.npy"), "<f4", [R, K], logits, { fortran: true }), "--labels", y()], "fort.npy", /Fortran .* order is not supported/);
+    bad(
+      ["eval", "--logits", writeNpy(f("fort.npy"), "<f4", [R, K], logits, { fortran: true }), "--labels", y()],
+      "fort.npy",
+      /Fortran .* order is not supported/,
+    );
     writeFileSync(f("junk.npy"), "hello, world");
     bad(["eval", "--logits", f("junk.npy"), "--labels", y()], "junk.npy", /not a NumPy \.npy file/);
     writeFileSync(f("logits.txt"), "1 2 3");
@@ -347,7 +439,8 @@ describe("usage errors: one line, exit code 1", () => {
     return r;
   };
   it("each kind", async () => {
-    const x = writeNpy(f("u_x.npy"), "<f4", [R, K], logits), y = writeNpy(f("u_y.npy"), "<i4", [R], labels);
+    const x = writeNpy(f("u_x.npy"), "<f4", [R, K], logits),
+      y = writeNpy(f("u_y.npy"), "<i4", [R], labels);
     expect((await usage([], /Usage:/, true)).stderr).toContain("xent eval");
     await usage(["frobnicate"], /^xent: unknown command "frobnicate"/, true);
     await usage(["eval", "--logits", x], /^xent: eval: --labels FILE is required \(see xent eval --help\)\n$/);
@@ -361,18 +454,33 @@ describe("usage errors: one line, exit code 1", () => {
     await usage(["entropy", "--p", x, "--temperature", "-1", "--from", "logits"], /--temperature must be a number > 0/);
     await usage(["entropy", "--p", x, "--shape", "37,7", "--classes", "6"], /disagree/);
     await usage(["bench", "--rows", "1.5"], /--rows must be an integer/);
-    await usage(["focal", "--logits", x, "--labels", y, "--gamma", "-1"], /^xent: --gamma must be a number >= 0, got "-1" \(see xent focal --help\)\n$/);
+    await usage(
+      ["focal", "--logits", x, "--labels", y, "--gamma", "-1"],
+      /^xent: --gamma must be a number >= 0, got "-1" \(see xent focal --help\)\n$/,
+    );
     await usage(["focal", "--logits", x, "--labels", y, "--alpha", "x"], /--alpha must be a finite number/);
     await usage(["focal", "--logits", x, "--labels", y, "--reduction", "none"], /--reduction must be mean, sum/);
     await usage(["focal", "--logits", x, "--labels", y, "--from", "logits,probs"], /--from must be/);
     await usage(["focal", "--logits", x, "--labels", y, "--base", "1"], /--base must not be 1/);
     await usage(["focal", "--logits", x, "--labels", y, "--top-k", "1"], /unknown option --top-k/);
     await usage(["focal", "--logits", x], /^xent: focal: --labels FILE is required/);
-    const st = writeSafetensors(f("two.safetensors"), { a: { dtype: "F32", shape: [R, K], data: logits }, b: { dtype: "F32", shape: [R, K], data: logits } });
+    const st = writeSafetensors(f("two.safetensors"), {
+      a: { dtype: "F32", shape: [R, K], data: logits },
+      b: { dtype: "F32", shape: [R, K], data: logits },
+    });
     await usage(["entropy", "--p", st], /two\.safetensors: holds 2 tensors \(a, b\): choose the p with --p-tensor NAME or --tensor NAME/);
   });
   it("--help, help COMMAND, --version", async () => {
-    for (const args of [["--help"], ["help"], ["eval", "--help"], ["kl", "-h"], ["help", "entropy"], ["bench", "--help"], ["focal", "--help"], ["help", "focal"]]) {
+    for (const args of [
+      ["--help"],
+      ["help"],
+      ["eval", "--help"],
+      ["kl", "-h"],
+      ["help", "entropy"],
+      ["bench", "--help"],
+      ["focal", "--help"],
+      ["help", "focal"],
+    ]) {
       const r = await xentIn(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/xent/);
@@ -387,7 +495,13 @@ describe("usage errors: one line, exit code 1", () => {
 });
 
 describe("progress", () => {
-  const args = () => ["eval", "--logits", writeNpy(f("p_x.npy"), "<f4", [R, K], logits), "--labels", writeNpy(f("p_y.npy"), "<i4", [R], labels)];
+  const args = () => [
+    "eval",
+    "--logits",
+    writeNpy(f("p_x.npy"), "<f4", [R, K], logits),
+    "--labels",
+    writeNpy(f("p_y.npy"), "<i4", [R], labels),
+  ];
   it("none when stderr is a pipe, even over many chunks", () => {
     const r = xent(args(), { XENT_CHUNK_BYTES: "1" });
     expect(r.status).toBe(0);
@@ -397,9 +511,12 @@ describe("progress", () => {
   const script = existsSync("/usr/bin/script");
   it.skipIf(!script)("a bar when stderr is a terminal (under script(1)), cleared at the end; none with --no-progress", () => {
     const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-    const run = (extra: string[]) => spawnSync("/usr/bin/script", ["-qec", [process.execPath, BIN, ...args(), ...extra].map(quote).join(" "), "/dev/null"], {
-      encoding: "utf8", cwd: ROOT, env: { ...process.env, XENT_CHUNK_BYTES: "1" },
-    });
+    const run = (extra: string[]) =>
+      spawnSync("/usr/bin/script", ["-qec", [process.execPath, BIN, ...args(), ...extra].map(quote).join(" "), "/dev/null"], {
+        encoding: "utf8",
+        cwd: ROOT,
+        env: { ...process.env, XENT_CHUNK_BYTES: "1" },
+      });
     const tty = run([]);
     expect(tty.status).toBe(0);
     expect(tty.stdout).toMatch(/\rxent eval \[[#.]+\] +\d+%/);
@@ -424,5 +541,3 @@ describe("bench", () => {
     expect(text).toMatch(/ratio +[\d.]+x/);
   });
 });
-
-

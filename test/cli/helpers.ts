@@ -19,7 +19,7 @@ export function npyHeader(descr: string, shape: number[], o: { version?: 1 | 2 |
   let dict = `{'descr': '${descr}', 'fortran_order': ${o.fortran ? "True" : "False"}, 'shape': ${shapeText}, }`;
   const pre = version === 1 ? 10 : 12;
   const body = Buffer.byteLength(dict, version === 3 ? "utf8" : "latin1");
-  dict += " ".repeat((64 - ((pre + body + 1) % 64)) % 64) + "\n";
+  dict += `${" ".repeat((64 - ((pre + body + 1) % 64)) % 64)}\n`;
   const len = Buffer.byteLength(dict, version === 3 ? "utf8" : "latin1");
   const head = Buffer.alloc(pre);
   head.write("\x93NUMPY", 0, "latin1");
@@ -32,13 +32,23 @@ export function npyHeader(descr: string, shape: number[], o: { version?: 1 | 2 |
 
 const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-export function writeNpy(file: string, descr: string, shape: number[], data: ArrayBufferView, o: { version?: 1 | 2 | 3; fortran?: boolean } = {}): string {
+export function writeNpy(
+  file: string,
+  descr: string,
+  shape: number[],
+  data: ArrayBufferView,
+  o: { version?: 1 | 2 | 3; fortran?: boolean } = {},
+): string {
   writeFileSync(file, Buffer.concat([npyHeader(descr, shape, o), bytesOf(data)]));
   return file;
 }
 
 /** A .safetensors file holding the given tensors (in order). */
-export function writeSafetensors(file: string, tensors: Record<string, { dtype: string; shape: number[]; data: ArrayBufferView }>, metadata?: Record<string, string>): string {
+export function writeSafetensors(
+  file: string,
+  tensors: Record<string, { dtype: string; shape: number[]; data: ArrayBufferView }>,
+  metadata?: Record<string, string>,
+): string {
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   const parts: Buffer[] = [];
@@ -57,8 +67,11 @@ export function writeSafetensors(file: string, tensors: Record<string, { dtype: 
 
 /** float32 -> float16 bits (round to nearest even), for values the tests choose exactly representable. */
 export function toHalf(x: number): number {
-  const f = new Float32Array([x]), u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000, e = ((u >>> 23) & 0xff) - 127 + 15, m = u & 0x7fffff;
+  const f = new Float32Array([x]),
+    u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000,
+    e = ((u >>> 23) & 0xff) - 127 + 15,
+    m = u & 0x7fffff;
   if (x === 0) return sign;
   if (e <= 0 || e >= 31) throw new Error(`toHalf: ${x} is outside the normal float16 range of this helper`);
   if (m & 0x1fff) throw new Error(`toHalf: ${x} is not exactly representable`);
@@ -87,7 +100,8 @@ export function xent(args: string[], env: Record<string, string> = {}): Run {
 /** Runs the CLI's main() in this process (much faster than a child; same code, from the sources). */
 export async function xentIn(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const { main } = await import("../../src/cli/main.js");
-  let stdout = "", stderr = "";
+  let stdout = "",
+    stderr = "";
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
@@ -104,7 +118,8 @@ export async function xentIn(args: string[], env: Record<string, string> = {}): 
 /** Starts a command (stdout and stderr are pipes) without blocking the test worker's event loop. */
 export function start(command: string, args: string[]): { pid: number; done: Promise<Run> } {
   const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "";
+  let stdout = "",
+    stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
   const done = new Promise<Run>((resolve, reject) => {

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import * as reference from "../../src/reference/index.js";
 import { BIN, hasTime, npyHeader, tempDir, start, closeF32 } from "./helpers.js";
 
-const ROWS = 270_000, K = 1000, CHUNK = 10_000; // 270e6 float32 = 1.08e9 bytes > 1 GiB
+const ROWS = 270_000,
+  K = 1000,
+  CHUNK = 10_000; // 270e6 float32 = 1.08e9 bytes > 1 GiB
 const dir = tempDir("xent-large-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -18,7 +20,9 @@ function chunk(first: number, n: number, x: Float32Array, y: BigInt64Array): voi
     let s = (r * 2654435761 + 1) >>> 0 || 1;
     const row = i * K;
     for (let k = 0; k < K; k++) {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
       x[row + k] = ((s >>> 8) / 16777216) * 8 - 4;
     }
     const label = (r * 7919 + 13) % K;
@@ -29,9 +33,12 @@ function chunk(first: number, n: number, x: Float32Array, y: BigInt64Array): voi
 
 describe("xent eval on a 1 GiB .npy", () => {
   it("streams it under 200 MB resident and agrees with the reference", async () => {
-    const logitsFile = join(dir, "logits.npy"), labelsFile = join(dir, "labels.npy");
-    const x = new Float32Array(CHUNK * K), y = new BigInt64Array(CHUNK);
-    const fx = openSync(logitsFile, "w"), fy = openSync(labelsFile, "w");
+    const logitsFile = join(dir, "logits.npy"),
+      labelsFile = join(dir, "labels.npy");
+    const x = new Float32Array(CHUNK * K),
+      y = new BigInt64Array(CHUNK);
+    const fx = openSync(logitsFile, "w"),
+      fy = openSync(labelsFile, "w");
     writeSync(fx, npyHeader("<f4", [ROWS, K]));
     writeSync(fy, npyHeader("<i8", [ROWS]));
     for (let first = 0; first < ROWS; first += CHUNK) {
@@ -51,17 +58,26 @@ describe("xent eval on a 1 GiB .npy", () => {
       ? start("/usr/bin/time", ["-f", "%M %e", "-o", rssFile, process.execPath, ...args])
       : start(process.execPath, args);
     let polledKb = 0;
-    const poll = hasTime ? null : setInterval(() => {
-      try {
-        const line = readFileSync(`/proc/${child.pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmHWM:"));
-        if (line !== undefined) polledKb = Math.max(polledKb, Number(line.split(/\s+/)[1]));
-      } catch { /* exited */ }
-    }, 10);
+    const poll = hasTime
+      ? null
+      : setInterval(() => {
+          try {
+            const line = readFileSync(`/proc/${child.pid}/status`, "utf8")
+              .split("\n")
+              .find((l) => l.startsWith("VmHWM:"));
+            if (line !== undefined) polledKb = Math.max(polledKb, Number(line.split(/\s+/)[1]));
+          } catch {
+            /* exited */
+          }
+        }, 10);
 
     // Polling needs the event loop free: without GNU time, let the child finish first.
     if (poll !== null) await child.done;
     // The independent computation: the reference, chunk by chunk, over the same rows.
-    let ce = 0, h = 0, top1 = 0, top5 = 0;
+    let ce = 0,
+      h = 0,
+      top1 = 0,
+      top5 = 0;
     const labels = new Int32Array(CHUNK);
     for (let first = 0; first < ROWS; first += CHUNK) {
       chunk(first, CHUNK, x, y);
@@ -69,7 +85,8 @@ describe("xent eval on a 1 GiB .npy", () => {
       ce += reference.crossEntropy(labels, x, { classes: K, reduction: "sum" });
       h += reference.entropy(x, { classes: K, from: "logits", reduction: "sum" });
       for (let i = 0; i < CHUNK; i++) {
-        const row = x.subarray(i * K, (i + 1) * K), mine = row[labels[i]];
+        const row = x.subarray(i * K, (i + 1) * K),
+          mine = row[labels[i]];
         let above = 0;
         for (let k = 0; k < K; k++) if (row[k] > mine || (row[k] === mine && k < labels[i])) above++;
         if (above < 1) top1++;
@@ -84,8 +101,10 @@ describe("xent eval on a 1 GiB .npy", () => {
     // GNU time's last line: "<peak RSS in KiB> <elapsed seconds>".
     const [rssKb, cliSeconds] = hasTime ? readFileSync(rssFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number) : [polledKb, NaN];
     const out = JSON.parse(r.stdout);
-    console.log(`xent eval over ${(statSync(logitsFile).size / 2 ** 30).toFixed(3)} GiB: peak RSS ${(rssKb / 1024).toFixed(1)} MiB ` +
-      `(${hasTime ? "/usr/bin/time %M" : "/proc VmHWM"}); the CLI took ${cliSeconds.toFixed(1)} s, the test ${seconds.toFixed(1)} s with the reference`);
+    console.log(
+      `xent eval over ${(statSync(logitsFile).size / 2 ** 30).toFixed(3)} GiB: peak RSS ${(rssKb / 1024).toFixed(1)} MiB ` +
+        `(${hasTime ? "/usr/bin/time %M" : "/proc VmHWM"}); the CLI took ${cliSeconds.toFixed(1)} s, the test ${seconds.toFixed(1)} s with the reference`,
+    );
 
     expect(rssKb).toBeGreaterThan(10_000); // measured something
     expect(rssKb * 1024).toBeLessThan(200e6);

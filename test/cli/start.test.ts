@@ -12,9 +12,12 @@ describe("npm start", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     // Blocks: "$ xent <command line>" then "name  value" lines up to a blank line.
-    const blocks = r.stdout.split("\n$ xent ").slice(1).map((b) => b.split("\n\n")[0].split("\n"));
+    const blocks = r.stdout
+      .split("\n$ xent ")
+      .slice(1)
+      .map((b) => b.split("\n\n")[0].split("\n"));
     const value = (block: string[], name: string) => {
-      const line = block.find((l) => l.startsWith(name + " "));
+      const line = block.find((l) => l.startsWith(`${name} `));
       expect(line, `"${name}" in\n${block.join("\n")}`).toBeDefined();
       return Number(line!.slice(name.length).trim().split(/\s+/)[0]);
     };
@@ -28,16 +31,21 @@ describe("npm start", () => {
       const b = find(new RegExp(`^eval --logits \\S*${model}_logits\\.npy --labels \\S*labels\\.npy`));
       expect(value(b, "rows")).toBe(e[model].rows);
       for (const [name, key] of [
-        ["cross-entropy", "cross_entropy_mean_torch"], ["perplexity", "perplexity"], ["accuracy", "accuracy_top1"],
-        ["top-3 accuracy", "accuracy_top3"], ["mean entropy", "mean_entropy_of_prediction"],
+        ["cross-entropy", "cross_entropy_mean_torch"],
+        ["perplexity", "perplexity"],
+        ["accuracy", "accuracy_top1"],
+        ["top-3 accuracy", "accuracy_top3"],
+        ["mean entropy", "mean_entropy_of_prediction"],
       ]) {
-        const got = value(b, name), want = e[model][key];
+        const got = value(b, name),
+          want = e[model][key];
         expect(closeF32(got, want), `${model} ${name}: ${got} vs ${want}`).toBe(true);
       }
     }
     for (const T of [1, 2]) {
       const b = find(new RegExp(`^kl --p \\S*teacher_logits\\.npy --q \\S*student_logits\\.npy --from logits --temperature ${T}$`));
-      const got = value(b, "KL(p || q)"), want = e[`kl_teacher_student_batchmean_T${T}`];
+      const got = value(b, "KL(p || q)"),
+        want = e[`kl_teacher_student_batchmean_T${T}`];
       expect(closeF32(got, want), `KL T=${T}: ${got} vs ${want}`).toBe(true);
     }
     expect(r.stdout).toMatch(/All 12 figures agree\./);

@@ -15,18 +15,37 @@ import * as xent from "../../src/index.js";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DIST = join(ROOT, "demo/dist");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".svg": "image/svg+xml", ".png": "image/png",
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
 };
 
-let server: Server, base = "", browser: Browser, page: Page;
+let server: Server,
+  base = "",
+  browser: Browser,
+  page: Page;
 const requests: string[] = [];
 const problems: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  const build = spawnSync(join(ROOT, "node_modules/.bin/vite"), ["build", "--config", "demo/vite.config.js"], { cwd: ROOT, encoding: "utf8" });
+  const build = spawnSync(join(ROOT, "node_modules/.bin/vite"), ["build", "--config", "demo/vite.config.js"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   expect(build.status, build.stderr + build.stdout).toBe(0);
   server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url!, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
@@ -44,10 +63,14 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   page = await browser.newPage({ viewport: { width: 900, height: 900 } });
   page.on("request", (r) => requests.push(r.url()));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
   await page.goto(base);
   await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
 }, 120_000);
@@ -66,7 +89,9 @@ async function shown(id: string): Promise<{ text: number; value: number; unit: s
 }
 
 async function expectCoin(q: number, unit: "nats" | "bits") {
-  const P = [0.5, 0.5], Q = [q, 1 - q], o = unit === "bits" ? { base: 2 } : {};
+  const P = [0.5, 0.5],
+    Q = [q, 1 - q],
+    o = unit === "bits" ? { base: 2 } : {};
   const want = {
     kl: xent.klDivergence(P, Q, o),
     "h-p": xent.entropy(P, o),
@@ -79,8 +104,12 @@ async function expectCoin(q: number, unit: "nats" | "bits") {
     expect(Math.abs(s.value - w), `${id} = ${s.value}, xent gives ${w}`).toBeLessThanOrEqual(1e-12 * Math.abs(w) + 1e-15);
   }
   // The stacked bar: H(P) and KL segments, their widths in proportion.
-  const seg = async (id: string) => ({ value: Number(await page.locator(`#${id}`).getAttribute("data-value")), width: Number(await page.locator(`#${id}`).getAttribute("width")) });
-  const hp = await seg("bar-hp"), kl = await seg("bar-kl");
+  const seg = async (id: string) => ({
+    value: Number(await page.locator(`#${id}`).getAttribute("data-value")),
+    width: Number(await page.locator(`#${id}`).getAttribute("width")),
+  });
+  const hp = await seg("bar-hp"),
+    kl = await seg("bar-kl");
   expect(Math.abs(hp.value - want["h-p"])).toBeLessThan(1e-12);
   expect(Math.abs(kl.value - want.kl)).toBeLessThan(1e-12);
   expect(Math.abs(kl.width / hp.width - want.kl / want["h-p"])).toBeLessThan(1e-3);
@@ -129,11 +158,15 @@ describe("the demo page in headless Chromium", () => {
     await page.click("#bench-run");
     await page.waitForSelector("#bench-note[data-state=done]", { timeout: 60_000 });
     expect(await page.locator("#bench-note").getAttribute("data-agree")).toBe("true");
-    const x = await shown("bench-xent"), js = await shown("bench-js"), ratio = await shown("bench-ratio");
+    const x = await shown("bench-xent"),
+      js = await shown("bench-js"),
+      ratio = await shown("bench-ratio");
     expect(x.value).toBeGreaterThan(0);
     expect(js.value).toBeGreaterThan(0);
     expect(ratio.value).toBeCloseTo(x.value / js.value, 10);
-    console.log(`demo benchmark in headless Chromium: xent ${x.value.toFixed(0)} Melem/s, plain JS ${js.value.toFixed(0)} Melem/s, ${ratio.value.toFixed(1)}x`);
+    console.log(
+      `demo benchmark in headless Chromium: xent ${x.value.toFixed(0)} Melem/s, plain JS ${js.value.toFixed(0)} Melem/s, ${ratio.value.toFixed(1)}x`,
+    );
     mkdirSync(join(ROOT, "test/artifacts"), { recursive: true });
     await page.screenshot({ path: join(ROOT, "test/artifacts/demo.png"), fullPage: true });
     expect(problems).toEqual([]);

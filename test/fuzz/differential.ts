@@ -62,8 +62,20 @@ import type { WasmArray } from "../../src/engine/memory.js";
 import type { WasmEngine } from "../../src/engine/wasm.js";
 import { XentError } from "../../src/errors.js";
 
-export const MEASURES = ["crossEntropy", "crossEntropyDense", "focalLoss", "focalLossDense", "klDivergence", "jensenShannon", "entropy",
-  "binaryCrossEntropy", "binaryFocalLoss", "evaluate", "crossEntropyWithGrad", "klDivergenceWithGrad"] as const;
+export const MEASURES = [
+  "crossEntropy",
+  "crossEntropyDense",
+  "focalLoss",
+  "focalLossDense",
+  "klDivergence",
+  "jensenShannon",
+  "entropy",
+  "binaryCrossEntropy",
+  "binaryFocalLoss",
+  "evaluate",
+  "crossEntropyWithGrad",
+  "klDivergenceWithGrad",
+] as const;
 export type Measure = (typeof MEASURES)[number];
 export type EngineName = "wasm-simd" | "wasm";
 type From = "logits" | "probs" | "logprobs";
@@ -134,7 +146,10 @@ const shape = fc.oneof(
   { weight: 60, arbitrary: fc.record({ rows: fc.integer({ min: 1, max: 6 }), classes: fc.integer({ min: 1, max: 70 }) }) },
   { weight: 25, arbitrary: fc.record({ rows: fc.integer({ min: 1, max: 6 }), classes: logUniform(71, 5000) }) },
   { weight: 2, arbitrary: fc.record({ rows: fc.integer({ min: 1, max: 3 }), classes: fc.integer({ min: 5001, max: 100_000 }) }) },
-  { weight: 1, arbitrary: fc.record({ rows: fc.integer({ min: 1, max: 3 }), classes: fc.constantFrom(100_000, 65_536, 65_537, 32_768, 99_999) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ rows: fc.integer({ min: 1, max: 3 }), classes: fc.constantFrom(100_000, 65_536, 65_537, 32_768, 99_999) }),
+  },
   { weight: 1, arbitrary: fc.record({ rows: logUniform(7, 20_000), classes: fc.integer({ min: 1, max: 8 }) }) },
 );
 
@@ -142,7 +157,10 @@ const options: fc.Arbitrary<FuzzOptions> = fc.record({
   reduction: fc.constantFrom("mean", "sum", "none"),
   out: fc.constantFrom(null, "f32", "f64"),
   base: fc.constantFrom(undefined, undefined, undefined, 2, 10, 0.5, 1.5),
-  temperature: fc.oneof(fc.constantFrom(undefined, undefined, 0.5, 2), fc.integer({ min: -2000, max: 2000 }).map((v) => 10 ** (v / 1000))),
+  temperature: fc.oneof(
+    fc.constantFrom(undefined, undefined, 0.5, 2),
+    fc.integer({ min: -2000, max: 2000 }).map((v) => 10 ** (v / 1000)),
+  ),
   labelSmoothing: fc.oneof(fc.constantFrom(undefined, undefined, 0, 0.1, 1), fc.double({ min: 0, max: 1, noNaN: true })),
   weighted: fc.boolean(),
   from: fc.constantFrom("logits", "probs", "logprobs"),
@@ -153,7 +171,11 @@ const options: fc.Arbitrary<FuzzOptions> = fc.record({
   ignoreRate: fc.constantFrom(0, 0.1, 0.1, 0.5, 1),
   sampleWeight: fc.boolean(),
   eps: fc.constantFrom(undefined, undefined, 1e-15, 2.220446049250313e-16, 1.1920929e-7, 1e-3, 0.49),
-  topK: fc.oneof(fc.constant(null), fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 3 }), fc.constant("K" as const)),
+  topK: fc.oneof(
+    fc.constant(null),
+    fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 3 }),
+    fc.constant("K" as const),
+  ),
   bceClasses: fc.boolean(),
   bceWeight: fc.constantFrom("none", "element", "class"),
   posWeight: fc.constantFrom("none", "number", "class"),
@@ -167,23 +189,36 @@ const options: fc.Arbitrary<FuzzOptions> = fc.record({
 }) as fc.Arbitrary<FuzzOptions>;
 
 /** fast-check arbitrary of one case (see the header for its distribution). */
-export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
-  measure: fc.constantFrom(...MEASURES),
-  shape,
-  f32: fc.boolean(),
-  mixed: percent(20),
-  seed: fc.integer(),
-  scale: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(1e-30, 1e-8, 1, 3, 30, 1e4, 1e30) },
-    { weight: 1, arbitrary: fc.integer({ min: -30_000, max: 30_000 }).map((v) => 10 ** (v / 1000)) }),
-  wide: percent(20),
-  specials: fc.constantFrom(0, 0, 0.02, 0.2),
-  options,
-}).map(({ shape: s, ...c }) => ({ ...c, rows: s.rows, classes: s.classes }));
+export const fuzzCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    measure: fc.constantFrom(...MEASURES),
+    shape,
+    f32: fc.boolean(),
+    mixed: percent(20),
+    seed: fc.integer(),
+    scale: fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(1e-30, 1e-8, 1, 3, 30, 1e4, 1e30) },
+      { weight: 1, arbitrary: fc.integer({ min: -30_000, max: 30_000 }).map((v) => 10 ** (v / 1000)) },
+    ),
+    wide: percent(20),
+    specials: fc.constantFrom(0, 0, 0.02, 0.2),
+    options,
+  })
+  .map(({ shape: s, ...c }) => ({ ...c, rows: s.rows, classes: s.classes }));
 
 /** One call of a measure, with its inputs. */
 export interface Call {
-  fn: "crossEntropy" | "focalLoss" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy" | "binaryFocalLoss" | "evaluate"
-    | "crossEntropyWithGrad" | "klDivergenceWithGrad";
+  fn:
+    | "crossEntropy"
+    | "focalLoss"
+    | "klDivergence"
+    | "jensenShannon"
+    | "entropy"
+    | "binaryCrossEntropy"
+    | "binaryFocalLoss"
+    | "evaluate"
+    | "crossEntropyWithGrad"
+    | "klDivergenceWithGrad";
   args: Array<Float | Int32Array>;
   /** Options; arrays in it (weight, sampleWeight, posWeight) are inputs too. */
   options: Record<string, unknown>;
@@ -211,13 +246,17 @@ export function makeCall(c: FuzzCase): Call {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const K = c.classes, R = c.rows, n = R * K, o = c.options;
+  const K = c.classes,
+    R = c.rows,
+    n = R * K,
+    o = c.options;
   const main: Ty = c.f32 ? "f32" : "f64";
   const other = (): Ty => (c.mixed ? (u() < 0.5 ? "f32" : "f64") : main);
   const array = (t: Ty, length: number): Float => (t === "f32" ? new Float32Array(length) : new Float64Array(length));
   // Values are made in a Float64Array (one element type: fast) and converted to float32 at the end.
   const as = (t: Ty, a: Float64Array): Float => (t === "f32" ? new Float32Array(a) : a);
-  const sp = c.specials, scale = c.scale;
+  const sp = c.specials,
+    scale = c.scale;
 
   const logits64 = (): Float64Array => {
     const a = new Float64Array(n);
@@ -241,9 +280,12 @@ export function makeCall(c: FuzzCase): Call {
   };
   /** Probabilities, rows normalised unless the case asks for normalize. */
   const probs64 = (): Float64Array => {
-    const m = Math.max(scale, 1e-30), spread = c.wide ? -69 : 30, shift = c.wide ? 0 : -1;
+    const m = Math.max(scale, 1e-30),
+      spread = c.wide ? -69 : 30,
+      shift = c.wide ? 0 : -1;
     const a = new Float64Array(n);
-    if (sp > 0) for (let i = 0; i < n; i++) a[i] = u() < sp ? (u() < 0.8 ? 0 : SPECIALS[(u() * 4) | 0]) : Math.exp(spread * (u() + shift)) * m;
+    if (sp > 0)
+      for (let i = 0; i < n; i++) a[i] = u() < sp ? (u() < 0.8 ? 0 : SPECIALS[(u() * 4) | 0]) : Math.exp(spread * (u() + shift)) * m;
     else for (let i = 0; i < n; i++) a[i] = Math.exp(spread * (u() + shift)) * m;
     return normalizeRows(a);
   };
@@ -263,7 +305,8 @@ export function makeCall(c: FuzzCase): Call {
   const pair = (pMode: From, tp: Ty, qMode: From, tq: Ty): [Float, Float] => {
     const p = input64(pMode);
     if (o.near === null || pMode !== qMode) return [as(tp, p), input(qMode, tq)];
-    const q = new Float64Array(n), e = o.near;
+    const q = new Float64Array(n),
+      e = o.near;
     if (pMode === "probs") {
       for (let i = 0; i < n; i++) q[i] = p[i] * Math.exp(e * (2 * u() - 1));
       normalizeRows(q);
@@ -278,7 +321,8 @@ export function makeCall(c: FuzzCase): Call {
     for (let i = 0; i < length; i++) a[i] = u() < 0.1 ? 0 : 2 * u();
     return a;
   };
-  const ignoreValue = o.ignoreIndex === "default" ? -100 : o.ignoreIndex === "class" ? Math.floor(u() * K) : o.ignoreIndex === "K" ? K : o.ignoreIndex;
+  const ignoreValue =
+    o.ignoreIndex === "default" ? -100 : o.ignoreIndex === "class" ? Math.floor(u() * K) : o.ignoreIndex === "K" ? K : o.ignoreIndex;
   const labels = (): Int32Array => {
     const t = new Int32Array(R);
     for (let r = 0; r < R; r++) t[r] = u() < o.ignoreRate ? ignoreValue : Math.floor(u() * K);
@@ -294,7 +338,7 @@ export function makeCall(c: FuzzCase): Call {
     return { fn, args, options, out: null, grad: null, f32, zeroCopy: o.zeroCopy, topK: [], ...extra };
   };
   const out = (length: number) => (none && o.out !== null ? { out: { type: o.out, length } } : {});
-  const grad = o.grad === "none" ? {} : { grad: o.grad === "same" ? main : main === "f32" ? "f64" as const : "f32" as const };
+  const grad = o.grad === "none" ? {} : { grad: o.grad === "same" ? main : main === "f32" ? ("f64" as const) : ("f32" as const) };
   const gradReduction = o.reduction === "sum" ? "sum" : "mean";
   const focalAlpha = () => (o.alpha === "number" ? 2 * u() : o.alpha === "class" ? weights(K) : undefined);
   /**
@@ -313,7 +357,8 @@ export function makeCall(c: FuzzCase): Call {
     }
     if (mode === "logits") return as(t, a);
     for (let r = 0; r < R; r++) {
-      let m = -Infinity, s = 0;
+      let m = -Infinity,
+        s = 0;
       for (let j = r * K; j < (r + 1) * K; j++) m = Math.max(m, a[j]);
       for (let j = r * K; j < (r + 1) * K; j++) s += Math.exp(a[j] - m);
       const lse = m + Math.log(s);
@@ -325,51 +370,124 @@ export function makeCall(c: FuzzCase): Call {
   switch (c.measure) {
     case "crossEntropy": {
       const q = input(o.from, main);
-      return call("crossEntropy", [labels(), q], {
-        classes: K, reduction: o.reduction, from: o.from, ...base, ...ignore, ...check,
-        weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing,
-        sampleWeight: o.sampleWeight ? weights(R) : undefined, eps: o.from === "probs" ? o.eps : undefined,
-      }, out(R));
+      return call(
+        "crossEntropy",
+        [labels(), q],
+        {
+          classes: K,
+          reduction: o.reduction,
+          from: o.from,
+          ...base,
+          ...ignore,
+          ...check,
+          weight: o.weighted ? weights(K) : undefined,
+          labelSmoothing: o.labelSmoothing,
+          sampleWeight: o.sampleWeight ? weights(R) : undefined,
+          eps: o.from === "probs" ? o.eps : undefined,
+        },
+        out(R),
+      );
     }
     case "crossEntropyDense": {
       const pMode = o.fromP ?? "probs";
       const [p, q] = pair(pMode, other(), o.from, main);
-      return call("crossEntropy", [p, q], {
-        classes: K, reduction: o.reduction, from: o.fromP === null ? o.from : { p: pMode, q: o.from }, ...base, ...check,
-        weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing,
-        sampleWeight: o.sampleWeight ? weights(R) : undefined, eps: o.from === "probs" ? o.eps : undefined,
-      }, out(R));
+      return call(
+        "crossEntropy",
+        [p, q],
+        {
+          classes: K,
+          reduction: o.reduction,
+          from: o.fromP === null ? o.from : { p: pMode, q: o.from },
+          ...base,
+          ...check,
+          weight: o.weighted ? weights(K) : undefined,
+          labelSmoothing: o.labelSmoothing,
+          sampleWeight: o.sampleWeight ? weights(R) : undefined,
+          eps: o.from === "probs" ? o.eps : undefined,
+        },
+        out(R),
+      );
     }
     case "focalLoss": {
       const t = labels();
       const q = o.confident > 0 ? confident(o.from, main, t) : input(o.from, main);
-      return call("focalLoss", [t, q], {
-        classes: K, reduction: o.reduction, from: o.from, ...base, ...ignore, ...check, gamma: o.gamma, alpha: focalAlpha(),
-        weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing, sampleWeight: o.sampleWeight ? weights(R) : undefined,
-      }, out(R));
+      return call(
+        "focalLoss",
+        [t, q],
+        {
+          classes: K,
+          reduction: o.reduction,
+          from: o.from,
+          ...base,
+          ...ignore,
+          ...check,
+          gamma: o.gamma,
+          alpha: focalAlpha(),
+          weight: o.weighted ? weights(K) : undefined,
+          labelSmoothing: o.labelSmoothing,
+          sampleWeight: o.sampleWeight ? weights(R) : undefined,
+        },
+        out(R),
+      );
     }
     case "focalLossDense": {
       const [p, q] = pair("probs", other(), o.from, main);
-      return call("focalLoss", [p, q], {
-        classes: K, reduction: o.reduction, from: o.from, ...base, ...check, gamma: o.gamma, alpha: focalAlpha(),
-        weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing, sampleWeight: o.sampleWeight ? weights(R) : undefined,
-      }, out(R));
+      return call(
+        "focalLoss",
+        [p, q],
+        {
+          classes: K,
+          reduction: o.reduction,
+          from: o.from,
+          ...base,
+          ...check,
+          gamma: o.gamma,
+          alpha: focalAlpha(),
+          weight: o.weighted ? weights(K) : undefined,
+          labelSmoothing: o.labelSmoothing,
+          sampleWeight: o.sampleWeight ? weights(R) : undefined,
+        },
+        out(R),
+      );
     }
     case "klDivergence":
     case "jensenShannon": {
       const T = o.temperature;
-      const qMode: From = T !== undefined ? "logits" : o.from, pMode: From = T !== undefined ? "logits" : o.fromP ?? qMode;
+      const qMode: From = T !== undefined ? "logits" : o.from,
+        pMode: From = T !== undefined ? "logits" : (o.fromP ?? qMode);
       const [p, q] = pair(pMode, other(), qMode, main);
-      return call(c.measure, [p, q], {
-        classes: K, reduction: o.reduction, from: pMode === qMode ? qMode : { p: pMode, q: qMode }, temperature: T,
-        normalize: o.normalize, ...base, ...check,
-      }, out(R));
+      return call(
+        c.measure,
+        [p, q],
+        {
+          classes: K,
+          reduction: o.reduction,
+          from: pMode === qMode ? qMode : { p: pMode, q: qMode },
+          temperature: T,
+          normalize: o.normalize,
+          ...base,
+          ...check,
+        },
+        out(R),
+      );
     }
     case "entropy": {
-      const T = o.temperature, mode: From = T !== undefined ? "logits" : o.from;
-      return call("entropy", [input(mode, main)], {
-        classes: K, reduction: o.reduction, from: mode, temperature: T, normalize: o.normalize, ...base, ...check,
-      }, out(R));
+      const T = o.temperature,
+        mode: From = T !== undefined ? "logits" : o.from;
+      return call(
+        "entropy",
+        [input(mode, main)],
+        {
+          classes: K,
+          reduction: o.reduction,
+          from: mode,
+          temperature: T,
+          normalize: o.normalize,
+          ...base,
+          ...check,
+        },
+        out(R),
+      );
     }
     case "binaryCrossEntropy": {
       const logitsMode = o.from === "logits";
@@ -380,15 +498,31 @@ export function makeCall(c: FuzzCase): Call {
       else {
         x = array(main, n);
         for (let i = 0; i < n; i++) {
-          x[i] = u() < sp ? BCE_SPECIALS[(u() * BCE_SPECIALS.length) | 0] : !c.wide ? u() : u() < 0.5 ? Math.exp(-69 * u()) : 1 - Math.exp(-37 * u());
+          x[i] =
+            u() < sp
+              ? BCE_SPECIALS[(u() * BCE_SPECIALS.length) | 0]
+              : !c.wide
+                ? u()
+                : u() < 0.5
+                  ? Math.exp(-69 * u())
+                  : 1 - Math.exp(-37 * u());
         }
       }
       const perClass = o.bceWeight === "class" && o.bceClasses && (K > 1 || R === 1);
-      return call("binaryCrossEntropy", [y, x], {
-        ...(o.bceClasses ? { classes: K } : {}), reduction: o.reduction, from: logitsMode ? "logits" : "probs", ...base, ...check,
-        weight: o.bceWeight === "element" ? weights(n) : perClass ? weights(K) : undefined,
-        posWeight: o.posWeight === "number" ? 3 * u() : o.posWeight === "class" ? weights(K) : undefined,
-      }, out(n));
+      return call(
+        "binaryCrossEntropy",
+        [y, x],
+        {
+          ...(o.bceClasses ? { classes: K } : {}),
+          reduction: o.reduction,
+          from: logitsMode ? "logits" : "probs",
+          ...base,
+          ...check,
+          weight: o.bceWeight === "element" ? weights(n) : perClass ? weights(K) : undefined,
+          posWeight: o.posWeight === "number" ? 3 * u() : o.posWeight === "class" ? weights(K) : undefined,
+        },
+        out(n),
+      );
     }
     case "binaryFocalLoss": {
       const logitsMode = o.from !== "probs";
@@ -399,33 +533,78 @@ export function makeCall(c: FuzzCase): Call {
       else {
         x = array(main, n);
         for (let i = 0; i < n; i++) {
-          x[i] = u() < sp ? BCE_SPECIALS[(u() * BCE_SPECIALS.length) | 0] : !c.wide ? u() : u() < 0.5 ? Math.exp(-69 * u()) : 1 - Math.exp(-37 * u());
+          x[i] =
+            u() < sp
+              ? BCE_SPECIALS[(u() * BCE_SPECIALS.length) | 0]
+              : !c.wide
+                ? u()
+                : u() < 0.5
+                  ? Math.exp(-69 * u())
+                  : 1 - Math.exp(-37 * u());
         }
       }
       const alpha = o.alpha === "none" ? undefined : o.alpha === "number" ? u() : [0, 0.25, 1][(u() * 3) | 0];
-      return call("binaryFocalLoss", [y, x], {
-        reduction: o.reduction, from: logitsMode ? "logits" : "probs", gamma: o.gamma, alpha, ...base, ...check,
-        weight: o.bceWeight === "none" ? undefined : weights(n),
-      }, out(n));
+      return call(
+        "binaryFocalLoss",
+        [y, x],
+        {
+          reduction: o.reduction,
+          from: logitsMode ? "logits" : "probs",
+          gamma: o.gamma,
+          alpha,
+          ...base,
+          ...check,
+          weight: o.bceWeight === "none" ? undefined : weights(n),
+        },
+        out(n),
+      );
     }
     case "evaluate": {
       const topK = o.topK === "K" ? [1, K, K + 1] : o.topK;
-      return call("evaluate", [labels(), logits(main)], {
-        classes: K, ...ignore, weight: o.weighted ? weights(K) : undefined, topK: topK ?? undefined,
-      }, { topK: [...new Set(topK ?? [1])].sort((a, b) => a - b) });
+      return call(
+        "evaluate",
+        [labels(), logits(main)],
+        {
+          classes: K,
+          ...ignore,
+          weight: o.weighted ? weights(K) : undefined,
+          topK: topK ?? undefined,
+        },
+        { topK: [...new Set(topK ?? [1])].sort((a, b) => a - b) },
+      );
     }
     case "crossEntropyWithGrad": {
       const target = o.dense ? probs(other()) : labels();
-      return call("crossEntropyWithGrad", [target, logits(main)], {
-        classes: K, reduction: gradReduction, ...base, ...check, ...(o.dense ? {} : ignore),
-        weight: o.weighted ? weights(K) : undefined, labelSmoothing: o.labelSmoothing, sampleWeight: o.sampleWeight ? weights(R) : undefined,
-      }, grad);
+      return call(
+        "crossEntropyWithGrad",
+        [target, logits(main)],
+        {
+          classes: K,
+          reduction: gradReduction,
+          ...base,
+          ...check,
+          ...(o.dense ? {} : ignore),
+          weight: o.weighted ? weights(K) : undefined,
+          labelSmoothing: o.labelSmoothing,
+          sampleWeight: o.sampleWeight ? weights(R) : undefined,
+        },
+        grad,
+      );
     }
     default: {
       const [p, q] = pair("logits", other(), "logits", main);
-      return call("klDivergenceWithGrad", [p, q], {
-        classes: K, reduction: gradReduction, temperature: o.temperature, ...base, ...check,
-      }, grad);
+      return call(
+        "klDivergenceWithGrad",
+        [p, q],
+        {
+          classes: K,
+          reduction: gradReduction,
+          temperature: o.temperature,
+          ...base,
+          ...check,
+        },
+        grad,
+      );
     }
   }
 }
@@ -465,12 +644,21 @@ function invoke(m: Measures, engine: WasmEngine | null, call: Call, held: Array<
     const r = fn(...args, options);
     if (call.fn === "evaluate") {
       const e = r as { rows: number; crossEntropy: number; accuracy: number; entropy: number; topK: Record<number, number> };
-      return [{ name: "rows, crossEntropy, accuracy, entropy, topK", v: [e.rows, e.crossEntropy, e.accuracy, e.entropy, ...call.topK.map((k) => e.topK[k])], f32: call.f32 }];
+      return [
+        {
+          name: "rows, crossEntropy, accuracy, entropy, topK",
+          v: [e.rows, e.crossEntropy, e.accuracy, e.entropy, ...call.topK.map((k) => e.topK[k])],
+          f32: call.f32,
+        },
+      ];
     }
     if (call.fn === "crossEntropyWithGrad" || call.fn === "klDivergenceWithGrad") {
-      const g = (r as { loss: number; grad: Float });
+      const g = r as { loss: number; grad: Float };
       if (gradArg !== null && g.grad !== view(gradArg)) throw new Error(`${call.fn} did not return the grad array it was given`);
-      return [{ name: "loss", v: [g.loss], f32: call.f32 }, { name: "grad", v: g.grad.slice(), f32: call.f32 || g.grad instanceof Float32Array }];
+      return [
+        { name: "loss", v: [g.loss], f32: call.f32 },
+        { name: "grad", v: g.grad.slice(), f32: call.f32 || g.grad instanceof Float32Array },
+      ];
     }
     if (typeof r === "number") return [{ name: "result", v: [r], f32: call.f32 }];
     if (outArg !== null && r !== view(outArg)) throw new Error(`${call.fn} did not return the out array it was given`);
@@ -491,7 +679,9 @@ function inputsOf(call: Call): Array<Float | Int32Array> {
 function compare(got: Values, want: Values, engine: string): string | null {
   if (got.length !== want.length) return `${engine} gave ${got.length} runs of values, the reference ${want.length}`;
   for (let s = 0; s < want.length; s++) {
-    const g = got[s].v, w = want[s].v, f32 = want[s].f32 || got[s].f32;
+    const g = got[s].v,
+      w = want[s].v,
+      f32 = want[s].f32 || got[s].f32;
     if (g.length !== w.length) return `${want[s].name}: lengths ${g.length} (${engine}) vs ${w.length}`;
     for (let i = 0; i < w.length; i++) {
       if (!agrees(g[i], w[i], f32)) return `${want[s].name}[${i}]: ${engine} ${g[i]}, reference ${w[i]}`;
@@ -517,14 +707,17 @@ export function runCase(c: FuzzCase, engines: readonly EngineName[] = ["wasm-sim
   const failures: Outcome["failures"] = [];
   const untouched = (who: EngineName | "js", held: Array<{ copy: WasmArray; of: Float | Int32Array }>) => {
     inputs.forEach((a, i) => {
-      if (!bytes(a).equals(bytes(before[i]))) failures.push({ engine: who, why: `changed input ${i} (${a.constructor.name} of ${a.length})` });
+      if (!bytes(a).equals(bytes(before[i])))
+        failures.push({ engine: who, why: `changed input ${i} (${a.constructor.name} of ${a.length})` });
     });
     for (const h of held) {
-      if (!bytes(h.copy.view).equals(bytes(h.of))) failures.push({ engine: who, why: `changed a zero-copy input (${h.copy.view.constructor.name} of ${h.copy.length})` });
+      if (!bytes(h.copy.view).equals(bytes(h.of)))
+        failures.push({ engine: who, why: `changed a zero-copy input (${h.copy.view.constructor.name} of ${h.copy.length})` });
       h.copy.free();
     }
   };
-  let want: Values | null = null, refused: unknown = null;
+  let want: Values | null = null,
+    refused: unknown = null;
   try {
     want = invoke(ENGINES.js, null, call, []);
   } catch (e) {
@@ -538,7 +731,8 @@ export function runCase(c: FuzzCase, engines: readonly EngineName[] = ["wasm-sim
   for (const e of engines) {
     const m = ENGINES[e];
     const held: Array<{ copy: WasmArray; of: Float | Int32Array }> = [];
-    let got: Values | null = null, threw: unknown = null;
+    let got: Values | null = null,
+      threw: unknown = null;
     try {
       got = invoke(m, call.zeroCopy ? (m.engine as WasmEngine) : null, call, held);
     } catch (x) {
@@ -549,7 +743,8 @@ export function runCase(c: FuzzCase, engines: readonly EngineName[] = ["wasm-sim
     if (refused !== null) {
       // A case the reference refuses must be refused the same way by the engine.
       if (threw === null) why = `the reference threw ${describeError(refused)} but ${e} did not`;
-      else if (!(threw instanceof XentError) || threw.code !== (refused as XentError).code) why = `different errors: ${describeError(refused)} / ${describeError(threw)}`;
+      else if (!(threw instanceof XentError) || threw.code !== (refused as XentError).code)
+        why = `different errors: ${describeError(refused)} / ${describeError(threw)}`;
     } else if (threw !== null) why = `${e} threw ${describeError(threw)}`;
     else why = compare(got!, want!, e);
     if (why !== null) failures.push({ engine: e, why });

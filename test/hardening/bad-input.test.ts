@@ -44,7 +44,8 @@ function runnable(spec: FnSpec, cls: (typeof CLASSES)[number], env: { memory: un
 describe("the matrix is complete: every function x every class has cases, or says why not", () => {
   it("cells", () => {
     const counts: string[] = [];
-    let cells = 0, cases = 0;
+    let cells = 0,
+      cases = 0;
     for (const spec of SPECS) {
       for (const cls of CLASSES) {
         const n = casesOf(spec, cls).length;
@@ -57,8 +58,20 @@ describe("the matrix is complete: every function x every class has cases, or say
       }
     }
     expect(SPECS.map((s) => s.fn)).toEqual([
-      "crossEntropy", "klDivergence", "jensenShannon", "entropy", "binaryCrossEntropy", "focalLoss", "binaryFocalLoss", "evaluate",
-      "Evaluator()", "Evaluator.update", "Evaluator.merge", "Evaluator.fromJSON", "crossEntropyWithGrad", "klDivergenceWithGrad",
+      "crossEntropy",
+      "klDivergence",
+      "jensenShannon",
+      "entropy",
+      "binaryCrossEntropy",
+      "focalLoss",
+      "binaryFocalLoss",
+      "evaluate",
+      "Evaluator()",
+      "Evaluator.update",
+      "Evaluator.merge",
+      "Evaluator.fromJSON",
+      "crossEntropyWithGrad",
+      "klDivergenceWithGrad",
     ]);
     expect(cells).toBeGreaterThan(100);
     expect(cases).toBeGreaterThan(1000);
@@ -66,7 +79,8 @@ describe("the matrix is complete: every function x every class has cases, or say
   });
 
   it("the reference values the matrix compares with agree with hand-derived ones", async () => {
-    const ln = Math.log, [p, q, x, w, sw] = [D.P(), D.Q(), D.X(), D.W(), D.SW()];
+    const ln = Math.log,
+      [p, q, x, w, sw] = [D.P(), D.Q(), D.X(), D.W(), D.SW()];
     const rows = (f: (r: number) => number) => [0, 1].map(f);
     const spec = (fn: string) => SPECS.find((s) => s.fn === fn)!;
     // entropy and KL of the probability rows, mean over rows
@@ -75,14 +89,19 @@ describe("the matrix is complete: every function x every class has cases, or say
     const kl = rows((r) => [0, 1, 2].reduce((s, k) => s + p[3 * r + k] * ln(p[3 * r + k] / q[3 * r + k]), 0));
     expectClose(await referenceOf(spec("klDivergence"), 0), (kl[0] + kl[1]) / 2, "klDivergence", "f64");
     // PyTorch's weighted, label-smoothed cross-entropy: l_r = sw_r ((1 - e) w[t] nll_t + (e / K) sum_k w_k nll_k), mean over sum sw_r w[t_r]
-    const t = [0, 2], e = 0.1;
+    const t = [0, 2],
+      e = 0.1;
     const nll = (r: number, k: number) => ln([0, 1, 2].reduce((s, j) => s + Math.exp(x[3 * r + j]), 0)) - x[3 * r + k];
     const l = rows((r) => sw[r] * ((1 - e) * w[t[r]] * nll(r, t[r]) + (e / K) * [0, 1, 2].reduce((s, k) => s + w[k] * nll(r, k), 0)));
     expectClose(await referenceOf(spec("crossEntropy"), 0), (l[0] + l[1]) / (sw[0] * w[t[0]] + sw[1] * w[t[1]]), "crossEntropy", "f64");
     // Focal loss of the same rows (gamma 1.5, alpha per class): l_r = sw_r sum_k alpha_k w_k c_k (1 - q_k)^1.5 (-log q_k),
     // c_k = (1 - e) [k = t_r] + e / K; the mean over the same divisor (alpha is not in it)
-    const a = D.A(), qk = (r: number, k: number) => Math.exp(-nll(r, k));
-    const fl = rows((r) => sw[r] * [0, 1, 2].reduce((s, k) => s + a[k] * w[k] * ((k === t[r] ? 1 - e : 0) + e / K) * (1 - qk(r, k)) ** 1.5 * nll(r, k), 0));
+    const a = D.A(),
+      qk = (r: number, k: number) => Math.exp(-nll(r, k));
+    const fl = rows(
+      (r) =>
+        sw[r] * [0, 1, 2].reduce((s, k) => s + a[k] * w[k] * ((k === t[r] ? 1 - e : 0) + e / K) * (1 - qk(r, k)) ** 1.5 * nll(r, k), 0),
+    );
     expectClose(await referenceOf(spec("focalLoss"), 0), (fl[0] + fl[1]) / (sw[0] * w[t[0]] + sw[1] * w[t[1]]), "focalLoss", "f64");
     // Binary focal loss (torchvision's sigmoid_focal_loss, times the element weights), the mean over the 6 elements
     const [y, bw] = [D.T01(), D.BW()];
@@ -94,7 +113,14 @@ describe("the matrix is complete: every function x every class has cases, or say
     expectClose(await referenceOf(spec("binaryFocalLoss"), 0), bfl.reduce((s, v) => s + v, 0) / 6, "binaryFocalLoss", "f64");
     // fromJSON of the hand-written state: ce 2.5 over weights 2.5, 1 and 2 hits of 2 rows, entropy 1.75 over 2 rows
     expect(goodState()).toMatchObject({ rows: 2, ce: [2.5, 0], weights: [2.5, 0], entropy: [1.75, 0], hits: [1, 2] });
-    expect(await referenceOf(spec("Evaluator.fromJSON"), 0)).toEqual({ rows: 2, crossEntropy: 1, perplexity: Math.E, accuracy: 0.5, topK: { 1: 0.5, 2: 1 }, entropy: 0.875 });
+    expect(await referenceOf(spec("Evaluator.fromJSON"), 0)).toEqual({
+      rows: 2,
+      crossEntropy: 1,
+      perplexity: Math.E,
+      accuracy: 0.5,
+      topK: { 1: 0.5, 2: 1 },
+      entropy: 0.875,
+    });
   });
 });
 
@@ -145,13 +171,25 @@ describe("the pool (createPool({ threads: 2 })): its functions x every class rej
 
   it("createPool with bad options rejects before starting workers", async () => {
     const bad: Array<[unknown, string]> = [
-      [null, "INVALID_TYPE"], ["2", "INVALID_TYPE"], [{ thread: 2 }, "UNKNOWN_OPTION"], [{ threads: 0 }, "INVALID_OPTION"],
-      [{ threads: -1 }, "INVALID_OPTION"], [{ threads: 1.5 }, "INVALID_OPTION"], [{ threads: "2" }, "INVALID_OPTION"],
-      [{ threads: 1025 }, "INVALID_OPTION"], [{ threads: NaN }, "INVALID_OPTION"], [{ maxMemory: 1 }, "INVALID_OPTION"],
-      [{ maxMemory: 2 ** 33 }, "INVALID_OPTION"], [{ maxMemory: "16MiB" }, "INVALID_OPTION"], [{ verify: "yes" }, "INVALID_OPTION"],
+      [null, "INVALID_TYPE"],
+      ["2", "INVALID_TYPE"],
+      [{ thread: 2 }, "UNKNOWN_OPTION"],
+      [{ threads: 0 }, "INVALID_OPTION"],
+      [{ threads: -1 }, "INVALID_OPTION"],
+      [{ threads: 1.5 }, "INVALID_OPTION"],
+      [{ threads: "2" }, "INVALID_OPTION"],
+      [{ threads: 1025 }, "INVALID_OPTION"],
+      [{ threads: NaN }, "INVALID_OPTION"],
+      [{ maxMemory: 1 }, "INVALID_OPTION"],
+      [{ maxMemory: 2 ** 33 }, "INVALID_OPTION"],
+      [{ maxMemory: "16MiB" }, "INVALID_OPTION"],
+      [{ verify: "yes" }, "INVALID_OPTION"],
     ];
     for (const [options, code] of bad) {
-      const e = await xent.createPool(options as never).then(() => null, (err) => err);
+      const e = await xent.createPool(options as never).then(
+        () => null,
+        (err) => err,
+      );
       expect(e, JSON.stringify(options)).toBeInstanceOf(XentError);
       expect(e.code, JSON.stringify(options)).toBe(code);
     }
@@ -175,26 +213,47 @@ describe("allocate(): bad array types and lengths, and blocks too large for line
   const targets = (): Target[] => [
     { name: "allocate() (the engine init() chose)", allocate: (c, n) => xent.allocate(c as never, n), crossEntropy: xent.crossEntropy },
     ...ENGINE_ENVS.filter((e) => e.memory !== null).map((e) => ({
-      name: `the ${e.name} engine's memory`, allocate: (c: unknown, n: number) => (e.memory as Memory).allocate(c as never, n), crossEntropy: e.api.crossEntropy,
+      name: `the ${e.name} engine's memory`,
+      allocate: (c: unknown, n: number) => (e.memory as Memory).allocate(c as never, n),
+      crossEntropy: e.api.crossEntropy,
     })),
     { name: "pool.allocate", allocate: (c, n) => pool.allocate(c as never, n), crossEntropy: pool.crossEntropy },
     // A WebAssembly.Memory that can grow to 80 pages (5 MiB): the scratch slots take 4.2 MiB of it.
-    { name: "a memory of at most 5 MiB", allocate: (() => { const m = new Memory(new WebAssembly.Memory({ initial: 1, maximum: 80 }), 0); return (c: unknown, n: number) => m.allocate(c as never, n); })() },
+    {
+      name: "a memory of at most 5 MiB",
+      allocate: (() => {
+        const m = new Memory(new WebAssembly.Memory({ initial: 1, maximum: 80 }), 0);
+        return (c: unknown, n: number) => m.allocate(c as never, n);
+      })(),
+    },
   ];
   const BAD_CTORS: Array<[string, unknown]> = [
-    ["null", null], ["undefined", undefined], ["a string", "Float32Array"], ["Uint8Array", Uint8Array], ["Int16Array", Int16Array],
-    ["Uint32Array", Uint32Array], ["BigInt64Array", BigInt64Array], ["Array", Array], ["Object", Object],
-    ["an object with BYTES_PER_ELEMENT", { BYTES_PER_ELEMENT: 4 }], ["a function", function Float32Array() {}],
+    ["null", null],
+    ["undefined", undefined],
+    ["a string", "Float32Array"],
+    ["Uint8Array", Uint8Array],
+    ["Int16Array", Int16Array],
+    ["Uint32Array", Uint32Array],
+    ["BigInt64Array", BigInt64Array],
+    ["Array", Array],
+    ["Object", Object],
+    ["an object with BYTES_PER_ELEMENT", { BYTES_PER_ELEMENT: 4 }],
+    ["a function", function Float32Array() {}],
   ];
   const BAD_LENGTHS: unknown[] = [-1, 1.5, NaN, Infinity, -Infinity, "6", undefined, null, 6n, [6]];
   const TOO_LARGE: Array<[string, unknown, number]> = [
-    ["Float32Array", Float32Array, 2 ** 31], ["Float32Array", Float32Array, 2 ** 30], ["Float64Array", Float64Array, 2 ** 29],
-    ["Int32Array", Int32Array, 2 ** 30], ["Float32Array", Float32Array, 2 ** 53], ["Float64Array", Float64Array, Number.MAX_SAFE_INTEGER],
+    ["Float32Array", Float32Array, 2 ** 31],
+    ["Float32Array", Float32Array, 2 ** 30],
+    ["Float64Array", Float64Array, 2 ** 29],
+    ["Int32Array", Int32Array, 2 ** 30],
+    ["Float32Array", Float32Array, 2 ** 53],
+    ["Float64Array", Float64Array, Number.MAX_SAFE_INTEGER],
   ];
 
   /** After a failed allocate: two fresh blocks are distinct, aligned and usable, and a zero-copy call on one is right. */
   async function stillWorks(t: Target, label: string): Promise<void> {
-    const a = t.allocate(Float32Array, 2 * K), b = t.allocate(Float32Array, 2 * K);
+    const a = t.allocate(Float32Array, 2 * K),
+      b = t.allocate(Float32Array, 2 * K);
     try {
       expect(a.ptr !== b.ptr && a.ptr % 64 === 0 && b.ptr % 64 === 0, `${label}: blocks at ${a.ptr} and ${b.ptr}`).toBe(true);
       a.view.set(D.X());
@@ -226,11 +285,21 @@ describe("allocate(): bad array types and lengths, and blocks too large for line
       // A block freed first: a bad call must not corrupt the free list either.
       t.allocate(Float64Array, 1000).free();
       for (const [what, ctor] of BAD_CTORS) {
-        expectError(() => t.allocate(ctor, 6), "INVALID_TYPE", /array type must be Float32Array, Float64Array or Int32Array/, `${t.name}: ${what}`);
+        expectError(
+          () => t.allocate(ctor, 6),
+          "INVALID_TYPE",
+          /array type must be Float32Array, Float64Array or Int32Array/,
+          `${t.name}: ${what}`,
+        );
         await stillWorks(t, `${t.name}: after ${what}`);
       }
       for (const n of BAD_LENGTHS) {
-        expectError(() => t.allocate(Float32Array, n as number), "INVALID_TYPE", /length must be an integer >= 0/, `${t.name}: length ${String(n)}`);
+        expectError(
+          () => t.allocate(Float32Array, n as number),
+          "INVALID_TYPE",
+          /length must be an integer >= 0/,
+          `${t.name}: length ${String(n)}`,
+        );
         await stillWorks(t, `${t.name}: after length ${String(n)}`);
       }
       for (const [what, ctor, n] of TOO_LARGE) {
@@ -243,7 +312,11 @@ describe("allocate(): bad array types and lengths, and blocks too large for line
   it("a pool with maxMemory 16 MiB: a block beyond it is OUT_OF_MEMORY, the pool stays usable", async () => {
     const small = await xent.createPool({ threads: 1, maxMemory: 1 << 24 });
     try {
-      const t: Target = { name: "pool.allocate, maxMemory 16 MiB", allocate: (c, n) => small.allocate(c as never, n), crossEntropy: small.crossEntropy };
+      const t: Target = {
+        name: "pool.allocate, maxMemory 16 MiB",
+        allocate: (c, n) => small.allocate(c as never, n),
+        crossEntropy: small.crossEntropy,
+      };
       expectError(() => t.allocate(Float32Array, 1 << 23), "OUT_OF_MEMORY", /cannot grow WebAssembly memory/, "32 MiB in a 16 MiB pool");
       await stillWorks(t, "after 32 MiB in a 16 MiB pool");
     } finally {
@@ -288,8 +361,11 @@ describe("the CLI: bad files and command lines give their exit code and one line
     expect(r.status, `${label}: ${r.stderr}`).toBe(0);
     const got = JSON.parse(r.stdout);
     const want = REFERENCE.evaluate(LABELS, LOGITS, { classes: CK, topK: [1, 2] });
-    expectClose({ rows: got.rows, crossEntropy: got.crossEntropy, accuracy: got.accuracy, topK: got.topK, entropy: got.entropy },
-      { rows: want.rows, crossEntropy: want.crossEntropy, accuracy: want.accuracy, topK: want.topK, entropy: want.entropy }, `${label}: then a valid eval`);
+    expectClose(
+      { rows: got.rows, crossEntropy: got.crossEntropy, accuracy: got.accuracy, topK: got.topK, entropy: got.entropy },
+      { rows: want.rows, crossEntropy: want.crossEntropy, accuracy: want.accuracy, topK: want.topK, entropy: want.entropy },
+      `${label}: then a valid eval`,
+    );
   }
 
   it("the groups", () => {
@@ -316,8 +392,18 @@ describe("the CLI: bad files and command lines give their exit code and one line
     for (let i = 0; i < sample.length; i += 4) {
       const batch = sample.slice(i, i + 4);
       // (`env` sets a case's environment variables for the child.)
-      runs.push(...(await Promise.all(batch.map((c) =>
-        start("/usr/bin/env", [...Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v}`), process.execPath, BIN, ...c.args]).done.then((r) => [c, r] as const)))));
+      runs.push(
+        ...(await Promise.all(
+          batch.map((c) =>
+            start("/usr/bin/env", [
+              ...Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v}`),
+              process.execPath,
+              BIN,
+              ...c.args,
+            ]).done.then((r) => [c, r] as const),
+          ),
+        )),
+      );
     }
     for (const [c, r] of runs) {
       check(c, r, "bin/xent.js");

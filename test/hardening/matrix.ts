@@ -8,7 +8,17 @@ import * as REFERENCE from "../../src/reference/index.js";
 // The input classes of the hardening issue, in its order.
 
 export const CLASSES = [
-  "wrongType", "nonNumbers", "lengths", "classes", "indices", "weights", "options", "detached", "offsetViews", "shared", "tooLarge",
+  "wrongType",
+  "nonNumbers",
+  "lengths",
+  "classes",
+  "indices",
+  "weights",
+  "options",
+  "detached",
+  "offsetViews",
+  "shared",
+  "tooLarge",
 ] as const;
 export type ClassName = (typeof CLASSES)[number];
 
@@ -29,7 +39,8 @@ export const CLASS_TITLES: Record<ClassName, string> = {
 // ---------------------------------------------------------------------------------------------
 // Data: 2 rows x 3 classes, float32. Every builder returns fresh arrays.
 
-export const K = 3, ROWS = 2;
+export const K = 3,
+  ROWS = 2;
 const f32 = (...v: number[]) => new Float32Array(v);
 export const D = {
   X: () => f32(1, 2, 3, 4, 5, 6), // logits
@@ -100,8 +111,20 @@ export interface Env {
 }
 
 export type FnName =
-  | "crossEntropy" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy" | "focalLoss" | "binaryFocalLoss" | "evaluate"
-  | "Evaluator()" | "Evaluator.update" | "Evaluator.merge" | "Evaluator.fromJSON" | "crossEntropyWithGrad" | "klDivergenceWithGrad";
+  | "crossEntropy"
+  | "klDivergence"
+  | "jensenShannon"
+  | "entropy"
+  | "binaryCrossEntropy"
+  | "focalLoss"
+  | "binaryFocalLoss"
+  | "evaluate"
+  | "Evaluator()"
+  | "Evaluator.update"
+  | "Evaluator.merge"
+  | "Evaluator.fromJSON"
+  | "crossEntropyWithGrad"
+  | "klDivergenceWithGrad";
 
 export interface FnSpec {
   fn: FnName;
@@ -166,7 +189,8 @@ function inPlaceCases(inputs: Array<[string, number]>): Case[] {
           a[at] = x;
           return withOpts(a, 2, { grad: x, ...(check ? { check } : {}) });
         },
-        expect: { valid: "self" }, fresh: (_e, v) => (check ? withOpts(v, 2, { check }) : v),
+        expect: { valid: "self" },
+        fresh: (_e, v) => (check ? withOpts(v, 2, { check }) : v),
       });
     }
     cases.push({
@@ -178,19 +202,23 @@ function inPlaceCases(inputs: Array<[string, number]>): Case[] {
         a[at] = w.view;
         return withOpts(a, 2, { grad: w.view });
       },
-      expect: { valid: "self" }, fresh: (_e, v) => v, needs: "memory",
+      expect: { valid: "self" },
+      fresh: (_e, v) => v,
+      needs: "memory",
     });
     cases.push({
       name: `grad and ${name} side by side in one ArrayBuffer`,
       args: (_e, v) => {
         const buf = new ArrayBuffer(2 * ROWS * K * 4);
-        const x = new Float32Array(buf, 0, ROWS * K), g = new Float32Array(buf, ROWS * K * 4, ROWS * K);
+        const x = new Float32Array(buf, 0, ROWS * K),
+          g = new Float32Array(buf, ROWS * K * 4, ROWS * K);
         x.set(v[at] as Float32Array);
         const a = [...v];
         a[at] = x;
         return withOpts(a, 2, { grad: g });
       },
-      expect: { valid: "self" }, fresh: (_e, v) => v,
+      expect: { valid: "self" },
+      fresh: (_e, v) => v,
     });
   }
   return cases;
@@ -209,54 +237,86 @@ export const SPECS: FnSpec[] = [
         label: "class indices, logits, weights",
         args: () => [D.L(), D.X(), { classes: K, weight: D.W(), sampleWeight: D.SW(), labelSmoothing: 0.1 }],
         slots: [
-          { at: 0, kind: "index", name: "target" }, { at: 1, kind: "float", name: "prediction" },
-          { at: "weight", kind: "weight", name: "weight" }, { at: "sampleWeight", kind: "weight", name: "sampleWeight" },
+          { at: 0, kind: "index", name: "target" },
+          { at: 1, kind: "float", name: "prediction" },
+          { at: "weight", kind: "weight", name: "weight" },
+          { at: "sampleWeight", kind: "weight", name: "sampleWeight" },
         ],
       },
       {
         label: "dense target, probabilities, out",
         args: () => [D.P(), D.Q(), { classes: K, from: "probs", eps: 1e-7, reduction: "none", out: new Float64Array(ROWS) }],
-        slots: [{ at: 0, kind: "dense", name: "target" }, { at: "out", kind: "out", name: "out" }],
+        slots: [
+          { at: 0, kind: "dense", name: "target" },
+          { at: "out", kind: "out", name: "out" },
+        ],
       },
     ],
     open: stateless("crossEntropy"),
     big: () => [new Int32Array([7]), bigRow(0)],
     extra: {
-      wrongType: [{ name: "truth and prediction swapped", args: () => [D.X(), D.L()], expect: { code: "ARGUMENT_ORDER", message: /truth comes first/ } }],
-      lengths: [
-        { name: "no classes, 4 labels for 6 logits", args: () => [new Int32Array([0, 1, 2, 0]), D.X()], expect: { code: "SHAPE_MISMATCH" } },
-        { name: "classes: 4 does not divide the 6 logits", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
+      wrongType: [
+        {
+          name: "truth and prediction swapped",
+          args: () => [D.X(), D.L()],
+          expect: { code: "ARGUMENT_ORDER", message: /truth comes first/ },
+        },
       ],
-      options: [{ name: "eps with logits", args: (_e, v) => withOpts(v, 2, { eps: 1e-7 }), expect: { code: "INVALID_OPTION", message: /eps/ } }],
+      lengths: [
+        {
+          name: "no classes, 4 labels for 6 logits",
+          args: () => [new Int32Array([0, 1, 2, 0]), D.X()],
+          expect: { code: "SHAPE_MISMATCH" },
+        },
+        {
+          name: "classes: 4 does not divide the 6 logits",
+          args: (_e, v) => withOpts(v, 2, { classes: 4 }),
+          expect: { code: "SHAPE_MISMATCH" },
+        },
+      ],
+      options: [
+        { name: "eps with logits", args: (_e, v) => withOpts(v, 2, { eps: 1e-7 }), expect: { code: "INVALID_OPTION", message: /eps/ } },
+      ],
     },
   },
-  ...(["klDivergence", "jensenShannon"] as const).map((fn): FnSpec => ({
-    fn,
-    optsAt: 2,
-    options: ["classes", "reduction", "base", "out", "check", "from", "temperature", "normalize"],
-    bases: [
-      {
-        label: "probabilities",
-        args: () => [D.P(), D.Q(), { classes: K }],
-        slots: [{ at: 0, kind: "float", name: "p" }, { at: 1, kind: "float", name: "q" }],
-      },
-      {
-        label: "logits, temperature, out",
-        args: () => [D.Y(), D.X(), { classes: K, from: "logits", temperature: 2, reduction: "none", out: new Float32Array(ROWS) }],
-        slots: [{ at: "out", kind: "out", name: "out" }],
-      },
-    ],
-    open: stateless(fn),
-    big: () => [bigRow(1), bigRow(0), { from: "logits" }],
-    extra: {
-      lengths: [
-        { name: "empty p and q without classes", args: () => [[], []], expect: { code: "SHAPE_MISMATCH", message: /empty/ } },
-        { name: "classes: 4 does not divide 6", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
+  ...(["klDivergence", "jensenShannon"] as const).map(
+    (fn): FnSpec => ({
+      fn,
+      optsAt: 2,
+      options: ["classes", "reduction", "base", "out", "check", "from", "temperature", "normalize"],
+      bases: [
+        {
+          label: "probabilities",
+          args: () => [D.P(), D.Q(), { classes: K }],
+          slots: [
+            { at: 0, kind: "float", name: "p" },
+            { at: 1, kind: "float", name: "q" },
+          ],
+        },
+        {
+          label: "logits, temperature, out",
+          args: () => [D.Y(), D.X(), { classes: K, from: "logits", temperature: 2, reduction: "none", out: new Float32Array(ROWS) }],
+          slots: [{ at: "out", kind: "out", name: "out" }],
+        },
       ],
-      weights: noWeights(2),
-      options: [{ name: "temperature with probabilities", args: (_e, v) => withOpts(v, 2, { temperature: 2 }), expect: { code: "INVALID_OPTION", message: /temperature/ } }],
-    },
-  })),
+      open: stateless(fn),
+      big: () => [bigRow(1), bigRow(0), { from: "logits" }],
+      extra: {
+        lengths: [
+          { name: "empty p and q without classes", args: () => [[], []], expect: { code: "SHAPE_MISMATCH", message: /empty/ } },
+          { name: "classes: 4 does not divide 6", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
+        ],
+        weights: noWeights(2),
+        options: [
+          {
+            name: "temperature with probabilities",
+            args: (_e, v) => withOpts(v, 2, { temperature: 2 }),
+            expect: { code: "INVALID_OPTION", message: /temperature/ },
+          },
+        ],
+      },
+    }),
+  ),
   {
     fn: "entropy",
     optsAt: 1,
@@ -277,7 +337,13 @@ export const SPECS: FnSpec[] = [
         { name: "classes: 4 does not divide 6", args: (_e, v) => withOpts(v, 1, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
       ],
       weights: noWeights(1),
-      options: [{ name: "temperature with probabilities", args: (_e, v) => withOpts(v, 1, { temperature: 2 }), expect: { code: "INVALID_OPTION", message: /temperature/ } }],
+      options: [
+        {
+          name: "temperature with probabilities",
+          args: (_e, v) => withOpts(v, 1, { temperature: 2 }),
+          expect: { code: "INVALID_OPTION", message: /temperature/ },
+        },
+      ],
     },
   },
   {
@@ -289,14 +355,19 @@ export const SPECS: FnSpec[] = [
         label: "float targets, probabilities, weights",
         args: () => [D.T01(), D.PR(), { classes: K, weight: D.BW(), posWeight: D.PW() }],
         slots: [
-          { at: 0, kind: "binary", name: "target" }, { at: 1, kind: "float", name: "prediction" },
-          { at: "weight", kind: "weight", name: "weight", alsoValid: [K] }, { at: "posWeight", kind: "weight", name: "posWeight" },
+          { at: 0, kind: "binary", name: "target" },
+          { at: 1, kind: "float", name: "prediction" },
+          { at: "weight", kind: "weight", name: "weight", alsoValid: [K] },
+          { at: "posWeight", kind: "weight", name: "posWeight" },
         ],
       },
       {
         label: "integer targets, logits, out",
         args: () => [D.TI(), D.X(), { from: "logits", reduction: "none", out: new Float64Array(ROWS * K) }],
-        slots: [{ at: 0, kind: "binary", name: "target" }, { at: "out", kind: "out", name: "out" }],
+        slots: [
+          { at: 0, kind: "binary", name: "target" },
+          { at: "out", kind: "out", name: "out" },
+        ],
       },
     ],
     open: stateless("binaryCrossEntropy"),
@@ -304,51 +375,115 @@ export const SPECS: FnSpec[] = [
     extra: {
       lengths: [
         // Per-class posWeight (3 values) no longer fits: that is what is reported.
-        { name: "classes: 4 does not divide 6", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "INVALID_WEIGHT", message: /posWeight/ } },
-        { name: "classes: 4 does not divide 6 (posWeight a number)", args: (_e, v) => withOpts(v, 2, { classes: 4, posWeight: 2 }), expect: { code: "SHAPE_MISMATCH" } },
+        {
+          name: "classes: 4 does not divide 6",
+          args: (_e, v) => withOpts(v, 2, { classes: 4 }),
+          expect: { code: "INVALID_WEIGHT", message: /posWeight/ },
+        },
+        {
+          name: "classes: 4 does not divide 6 (posWeight a number)",
+          args: (_e, v) => withOpts(v, 2, { classes: 4, posWeight: 2 }),
+          expect: { code: "SHAPE_MISMATCH" },
+        },
       ],
       weights: [
-        { name: "posWeight empty, no classes", args: () => [D.T01(), D.PR(), { posWeight: [] }], expect: { code: "INVALID_WEIGHT", message: /posWeight/ } },
-        { name: "posWeight of 4 for 6 elements, no classes", args: () => [D.T01(), D.PR(), { posWeight: [1, 1, 1, 1] }], expect: { code: "SHAPE_MISMATCH" } },
+        {
+          name: "posWeight empty, no classes",
+          args: () => [D.T01(), D.PR(), { posWeight: [] }],
+          expect: { code: "INVALID_WEIGHT", message: /posWeight/ },
+        },
+        {
+          name: "posWeight of 4 for 6 elements, no classes",
+          args: () => [D.T01(), D.PR(), { posWeight: [1, 1, 1, 1] }],
+          expect: { code: "SHAPE_MISMATCH" },
+        },
       ],
-      options: [{ name: "from logprobs", args: (_e, v) => withOpts(v, 2, { from: "logprobs" }), expect: { code: "INVALID_OPTION", message: /from/ } }],
+      options: [
+        {
+          name: "from logprobs",
+          args: (_e, v) => withOpts(v, 2, { from: "logprobs" }),
+          expect: { code: "INVALID_OPTION", message: /from/ },
+        },
+      ],
     },
   },
   {
     fn: "focalLoss",
     optsAt: 2,
-    options: ["classes", "reduction", "base", "out", "check", "from", "weight", "ignoreIndex", "labelSmoothing", "sampleWeight", "gamma", "alpha"],
+    options: [
+      "classes",
+      "reduction",
+      "base",
+      "out",
+      "check",
+      "from",
+      "weight",
+      "ignoreIndex",
+      "labelSmoothing",
+      "sampleWeight",
+      "gamma",
+      "alpha",
+    ],
     bases: [
       {
         label: "class indices, logits, weights, alpha per class",
         args: () => [D.L(), D.X(), { classes: K, weight: D.W(), sampleWeight: D.SW(), labelSmoothing: 0.1, gamma: 1.5, alpha: D.A() }],
         slots: [
-          { at: 0, kind: "index", name: "target" }, { at: 1, kind: "float", name: "prediction" },
-          { at: "weight", kind: "weight", name: "weight" }, { at: "sampleWeight", kind: "weight", name: "sampleWeight" },
+          { at: 0, kind: "index", name: "target" },
+          { at: 1, kind: "float", name: "prediction" },
+          { at: "weight", kind: "weight", name: "weight" },
+          { at: "sampleWeight", kind: "weight", name: "sampleWeight" },
           { at: "alpha", kind: "weight", name: "alpha" },
         ],
       },
       {
         label: "dense target, probabilities, alpha a number, out",
         args: () => [D.P(), D.Q(), { classes: K, from: "probs", gamma: 0.5, alpha: 0.25, reduction: "none", out: new Float64Array(ROWS) }],
-        slots: [{ at: 0, kind: "dense", name: "target" }, { at: "out", kind: "out", name: "out" }],
+        slots: [
+          { at: 0, kind: "dense", name: "target" },
+          { at: "out", kind: "out", name: "out" },
+        ],
       },
     ],
     open: stateless("focalLoss"),
     big: () => [new Int32Array([7]), bigRow(0)],
     extra: {
-      wrongType: [{ name: "truth and prediction swapped", args: () => [D.X(), D.L()], expect: { code: "ARGUMENT_ORDER", message: /truth comes first/ } }],
+      wrongType: [
+        {
+          name: "truth and prediction swapped",
+          args: () => [D.X(), D.L()],
+          expect: { code: "ARGUMENT_ORDER", message: /truth comes first/ },
+        },
+      ],
       lengths: [
-        { name: "no classes, 4 labels for 6 logits", args: () => [new Int32Array([0, 1, 2, 0]), D.X()], expect: { code: "SHAPE_MISMATCH" } },
-        { name: "classes: 4 does not divide the 6 logits", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
+        {
+          name: "no classes, 4 labels for 6 logits",
+          args: () => [new Int32Array([0, 1, 2, 0]), D.X()],
+          expect: { code: "SHAPE_MISMATCH" },
+        },
+        {
+          name: "classes: 4 does not divide the 6 logits",
+          args: (_e, v) => withOpts(v, 2, { classes: 4 }),
+          expect: { code: "SHAPE_MISMATCH" },
+        },
       ],
       weights: [
         { name: "alpha NaN", args: (_e, v) => withOpts(v, 2, { alpha: NaN }), expect: { code: "INVALID_WEIGHT", message: /alpha/ } },
-        { name: "alpha Infinity", args: (_e, v) => withOpts(v, 2, { alpha: Infinity }), expect: { code: "INVALID_WEIGHT", message: /alpha/ } },
+        {
+          name: "alpha Infinity",
+          args: (_e, v) => withOpts(v, 2, { alpha: Infinity }),
+          expect: { code: "INVALID_WEIGHT", message: /alpha/ },
+        },
         // Not an error: one number for every class.
         { name: "alpha a number", args: (_e, v) => withOpts(v, 2, { alpha: 0.75 }), expect: { valid: "self" } },
       ],
-      options: [{ name: "eps (crossEntropy's, not focalLoss's)", args: (_e, v) => withOpts(v, 2, { eps: 1e-7 }), expect: { code: "UNKNOWN_OPTION", message: /"eps"/ } }],
+      options: [
+        {
+          name: "eps (crossEntropy's, not focalLoss's)",
+          args: (_e, v) => withOpts(v, 2, { eps: 1e-7 }),
+          expect: { code: "UNKNOWN_OPTION", message: /"eps"/ },
+        },
+      ],
     },
   },
   {
@@ -359,25 +494,56 @@ export const SPECS: FnSpec[] = [
       {
         label: "float targets, logits, weights, alpha",
         args: () => [D.T01(), D.X(), { weight: D.BW(), gamma: 1.5, alpha: 0.25 }],
-        slots: [{ at: 0, kind: "binary", name: "target" }, { at: 1, kind: "float", name: "prediction" }, { at: "weight", kind: "weight", name: "weight" }],
+        slots: [
+          { at: 0, kind: "binary", name: "target" },
+          { at: 1, kind: "float", name: "prediction" },
+          { at: "weight", kind: "weight", name: "weight" },
+        ],
       },
       {
         label: "integer targets, probabilities, out",
         args: () => [D.TI(), D.PR(), { from: "probs", reduction: "none", out: new Float64Array(ROWS * K) }],
-        slots: [{ at: 0, kind: "binary", name: "target" }, { at: "out", kind: "out", name: "out" }],
+        slots: [
+          { at: 0, kind: "binary", name: "target" },
+          { at: "out", kind: "out", name: "out" },
+        ],
       },
     ],
     open: stateless("binaryFocalLoss"),
     big: () => [Float32Array.from(bigRow(2), (v) => (v > 0 ? 1 : 0)), bigRow(0)],
     extra: {
-      classes: [{ name: "classes (each element is its own: none to give)", args: (_e, v) => withOpts(v, 2, { classes: K }), expect: { code: "UNKNOWN_OPTION", message: /"classes"/ } }],
-      weights: [{ name: "weight one per class (3 for 6 elements)", args: (_e, v) => withOpts(v, 2, { weight: D.W() }), expect: { code: "INVALID_WEIGHT", message: /weight/ } }],
+      classes: [
+        {
+          name: "classes (each element is its own: none to give)",
+          args: (_e, v) => withOpts(v, 2, { classes: K }),
+          expect: { code: "UNKNOWN_OPTION", message: /"classes"/ },
+        },
+      ],
+      weights: [
+        {
+          name: "weight one per class (3 for 6 elements)",
+          args: (_e, v) => withOpts(v, 2, { weight: D.W() }),
+          expect: { code: "INVALID_WEIGHT", message: /weight/ },
+        },
+      ],
       options: [
-        { name: "from logprobs", args: (_e, v) => withOpts(v, 2, { from: "logprobs" }), expect: { code: "INVALID_OPTION", message: /from/ } },
-        { name: "posWeight (binaryCrossEntropy's, not binaryFocalLoss's)", args: (_e, v) => withOpts(v, 2, { posWeight: 2 }), expect: { code: "UNKNOWN_OPTION", message: /"posWeight"/ } },
-        ...[-0.1, 1.5, NaN, Infinity, "0.25", null, [0.25]].map((alpha): Case => ({
-          name: `alpha: ${optionLabel(alpha)}`, args: (_e, v) => withOpts(v, 2, { alpha }), expect: { code: "INVALID_OPTION", message: /alpha/ },
-        })),
+        {
+          name: "from logprobs",
+          args: (_e, v) => withOpts(v, 2, { from: "logprobs" }),
+          expect: { code: "INVALID_OPTION", message: /from/ },
+        },
+        {
+          name: "posWeight (binaryCrossEntropy's, not binaryFocalLoss's)",
+          args: (_e, v) => withOpts(v, 2, { posWeight: 2 }),
+          expect: { code: "UNKNOWN_OPTION", message: /"posWeight"/ },
+        },
+        ...[-0.1, 1.5, NaN, Infinity, "0.25", null, [0.25]].map(
+          (alpha): Case => ({
+            name: `alpha: ${optionLabel(alpha)}`,
+            args: (_e, v) => withOpts(v, 2, { alpha }),
+            expect: { code: "INVALID_OPTION", message: /alpha/ },
+          }),
+        ),
       ],
     },
   },
@@ -385,26 +551,52 @@ export const SPECS: FnSpec[] = [
     fn: "evaluate",
     optsAt: 2,
     options: ["classes", "topK", "ignoreIndex", "weight"],
-    bases: [{
-      label: "labels, logits, weights, topK",
-      args: () => [D.L(), D.X(), EV_OPTS()],
-      slots: [{ at: 0, kind: "index", name: "labels" }, { at: 1, kind: "float", name: "logits" }, { at: "weight", kind: "weight", name: "weight" }],
-    }],
+    bases: [
+      {
+        label: "labels, logits, weights, topK",
+        args: () => [D.L(), D.X(), EV_OPTS()],
+        slots: [
+          { at: 0, kind: "index", name: "labels" },
+          { at: 1, kind: "float", name: "logits" },
+          { at: "weight", kind: "weight", name: "weight" },
+        ],
+      },
+    ],
     open: stateless("evaluate"),
     big: () => [new Int32Array([7]), bigRow(0), { topK: [1, 5] }],
     extra: {
       wrongType: [
         { name: "labels and logits swapped", args: () => [D.X(), D.L()], expect: { code: "ARGUMENT_ORDER" } },
         // Without classes, the labels' length gives them: a bad labels argument is still a type error.
-        ...([["null", null], ["undefined", undefined], ["a number", 2], ["a string", "02"], ["an object with a length", { length: 2 }]] as const).map(([what, v]): Case => ({
-          name: `labels ${what}, no classes`, args: () => [v, D.X()], expect: { code: "INVALID_TYPE", message: /labels/ },
-        })),
+        ...(
+          [
+            ["null", null],
+            ["undefined", undefined],
+            ["a number", 2],
+            ["a string", "02"],
+            ["an object with a length", { length: 2 }],
+          ] as const
+        ).map(
+          ([what, v]): Case => ({
+            name: `labels ${what}, no classes`,
+            args: () => [v, D.X()],
+            expect: { code: "INVALID_TYPE", message: /labels/ },
+          }),
+        ),
       ],
       lengths: [
-        { name: "no classes, 4 labels for 6 logits", args: () => [new Int32Array([0, 1, 2, 0]), D.X()], expect: { code: "SHAPE_MISMATCH" } },
+        {
+          name: "no classes, 4 labels for 6 logits",
+          args: () => [new Int32Array([0, 1, 2, 0]), D.X()],
+          expect: { code: "SHAPE_MISMATCH" },
+        },
         // The per-class weight (3 values) no longer fits 4 classes: that is what is reported.
         { name: "classes: 4 does not divide 6", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "INVALID_WEIGHT" } },
-        { name: "classes: 4 does not divide 6 (no weight)", args: () => [D.L(), D.X(), { classes: 4 }], expect: { code: "SHAPE_MISMATCH" } },
+        {
+          name: "classes: 4 does not divide 6 (no weight)",
+          args: () => [D.L(), D.X(), { classes: 4 }],
+          expect: { code: "SHAPE_MISMATCH" },
+        },
       ],
     },
   },
@@ -415,17 +607,30 @@ export const SPECS: FnSpec[] = [
     bases: [{ label: "options with weights", args: () => [EV_OPTS()], slots: [{ at: "weight", kind: "weight", name: "weight" }] }],
     open: (env) => (a) => new env.api.Evaluator(...a).update(D.L(), D.X()).result(),
     extra: {
-      wrongType: [{ name: "no options (classes is required)", args: () => [undefined], expect: { code: "INVALID_CLASSES", message: /required/ } }],
-      tooLarge: [{ name: "topK far above classes (valid: every row a hit)", args: () => [{ classes: K, topK: [1, 2 ** 40] }], expect: { valid: "self" } }],
+      wrongType: [
+        { name: "no options (classes is required)", args: () => [undefined], expect: { code: "INVALID_CLASSES", message: /required/ } },
+      ],
+      tooLarge: [
+        {
+          name: "topK far above classes (valid: every row a hit)",
+          args: () => [{ classes: K, topK: [1, 2 ** 40] }],
+          expect: { valid: "self" },
+        },
+      ],
     },
   },
   {
     fn: "Evaluator.update",
-    bases: [{
-      label: "labels, logits",
-      args: () => [D.L(), D.X()],
-      slots: [{ at: 0, kind: "index", name: "labels" }, { at: 1, kind: "float", name: "logits" }],
-    }],
+    bases: [
+      {
+        label: "labels, logits",
+        args: () => [D.L(), D.X()],
+        slots: [
+          { at: 0, kind: "index", name: "labels" },
+          { at: 1, kind: "float", name: "logits" },
+        ],
+      },
+    ],
     options: [],
     float32Session: true,
     // One Evaluator per session, with a batch already in: a failed update must leave it unchanged.
@@ -461,10 +666,16 @@ export const SPECS: FnSpec[] = [
     bases: [
       {
         label: "class indices, weights, grad",
-        args: () => [D.L(), D.X(), { classes: K, weight: D.W(), sampleWeight: D.SW(), labelSmoothing: 0.1, grad: new Float32Array(ROWS * K) }],
+        args: () => [
+          D.L(),
+          D.X(),
+          { classes: K, weight: D.W(), sampleWeight: D.SW(), labelSmoothing: 0.1, grad: new Float32Array(ROWS * K) },
+        ],
         slots: [
-          { at: 0, kind: "index", name: "target" }, { at: 1, kind: "float", name: "prediction" },
-          { at: "weight", kind: "weight", name: "weight" }, { at: "sampleWeight", kind: "weight", name: "sampleWeight" },
+          { at: 0, kind: "index", name: "target" },
+          { at: 1, kind: "float", name: "prediction" },
+          { at: "weight", kind: "weight", name: "weight" },
+          { at: "sampleWeight", kind: "weight", name: "sampleWeight" },
           { at: "grad", kind: "grad", name: "grad" },
         ],
       },
@@ -480,11 +691,19 @@ export const SPECS: FnSpec[] = [
       offsetViews: inPlaceCases([["the logits", 1]]),
       wrongType: [{ name: "truth and prediction swapped", args: () => [D.X(), D.L()], expect: { code: "ARGUMENT_ORDER" } }],
       lengths: [
-        { name: "no classes, 4 labels for 6 logits", args: () => [new Int32Array([0, 1, 2, 0]), D.X()], expect: { code: "SHAPE_MISMATCH" } },
+        {
+          name: "no classes, 4 labels for 6 logits",
+          args: () => [new Int32Array([0, 1, 2, 0]), D.X()],
+          expect: { code: "SHAPE_MISMATCH" },
+        },
         { name: "classes: 4 does not divide 6", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
       ],
       options: [
-        { name: "reduction none", args: (_e, v) => withOpts(v, 2, { reduction: "none" }), expect: { code: "INVALID_OPTION", message: /reduction/ } },
+        {
+          name: "reduction none",
+          args: (_e, v) => withOpts(v, 2, { reduction: "none" }),
+          expect: { code: "INVALID_OPTION", message: /reduction/ },
+        },
         { name: "from probs", args: (_e, v) => withOpts(v, 2, { from: "probs" }), expect: { code: "INVALID_OPTION", message: /logits/ } },
         { name: "a dense target of logits", args: () => [D.Y(), D.X(), { from: { p: "logits" } }], expect: { code: "INVALID_OPTION" } },
       ],
@@ -494,22 +713,35 @@ export const SPECS: FnSpec[] = [
     fn: "klDivergenceWithGrad",
     optsAt: 2,
     options: ["classes", "reduction", "base", "check", "temperature", "from", "grad"],
-    bases: [{
-      label: "teacher and student logits, grad",
-      args: () => [D.Y(), D.X(), { classes: K, temperature: 2, grad: new Float32Array(ROWS * K) }],
-      slots: [{ at: 0, kind: "float", name: "p" }, { at: 1, kind: "float", name: "q" }, { at: "grad", kind: "grad", name: "grad" }],
-    }],
+    bases: [
+      {
+        label: "teacher and student logits, grad",
+        args: () => [D.Y(), D.X(), { classes: K, temperature: 2, grad: new Float32Array(ROWS * K) }],
+        slots: [
+          { at: 0, kind: "float", name: "p" },
+          { at: 1, kind: "float", name: "q" },
+          { at: "grad", kind: "grad", name: "grad" },
+        ],
+      },
+    ],
     open: stateless("klDivergenceWithGrad"),
     big: () => [bigRow(1), bigRow(0)],
     extra: {
-      offsetViews: inPlaceCases([["q (the student's logits)", 1], ["p (the teacher's logits)", 0]]),
+      offsetViews: inPlaceCases([
+        ["q (the student's logits)", 1],
+        ["p (the teacher's logits)", 0],
+      ]),
       lengths: [
         { name: "empty p and q without classes", args: () => [[], []], expect: { code: "SHAPE_MISMATCH", message: /empty/ } },
         { name: "classes: 4 does not divide 6", args: (_e, v) => withOpts(v, 2, { classes: 4 }), expect: { code: "SHAPE_MISMATCH" } },
       ],
       weights: noWeights(2),
       options: [
-        { name: "reduction none", args: (_e, v) => withOpts(v, 2, { reduction: "none" }), expect: { code: "INVALID_OPTION", message: /reduction/ } },
+        {
+          name: "reduction none",
+          args: (_e, v) => withOpts(v, 2, { reduction: "none" }),
+          expect: { code: "INVALID_OPTION", message: /reduction/ },
+        },
         { name: "from probs", args: (_e, v) => withOpts(v, 2, { from: "probs" }), expect: { code: "INVALID_OPTION", message: /logits/ } },
       ],
     },
@@ -517,7 +749,16 @@ export const SPECS: FnSpec[] = [
 ];
 
 /** The pool's functions are these specs, run through the pool. */
-export const POOL_FNS: FnName[] = ["crossEntropy", "klDivergence", "jensenShannon", "entropy", "binaryCrossEntropy", "focalLoss", "binaryFocalLoss", "evaluate"];
+export const POOL_FNS: FnName[] = [
+  "crossEntropy",
+  "klDivergence",
+  "jensenShannon",
+  "entropy",
+  "binaryCrossEntropy",
+  "focalLoss",
+  "binaryFocalLoss",
+  "evaluate",
+];
 
 /**
  * (function, class) cells with no case, and why. Every other cell must have at least one case
@@ -540,11 +781,15 @@ export const NOT_APPLICABLE: Partial<Record<FnName, Partial<Record<ClassName, st
     options: "takes no options",
   },
   "Evaluator.merge": {
-    nonNumbers: "takes an Evaluator, not arrays", lengths: "takes an Evaluator, not arrays", offsetViews: "takes an Evaluator, not arrays",
-    shared: "takes an Evaluator, not arrays", tooLarge: "takes an Evaluator, not arrays",
+    nonNumbers: "takes an Evaluator, not arrays",
+    lengths: "takes an Evaluator, not arrays",
+    offsetViews: "takes an Evaluator, not arrays",
+    shared: "takes an Evaluator, not arrays",
+    tooLarge: "takes an Evaluator, not arrays",
   },
   "Evaluator.fromJSON": {
-    offsetViews: "a state holds plain JSON values, no typed arrays", shared: "a state holds plain JSON values, no typed arrays",
+    offsetViews: "a state holds plain JSON values, no typed arrays",
+    shared: "a state holds plain JSON values, no typed arrays",
   },
 };
 
@@ -632,21 +877,49 @@ const typeErr = (kind: Kind): XentErrorCode => (kind === "weight" ? "INVALID_WEI
 
 /** Wrong types for an argument of this kind (each one bad there). */
 function wrongTypes(slot: Slot, n: number): Array<[string, unknown]> {
-  const common: Array<[string, unknown]> = [["a string", "0.5,0.5"], ["a plain object", {}], ["a BigInt64Array", new BigInt64Array(n)], ["null", null]];
+  const common: Array<[string, unknown]> = [
+    ["a string", "0.5,0.5"],
+    ["a plain object", {}],
+    ["a BigInt64Array", new BigInt64Array(n)],
+    ["null", null],
+  ];
   switch (slot.kind) {
     case "float":
-      return [...common, ["a Uint8Array", new Uint8Array(n)], ["an Int32Array", new Int32Array(n)], ["a plain number", 42], ["undefined", undefined]];
+      return [
+        ...common,
+        ["a Uint8Array", new Uint8Array(n)],
+        ["an Int32Array", new Int32Array(n)],
+        ["a plain number", 42],
+        ["undefined", undefined],
+      ];
     case "index":
-      return [...common, ["a Uint8ClampedArray", new Uint8ClampedArray(n)], ["a plain number", 42], ["true", true], ["undefined", undefined]];
+      return [
+        ...common,
+        ["a Uint8ClampedArray", new Uint8ClampedArray(n)],
+        ["a plain number", 42],
+        ["true", true],
+        ["undefined", undefined],
+      ];
     case "dense":
     case "binary":
       return [...common, ["a plain number", 42], ["undefined", undefined]];
     case "weight":
       // posWeight and alpha may be plain numbers; undefined is an absent option.
-      return [...common, ["a Uint8Array", new Uint8Array(n)], ["true", true], ...(NUMBER_TOO.has(slot.name) ? [] : [["a plain number", 42] as [string, unknown]])];
+      return [
+        ...common,
+        ["a Uint8Array", new Uint8Array(n)],
+        ["true", true],
+        ...(NUMBER_TOO.has(slot.name) ? [] : [["a plain number", 42] as [string, unknown]]),
+      ];
     case "out":
     case "grad":
-      return [...common, ["a number[]", new Array(n).fill(0)], ["a Uint8Array", new Uint8Array(n)], ["an Int32Array", new Int32Array(n)], ["a plain number", 42]];
+      return [
+        ...common,
+        ["a number[]", new Array(n).fill(0)],
+        ["a Uint8Array", new Uint8Array(n)],
+        ["an Int32Array", new Int32Array(n)],
+        ["a plain number", 42],
+      ];
   }
 }
 
@@ -678,8 +951,18 @@ const BAD_INDICES: Array<[string, () => unknown]> = [
 ];
 
 const BAD_CLASSES: Array<[string, unknown]> = [
-  ["0", 0], ["-1", -1], ["-3", -3], ["1.5", 1.5], ["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity],
-  ["a string", "3"], ["null", null], ["true", true], ["an array", [3]], ["a BigInt", 3n],
+  ["0", 0],
+  ["-1", -1],
+  ["-3", -3],
+  ["1.5", 1.5],
+  ["NaN", NaN],
+  ["Infinity", Infinity],
+  ["-Infinity", -Infinity],
+  ["a string", "3"],
+  ["null", null],
+  ["true", true],
+  ["an array", [3]],
+  ["a BigInt", 3n],
 ];
 
 /** Values of each option that are bad wherever the option is taken. */
@@ -717,78 +1000,143 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
       const where = `${slot.name} (${base.label})`;
       const arg = (v: unknown[]) => getAt(spec, v, at) as Typed;
       // Every case starts from base b's arguments.
-      const from = (make: (x: Typed, env: Env) => unknown): Case["args"] => (env) => {
-        const v = base.args(env);
-        return putAt(spec, v, at, make(arg(v), env));
-      };
+      const from =
+        (make: (x: Typed, env: Env) => unknown): Case["args"] =>
+        (env) => {
+          const v = base.args(env);
+          return putAt(spec, v, at, make(arg(v), env));
+        };
       const named = new RegExp(slot.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
       switch (cls) {
         case "wrongType":
-          for (const [what, value] of wrongTypes(slot, 6)) bad(`${where}: ${what}`, typeErr(slot.kind), from(() => value), named);
+          for (const [what, value] of wrongTypes(slot, 6))
+            bad(
+              `${where}: ${what}`,
+              typeErr(slot.kind),
+              from(() => value),
+              named,
+            );
           break;
         case "nonNumbers":
           if (slot.kind === "out" || slot.kind === "grad") break; // number[] is not accepted there at all: wrongType
           for (const [what, spoil] of NON_NUMBERS) {
-            bad(`${where}: number[] holding ${what}`, typeErr(slot.kind), from((x) => {
-              const a: unknown[] = Array.from(x as ArrayLike<number>);
-              spoil(a);
-              return a;
-            }), /element 1/);
+            bad(
+              `${where}: number[] holding ${what}`,
+              typeErr(slot.kind),
+              from((x) => {
+                const a: unknown[] = Array.from(x as ArrayLike<number>);
+                spoil(a);
+                return a;
+              }),
+              /element 1/,
+            );
           }
           break;
         case "lengths":
           if (slot.kind === "weight") break; // the weights class
-          bad(`${where}: one element short`, "SHAPE_MISMATCH", from((x) => x.slice(0, -1)));
-          bad(`${where}: one element more`, "SHAPE_MISMATCH", from((x) => {
-            const y = new (ctorOf(x))(x.length + 1);
-            y.set(x as never);
-            return y;
-          }));
+          bad(
+            `${where}: one element short`,
+            "SHAPE_MISMATCH",
+            from((x) => x.slice(0, -1)),
+          );
+          bad(
+            `${where}: one element more`,
+            "SHAPE_MISMATCH",
+            from((x) => {
+              const y = new (ctorOf(x))(x.length + 1);
+              y.set(x as never);
+              return y;
+            }),
+          );
           break;
         case "weights":
           if (slot.kind !== "weight") break;
-          for (const delta of [-1, 1]) bad(`${where}: length ${delta < 0 ? "-" : "+"}1`, "INVALID_WEIGHT", from((x) => {
-            const y = new Float32Array(x.length + delta).fill(1);
-            return y;
-          }), named);
-          bad(`${where}: empty`, "INVALID_WEIGHT", from(() => new Float32Array(0)), named);
+          for (const delta of [-1, 1])
+            bad(
+              `${where}: length ${delta < 0 ? "-" : "+"}1`,
+              "INVALID_WEIGHT",
+              from((x) => {
+                const y = new Float32Array(x.length + delta).fill(1);
+                return y;
+              }),
+              named,
+            );
+          bad(
+            `${where}: empty`,
+            "INVALID_WEIGHT",
+            from(() => new Float32Array(0)),
+            named,
+          );
           break;
         case "indices":
           if (slot.kind !== "index") break;
-          for (const [what, make] of BAD_INDICES) bad(`${where}: ${what}`, "INVALID_INDEX", from(() => make()), named);
+          for (const [what, make] of BAD_INDICES)
+            bad(
+              `${where}: ${what}`,
+              "INVALID_INDEX",
+              from(() => make()),
+              named,
+            );
           if (spec.optsAt !== undefined) {
-            bad(`${where}: -100 when ignoreIndex is -1`, "INVALID_INDEX", (env) =>
-              withOpts(putAt(spec, base.args(env), at, new Int32Array([0, -100])), spec.optsAt!, { ignoreIndex: -1 }), named);
+            bad(
+              `${where}: -100 when ignoreIndex is -1`,
+              "INVALID_INDEX",
+              (env) => withOpts(putAt(spec, base.args(env), at, new Int32Array([0, -100])), spec.optsAt!, { ignoreIndex: -1 }),
+              named,
+            );
           }
           break;
         case "detached":
-          bad(`${where}: detached`, "INVALID_TYPE", from((x) => detached(x)), /detached/);
+          bad(
+            `${where}: detached`,
+            "INVALID_TYPE",
+            from((x) => detached(x)),
+            /detached/,
+          );
           if (b === 0 && slot.kind === "float") {
-            bad(`${where}: a freed WasmArray`, "INVALID_TYPE", from((x, env) => {
-              const w = env.memory!.allocate(ctorOf(x), x.length);
-              w.free();
-              return w;
-            }), /freed/, "memory");
-            bad(`${where}: a view on module memory that has since grown`, "INVALID_TYPE", from((x, env) => {
-              const w = env.memory!.allocate(ctorOf(x), x.length);
-              const v = w.view;
-              v.set(x);
-              env.grow!();
-              w.free();
-              return v;
-            }), /detached/, "grow");
+            bad(
+              `${where}: a freed WasmArray`,
+              "INVALID_TYPE",
+              from((x, env) => {
+                const w = env.memory!.allocate(ctorOf(x), x.length);
+                w.free();
+                return w;
+              }),
+              /freed/,
+              "memory",
+            );
+            bad(
+              `${where}: a view on module memory that has since grown`,
+              "INVALID_TYPE",
+              from((x, env) => {
+                const w = env.memory!.allocate(ctorOf(x), x.length);
+                const v = w.view;
+                v.set(x);
+                env.grow!();
+                w.free();
+                return v;
+              }),
+              /detached/,
+              "grow",
+            );
           }
           break;
         case "offsetViews":
         case "shared": {
           const output = slot.kind === "out" || slot.kind === "grad";
           const pad = output ? SENTINEL : undefined;
-          const views: Array<[string, (x: Typed) => Typed]> = cls === "offsetViews"
-            ? [["a view 3 elements into a larger ArrayBuffer", (x) => offsetView(x, pad)]]
-            : [["on a SharedArrayBuffer", (x) => sharedView(x, 0, pad)], ["on a SharedArrayBuffer, 1 element in", (x) => sharedView(x, 1, pad)]];
+          const views: Array<[string, (x: Typed) => Typed]> =
+            cls === "offsetViews"
+              ? [["a view 3 elements into a larger ArrayBuffer", (x) => offsetView(x, pad)]]
+              : [
+                  ["on a SharedArrayBuffer", (x) => sharedView(x, 0, pad)],
+                  ["on a SharedArrayBuffer, 1 element in", (x) => sharedView(x, 1, pad)],
+                ];
           for (const [what, make] of views) {
             out.push({
-              name: `${where}: ${what}`, args: from((x) => make(x)), expect: { valid: b },
+              name: `${where}: ${what}`,
+              args: from((x) => make(x)),
+              expect: { valid: b },
               after: output ? (a) => checkSurroundings(getAt(spec, a, at)) : undefined,
             });
           }
@@ -804,20 +1152,33 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
           };
           if (cls === "offsetViews") {
             out.push({
-              name: `${where}: a view 2 elements into a block of module memory (zero-copy)`, args: from(inMemory),
-              expect: { valid: b }, needs: "memory", after: output ? (a) => checkSurroundings(getAt(spec, a, at)) : undefined,
+              name: `${where}: a view 2 elements into a block of module memory (zero-copy)`,
+              args: from(inMemory),
+              expect: { valid: b },
+              needs: "memory",
+              after: output ? (a) => checkSurroundings(getAt(spec, a, at)) : undefined,
             });
           }
           // The same numbers as float64 (the float64 kernels, their own zero-copy path): the same
           // bits as fresh Float64Arrays, the reference's value.
           if (slot.kind === "float" || slot.kind === "dense" || slot.kind === "binary") {
             const f64 = (x: Typed) => Float64Array.from(x);
-            const as64: Array<[string, (x: Typed, env: Env) => Typed, Case["needs"]]> = cls === "offsetViews"
-              ? [["a view 3 elements into a larger ArrayBuffer", (x) => offsetView(f64(x)), undefined],
-                ["a view 2 elements into a block of module memory (zero-copy)", (x, env) => inMemory(f64(x), env), "memory"]]
-              : [["on a SharedArrayBuffer, 1 element in", (x) => sharedView(f64(x), 1), undefined]];
+            const as64: Array<[string, (x: Typed, env: Env) => Typed, Case["needs"]]> =
+              cls === "offsetViews"
+                ? [
+                    ["a view 3 elements into a larger ArrayBuffer", (x) => offsetView(f64(x)), undefined],
+                    ["a view 2 elements into a block of module memory (zero-copy)", (x, env) => inMemory(f64(x), env), "memory"],
+                  ]
+                : [["on a SharedArrayBuffer, 1 element in", (x) => sharedView(f64(x), 1), undefined]];
             for (const [what, make, needs] of as64) {
-              out.push({ name: `${where}: as Float64Array, ${what}`, args: from(make), expect: { valid: "self" }, fresh: from((x) => f64(x)), needs, f64: true });
+              out.push({
+                name: `${where}: as Float64Array, ${what}`,
+                args: from(make),
+                expect: { valid: "self" },
+                fresh: from((x) => f64(x)),
+                needs,
+                f64: true,
+              });
             }
           }
           break;
@@ -827,15 +1188,24 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
           // The length does not fit the others: index arrays say so before reading an element;
           // float arrays are type-checked (element 1 is a hole) before their copy is allocated.
           // (crossEntropy's dense target: an array of another length than the prediction is class indices.)
-          bad(`${where}: a sparse number[] of length 2^32 - 1`, slot.kind === "index" || slot.kind === "dense" ? "SHAPE_MISMATCH" : typeErr(slot.kind),
-            from(() => hugeSparse(slot.kind === "index" ? 0 : 0.5)));
+          bad(
+            `${where}: a sparse number[] of length 2^32 - 1`,
+            slot.kind === "index" || slot.kind === "dense" ? "SHAPE_MISMATCH" : typeErr(slot.kind),
+            from(() => hugeSparse(slot.kind === "index" ? 0 : 0.5)),
+          );
           break;
       }
     }
   });
   // Options: the options argument itself, unknown names, bad values.
   if (cls === "wrongType" && spec.optsAt !== undefined) {
-    for (const [what, value] of [["a string", "classes: 3"], ["a number", 42], ["an array", []], ["null", null], ["true", true]] as const) {
+    for (const [what, value] of [
+      ["a string", "classes: 3"],
+      ["a number", 42],
+      ["an array", []],
+      ["null", null],
+      ["true", true],
+    ] as const) {
       bad(`options: ${what}`, "INVALID_TYPE", (env) => putAt(spec, spec.bases[0].args(env), spec.optsAt!, value), /options/);
     }
   }
@@ -847,21 +1217,39 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
   if (cls === "options" && spec.optsAt !== undefined) {
     const foreign = ALL_OPTIONS.filter((o) => !spec.options.includes(o)).slice(0, 3);
     for (const name of [...UNKNOWN_NAMES, ...foreign]) {
-      bad(`unknown option "${name}"`, "UNKNOWN_OPTION", (env) => withOpts(spec.bases[0].args(env), spec.optsAt!, { [name]: 1 }), new RegExp(`"${name}"`));
+      bad(
+        `unknown option "${name}"`,
+        "UNKNOWN_OPTION",
+        (env) => withOpts(spec.bases[0].args(env), spec.optsAt!, { [name]: 1 }),
+        new RegExp(`"${name}"`),
+      );
     }
     for (const name of spec.options) {
       if (NOT_VALUE_OPTIONS.has(name)) continue;
       for (const value of BAD_OPTION_VALUES[name] ?? []) {
-        bad(`${name}: ${optionLabel(value)}`, "INVALID_OPTION", (env) => withOpts(spec.bases[0].args(env), spec.optsAt!, { [name]: value }),
-          new RegExp(name === "from" ? "from" : name));
+        bad(
+          `${name}: ${optionLabel(value)}`,
+          "INVALID_OPTION",
+          (env) => withOpts(spec.bases[0].args(env), spec.optsAt!, { [name]: value }),
+          new RegExp(name === "from" ? "from" : name),
+        );
       }
     }
     if (spec.options.includes("out")) {
-      bad(`out with reduction "mean"`, "INVALID_OPTION", (env) => withOpts(spec.bases[0].args(env), spec.optsAt!, { out: new Float64Array(ROWS) }), /out/);
+      bad(
+        `out with reduction "mean"`,
+        "INVALID_OPTION",
+        (env) => withOpts(spec.bases[0].args(env), spec.optsAt!, { out: new Float64Array(ROWS) }),
+        /out/,
+      );
     }
   }
   if (cls === "tooLarge" && spec.big !== undefined) {
-    out.push({ name: `one row of ${BIG} classes (${(BIG * 4) / 1e6} MB of float32: the row slots are enlarged)`, args: () => spec.big!(), expect: { valid: "self" } });
+    out.push({
+      name: `one row of ${BIG} classes (${(BIG * 4) / 1e6} MB of float32: the row slots are enlarged)`,
+      args: () => spec.big!(),
+      expect: { valid: "self" },
+    });
   }
   for (const c of spec.extra?.[cls] ?? []) out.push(c);
   return out;
@@ -886,13 +1274,25 @@ function mergeCases(): Partial<Record<ClassName, Case[]>> {
     expect: bad,
   });
   const incompatible: Expected = { code: "INVALID_OPTION", message: /differ/ };
-  const badType = (name: string, make: (env: Env) => unknown): Case => ({ name, args: (env) => [make(env)], expect: { code: "INVALID_TYPE", message: /Evaluator/ } });
+  const badType = (name: string, make: (env: Env) => unknown): Case => ({
+    name,
+    args: (env) => [make(env)],
+    expect: { code: "INVALID_TYPE", message: /Evaluator/ },
+  });
   return {
     wrongType: [
-      badType("null", () => null), badType("undefined", () => undefined), badType("a number", () => 42), badType("a string", () => "ev"),
+      badType("null", () => null),
+      badType("undefined", () => undefined),
+      badType("a number", () => 42),
+      badType("a string", () => "ev"),
       badType("a plain object", () => ({})),
       badType("its JSON state (an object, not an Evaluator)", (env) => new env.api.Evaluator(EV_OPTS()).update(D.L(), D.X()).toJSON()),
-      badType("an object shaped like an Evaluator", (env) => ({ ...new env.api.Evaluator(EV_OPTS()), classes: K, topK: [1, 2], toJSON: () => ({}) })),
+      badType("an object shaped like an Evaluator", (env) => ({
+        ...new env.api.Evaluator(EV_OPTS()),
+        classes: K,
+        topK: [1, 2],
+        toJSON: () => ({}),
+      })),
       {
         // Not an error: xent/reference's Evaluator (another class, the same state format) merges.
         name: "an Evaluator of another xent build (xent/reference's)",
@@ -900,29 +1300,46 @@ function mergeCases(): Partial<Record<ClassName, Case[]>> {
         expect: { valid: "self" },
       },
     ],
-    classes: [other("classes 4", { classes: 4, weight: undefined }, incompatible), other("classes 2", { classes: 2, weight: [1, 1] }, incompatible)],
+    classes: [
+      other("classes 4", { classes: 4, weight: undefined }, incompatible),
+      other("classes 2", { classes: 2, weight: [1, 1] }, incompatible),
+    ],
     indices: [other("ignoreIndex -1", { ignoreIndex: -1 }, incompatible)],
-    weights: [other("no weight", { weight: undefined }, incompatible), other("weight [0.5, 1, 3]", { weight: new Float32Array([0.5, 1, 3]) }, incompatible)],
+    weights: [
+      other("no weight", { weight: undefined }, incompatible),
+      other("weight [0.5, 1, 3]", { weight: new Float32Array([0.5, 1, 3]) }, incompatible),
+    ],
     options: [other("topK [1]", { topK: [1] }, incompatible), other("topK [1, 3]", { topK: [1, 3] }, incompatible)],
-    detached: [{
-      // Not an error: an Evaluator keeps its own copy of the weights.
-      name: "an Evaluator whose weight array was detached after it was made",
-      args: (env) => {
-        const w = D.W();
-        const ev = new env.api.Evaluator({ ...EV_OPTS(), weight: w }).update(D.L(), D.X());
-        structuredClone(w.buffer, { transfer: [w.buffer] });
-        return [ev];
+    detached: [
+      {
+        // Not an error: an Evaluator keeps its own copy of the weights.
+        name: "an Evaluator whose weight array was detached after it was made",
+        args: (env) => {
+          const w = D.W();
+          const ev = new env.api.Evaluator({ ...EV_OPTS(), weight: w }).update(D.L(), D.X());
+          structuredClone(w.buffer, { transfer: [w.buffer] });
+          return [ev];
+        },
+        expect: { valid: 0 },
       },
-      expect: { valid: 0 },
-    }],
+    ],
   };
 }
 
 /** The reference state fromJSON's cases start from (what toJSON writes). */
 export function goodState(): Record<string, unknown> {
   return {
-    format: "xent.Evaluator/1", classes: K, topK: [1, 2], ignoreIndex: -100, weight: [0.5, 1, 2],
-    rows: 2, seen: 3, ce: [2.5, 0], weights: [2.5, 0], entropy: [1.75, 0], hits: [1, 2],
+    format: "xent.Evaluator/1",
+    classes: K,
+    topK: [1, 2],
+    ignoreIndex: -100,
+    weight: [0.5, 1, 2],
+    rows: 2,
+    seen: 3,
+    ce: [2.5, 0],
+    weights: [2.5, 0],
+    entropy: [1.75, 0],
+    hits: [1, 2],
   };
 }
 
@@ -937,38 +1354,81 @@ function fromJsonCases(): Partial<Record<ClassName, Case[]>> {
     expect: { code: "INVALID_TYPE", message: message ?? /malformed state|not an xent Evaluator state/ },
   });
   const value = (key: string, v: unknown, message?: RegExp) => state(`${key}: ${optionLabel(v)}`, (s) => (s[key] = v), message);
-  const raw = (name: string, v: unknown, message = /fromJSON/): Case => ({ name, args: () => [v], expect: { code: "INVALID_TYPE", message } });
+  const raw = (name: string, v: unknown, message = /fromJSON/): Case => ({
+    name,
+    args: () => [v],
+    expect: { code: "INVALID_TYPE", message },
+  });
   return {
     wrongType: [
-      raw("a number", 42), raw("null", null), raw("undefined", undefined), raw("an array", []), raw("true", true),
-      raw("text that is not JSON", "{", /not JSON/), raw("empty text", "", /not JSON/), raw("the text null", "null"),
-      raw("the text of an array", "[1, 2]"), raw("an Evaluator's state object whose sums are numbers as text", { ...goodState(), ce: ["2.5", "0"] }),
+      raw("a number", 42),
+      raw("null", null),
+      raw("undefined", undefined),
+      raw("an array", []),
+      raw("true", true),
+      raw("text that is not JSON", "{", /not JSON/),
+      raw("empty text", "", /not JSON/),
+      raw("the text null", "null"),
+      raw("the text of an array", "[1, 2]"),
+      raw("an Evaluator's state object whose sums are numbers as text", { ...goodState(), ce: ["2.5", "0"] }),
     ],
     nonNumbers: [
-      value("hits", ["1", 2]), value("hits", [1, null]), value("ce", ["a", 0]), value("entropy", [1.75, null]),
-      value("weight", [0.5, "1", 2]), value("topK", ["1", 2]), value("weights", [true, 0]),
+      value("hits", ["1", 2]),
+      value("hits", [1, null]),
+      value("ce", ["a", 0]),
+      value("entropy", [1.75, null]),
+      value("weight", [0.5, "1", 2]),
+      value("topK", ["1", 2]),
+      value("weights", [true, 0]),
     ],
     lengths: [value("hits", [1]), value("hits", [1, 2, 2]), value("ce", [2.5]), value("weights", [2.5, 0, 0]), value("entropy", [])],
-    classes: [value("classes", 0), value("classes", -1), value("classes", 1.5), value("classes", null), value("classes", "3"), state("no classes", (s) => delete s.classes, /"classes"/)],
+    classes: [
+      value("classes", 0),
+      value("classes", -1),
+      value("classes", 1.5),
+      value("classes", null),
+      value("classes", "3"),
+      state("no classes", (s) => delete s.classes, /"classes"/),
+    ],
     indices: [value("ignoreIndex", 0.5), value("ignoreIndex", "x"), value("ignoreIndex", null)],
     weights: [value("weight", [0.5, 1]), value("weight", [0.5, 1, 2, 3]), value("weight", "0.5,1,2"), value("weight", 0)],
     options: [
-      value("format", "xent.Evaluator/2", /not an xent Evaluator state/), value("format", "xent.evaluator/1", /not an xent Evaluator state/),
+      value("format", "xent.Evaluator/2", /not an xent Evaluator state/),
+      value("format", "xent.evaluator/1", /not an xent Evaluator state/),
       state("no format tag", (s) => delete s.format, /not an xent Evaluator state/),
-      ...["topK", "ignoreIndex", "weight", "rows", "seen", "ce", "weights", "entropy", "hits"].map((key) => state(`no "${key}"`, (s) => delete s[key], new RegExp(`"${key}"`))),
-      value("topK", [2, 1]), value("topK", [1, 1]), value("topK", []), value("topK", 5), value("rows", "2"), value("rows", -1),
-      value("seen", 1.5), value("hits", [-1, 2]), value("ce", "2.5"), value("ce", ["Inf", 0]),
+      ...["topK", "ignoreIndex", "weight", "rows", "seen", "ce", "weights", "entropy", "hits"].map((key) =>
+        state(`no "${key}"`, (s) => delete s[key], new RegExp(`"${key}"`)),
+      ),
+      value("topK", [2, 1]),
+      value("topK", [1, 1]),
+      value("topK", []),
+      value("topK", 5),
+      value("rows", "2"),
+      value("rows", -1),
+      value("seen", 1.5),
+      value("hits", [-1, 2]),
+      value("ce", "2.5"),
+      value("ce", ["Inf", 0]),
       // Not an error: a field the format does not have is ignored.
       { name: "an extra field", args: () => [JSON.stringify({ ...goodState(), note: "shard 3" })], expect: { valid: 0 } },
     ],
-    detached: [{
-      name: "a state object whose weight is a detached Float32Array",
-      args: () => [{ ...goodState(), weight: detached(D.W()) }],
-      expect: { code: "INVALID_TYPE", message: /weight/ },
-    }],
+    detached: [
+      {
+        name: "a state object whose weight is a detached Float32Array",
+        args: () => [{ ...goodState(), weight: detached(D.W()) }],
+        expect: { code: "INVALID_TYPE", message: /weight/ },
+      },
+    ],
     tooLarge: [
-      value("rows", 2 ** 53), value("seen", 1e300), state("hits above rows", (s) => (s.hits = [3, 3])), state("rows above seen", (s) => (s.seen = 1)),
-      { name: "a state object whose hits is a sparse array of length 2^32 - 1", args: () => [{ ...goodState(), hits: hugeSparse(1) }], expect: { code: "INVALID_TYPE", message: /hits/ } },
+      value("rows", 2 ** 53),
+      value("seen", 1e300),
+      state("hits above rows", (s) => (s.hits = [3, 3])),
+      state("rows above seen", (s) => (s.seen = 1)),
+      {
+        name: "a state object whose hits is a sparse array of length 2^32 - 1",
+        args: () => [{ ...goodState(), hits: hugeSparse(1) }],
+        expect: { code: "INVALID_TYPE", message: /hits/ },
+      },
     ],
   };
 }

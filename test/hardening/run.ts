@@ -28,7 +28,8 @@ export function difference(got: unknown, want: unknown, same: (a: number, b: num
   }
   if (ArrayBuffer.isView(want)) {
     const w = want as unknown as ArrayLike<number>;
-    if (!ArrayBuffer.isView(got) || (got as unknown as ArrayLike<number>).length !== w.length) return `${path}: expected an array of length ${w.length}`;
+    if (!ArrayBuffer.isView(got) || (got as unknown as ArrayLike<number>).length !== w.length)
+      return `${path}: expected an array of length ${w.length}`;
     for (let i = 0; i < w.length; i++) {
       const d = difference((got as unknown as ArrayLike<number>)[i], w[i], same, `${path}[${i}]`);
       if (d !== null) return d;
@@ -108,7 +109,9 @@ export async function runCase(spec: FnSpec, c: Case, env0: Env): Promise<void> {
   try {
     const session = spec.open(env);
     const args = c.args(env, spec.bases[0].args(env));
-    let result: unknown, thrown: unknown, syncThrow = false;
+    let result: unknown,
+      thrown: unknown,
+      syncThrow = false;
     try {
       const r = session(args);
       if (env.async) {
@@ -129,7 +132,9 @@ export async function runCase(spec: FnSpec, c: Case, env0: Env): Promise<void> {
 
     if ("code" in c.expect) {
       if (!(thrown instanceof XentError)) {
-        throw new Error(`${label}: expected XentError ${c.expect.code}, got ${thrown === undefined ? `a result ${JSON.stringify(result)}` : String((thrown as Error)?.stack ?? thrown)}`);
+        throw new Error(
+          `${label}: expected XentError ${c.expect.code}, got ${thrown === undefined ? `a result ${JSON.stringify(result)}` : String((thrown as Error)?.stack ?? thrown)}`,
+        );
       }
       expect(thrown.code, `${label}: ${thrown.message}`).toBe(c.expect.code);
       if (c.expect.message !== undefined) expect(thrown.message, label).toMatch(c.expect.message);
@@ -146,7 +151,12 @@ export async function runCase(spec: FnSpec, c: Case, env0: Env): Promise<void> {
       const refArgs = c.fresh ?? c.args; // (the reference has no module memory: its arguments are plain)
       if (!refCache.has(key)) refCache.set(key, await call(spec.open(REF_ENV), refArgs(REF_ENV, spec.bases[0].args(REF_ENV))));
       expectClose(result, refCache.get(key), `${label}: against the reference`, c.f64 && !spec.float32Session ? "f64" : "f32");
-      if (c.fresh !== undefined) expectSame(result, await call(spec.open(env), c.fresh(env, spec.bases[0].args(env))), `${label}: against fresh arrays on ${env.name}`);
+      if (c.fresh !== undefined)
+        expectSame(
+          result,
+          await call(spec.open(env), c.fresh(env, spec.bases[0].args(env))),
+          `${label}: against fresh arrays on ${env.name}`,
+        );
     } else {
       expectSame(result, await call(spec.open(env), spec.bases[valid].args(env)), `${label}: against fresh arrays on ${env.name}`);
       expectClose(result, await referenceOf(spec, valid), `${label}: against the reference`);

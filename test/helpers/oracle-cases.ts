@@ -6,7 +6,10 @@
 import type { Case } from "./oracle.js";
 
 /** The measures a case calls: the public ones, from any entry or engine. */
-export type Measures = Pick<typeof import("../../src/index.js"), "crossEntropy" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy">;
+export type Measures = Pick<
+  typeof import("../../src/index.js"),
+  "crossEntropy" | "klDivergence" | "jensenShannon" | "entropy" | "binaryCrossEntropy"
+>;
 
 export function floats(values: number[], dtype: string): Float32Array | Float64Array {
   return dtype === "float32" ? Float32Array.from(values) : Float64Array.from(values);
@@ -37,8 +40,12 @@ export interface Mapped {
  */
 export const ZERO_TIMES_INF = new Set([
   "ce_ext_neginf_soft_none_f32",
-  "kl_pzero_logt_none_f32", "kl_pzero_logt_sum_f32", "kl_pzero_logt_batchmean_f64",
-  "kl_qzero_none_f32", "kl_qzero_sum_f32", "kl_qzero_logt_none_f64",
+  "kl_pzero_logt_none_f32",
+  "kl_pzero_logt_sum_f32",
+  "kl_pzero_logt_batchmean_f64",
+  "kl_qzero_none_f32",
+  "kl_qzero_sum_f32",
+  "kl_qzero_logt_none_f64",
   "kd_masked_teacher_logt_batchmean_f32",
 ]);
 
@@ -77,15 +84,22 @@ function klCase(c: Case): Mapped {
   const rows = c.shape.length === 2 ? c.shape[0] : 1;
   const red = o.reduction as string;
   if (c.op === "distill_kl") {
-    const teacher = floats(c.inputs.teacher_logits, c.dtype), student = floats(c.inputs.student_logits, c.dtype);
+    const teacher = floats(c.inputs.teacher_logits, c.dtype),
+      student = floats(c.inputs.student_logits, c.dtype);
     const opts = { from: "logits" as const, classes: K, temperature: o.temperature as number };
-    if (red === "none") return { run: (m) => m.klDivergence(teacher, student, { ...opts, reduction: "none" }), want: rowSums(c.expected as number[], K) };
-    return { run: (m) => m.klDivergence(teacher, student, { ...opts, reduction: red === "sum" ? "sum" : "mean" }), want: c.expected as number };
+    if (red === "none")
+      return { run: (m) => m.klDivergence(teacher, student, { ...opts, reduction: "none" }), want: rowSums(c.expected as number[], K) };
+    return {
+      run: (m) => m.klDivergence(teacher, student, { ...opts, reduction: red === "sum" ? "sum" : "mean" }),
+      want: c.expected as number,
+    };
   }
   // kl_div(input = log q, target = p or log p): xent's klDivergence(p, q) with q given as logprobs.
-  const logq = floats(c.inputs.input, c.dtype), p = floats(c.inputs.target, c.dtype);
+  const logq = floats(c.inputs.input, c.dtype),
+    p = floats(c.inputs.target, c.dtype);
   const opts = { classes: K, from: { p: o.log_target ? ("logprobs" as const) : ("probs" as const), q: "logprobs" as const } };
-  if (red === "none") return { run: (m) => m.klDivergence(p, logq, { ...opts, reduction: "none" }), want: rowSums(c.expected as number[], K) };
+  if (red === "none")
+    return { run: (m) => m.klDivergence(p, logq, { ...opts, reduction: "none" }), want: rowSums(c.expected as number[], K) };
   // PyTorch's elementwise "mean" divides by rows x classes; "batchmean" by input.shape[0] (K for 1-D).
   const divisor = red === "sum" ? 1 : red === "mean" ? rows * K : c.shape[0];
   return { run: (m) => (m.klDivergence(p, logq, { ...opts, reduction: "sum" }) as number) / divisor, want: c.expected as number };
@@ -106,7 +120,8 @@ function scipyCase(c: Case): Mapped | null {
     return { run: (m) => m.entropy(pk, opts), want: c.expected as number };
   }
   if (c.op === "jensenshannon") {
-    const p = floats(c.inputs.p, c.dtype), q = floats(c.inputs.q, c.dtype);
+    const p = floats(c.inputs.p, c.dtype),
+      q = floats(c.inputs.q, c.dtype);
     const want = perRow ? (c.expected as number[]).map((d) => d * d) : c.expected_divergence!;
     return { run: (m) => m.jensenShannon(p, q, opts), want };
   }
@@ -115,7 +130,8 @@ function scipyCase(c: Case): Mapped | null {
 
 function bceCase(c: Case): Mapped {
   const K = classesOf(c);
-  const x = floats(c.inputs.input, c.dtype), y = floats(c.inputs.target, c.dtype);
+  const x = floats(c.inputs.input, c.dtype),
+    y = floats(c.inputs.target, c.dtype);
   const opts = {
     classes: K,
     reduction: reductionOf(c.options.reduction),
@@ -142,14 +158,18 @@ function logLossCase(c: Case): Mapped {
   const eps = o.eps === "auto" ? 2.220446049250313e-16 : (o.eps as number);
   const x = floats(pred, c.dtype);
   const opts = {
-    classes: K, from: "probs" as const, eps, reduction: o.normalize ? ("mean" as const) : ("sum" as const),
+    classes: K,
+    from: "probs" as const,
+    eps,
+    reduction: o.normalize ? ("mean" as const) : ("sum" as const),
     ...(c.inputs.sample_weight ? { sampleWeight: floats(c.inputs.sample_weight, c.dtype) } : {}),
   };
   return { run: (m) => m.crossEntropy(target, x, opts), want: c.expected as number };
 }
 
 export function coinCases(c: Case): Array<[string, Mapped]> {
-  const P = Float64Array.from(c.inputs.P), Q = Float64Array.from(c.inputs.Q);
+  const P = Float64Array.from(c.inputs.P),
+    Q = Float64Array.from(c.inputs.Q);
   const e = c.expected as Record<string, number>;
   return [
     ["kl_nats", { run: (m) => m.klDivergence(P, Q), want: e.kl_nats }],

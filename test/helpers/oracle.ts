@@ -31,7 +31,6 @@ export function loadCases(dir: "oracle" | "onnx", file: string): Case[] {
   return JSON.parse(readFileSync(new URL(`../fixtures/${dir}/${file}`, import.meta.url), "utf8"), revive);
 }
 
-
 /** The accuracy contract: float32 inputs 1e-6 relative + 1e-7 absolute; float64 1e-12 + 1e-13; non-finite exact. */
 export function tolerance(dtype: string): { rel: number; abs: number } {
   return dtype === "float32" ? { rel: 1e-6, abs: 1e-7 } : { rel: 1e-12, abs: 1e-13 };
@@ -55,4 +54,3 @@ export function expectAllClose(got: ArrayLike<number>, want: ArrayLike<number>, 
   expect(got.length, `${label}: length`).toBe(want.length);
   for (let i = 0; i < want.length; i++) expectClose(got[i], want[i], dtype, `${label}[${i}]`);
 }
-

@@ -59,7 +59,7 @@ async function load(dir: string, options: { headers?: Record<string, string>; sp
     };
   });
   try {
-    await page.goto(server.url + "/");
+    await page.goto(`${server.url}/`);
     const end = Date.now() + 60_000;
     while (Date.now() < end && errors.length === 0 && !(await page.evaluate(() => "__report" in window))) await page.waitForTimeout(50);
     return {
@@ -98,12 +98,19 @@ beforeAll(async () => {
   await build({ root: join(app.dir, "vite"), configFile: join(app.dir, "vite/vite.config.js"), logLevel: "error" });
 
   // esbuild: the docs' main.js with xent/inline; and the same page importing "xent".
-  for (const [name, main, entry] of [["esbuild", snippet("esbuild/main.js"), "xent/inline"], ["esbuild-file", snippet("esbuild/main.js").replace('"xent/inline"', '"xent"'), "xent"]]) {
+  for (const [name, main, entry] of [
+    ["esbuild", snippet("esbuild/main.js"), "xent/inline"],
+    ["esbuild-file", snippet("esbuild/main.js").replace('"xent/inline"', '"xent"'), "xent"],
+  ]) {
     app.write(`${name}/main.js`, main);
     app.write(`${name}/check.js`, check(entry));
     app.write(`${name}/dist/index.html`, html);
     await esbuild.build({
-      entryPoints: [join(app.dir, name, "check.js")], bundle: true, format: "esm", outfile: join(app.dir, name, "dist/check.js"), logLevel: "error",
+      entryPoints: [join(app.dir, name, "check.js")],
+      bundle: true,
+      format: "esm",
+      outfile: join(app.dir, name, "dist/check.js"),
+      logLevel: "error",
     });
   }
 }, 180_000);
@@ -116,7 +123,9 @@ afterAll(async () => {
 describe("Vite", () => {
   it("emits the .wasm files as assets (assetsInlineLimit: 0)", () => {
     const assets = readdirSync(join(app.dir, "vite/dist/assets"));
-    expect(assets.filter((f) => f.endsWith(".wasm")).map((f) => f.replace(/-[\w-]+\.wasm$/, ".wasm"))).toEqual(expect.arrayContaining(["xent.simd.wasm", "xent.wasm"]));
+    expect(assets.filter((f) => f.endsWith(".wasm")).map((f) => f.replace(/-[\w-]+\.wasm$/, ".wasm"))).toEqual(
+      expect.arrayContaining(["xent.simd.wasm", "xent.wasm"]),
+    );
   });
 
   it("the page runs the snippet and the oracle vectors on the SIMD module, fetched and compiled as it streams", async () => {
@@ -160,7 +169,7 @@ describe("esbuild", () => {
     expect(r.report?.info.reason).toMatch(/^compiling WebAssembly is not allowed here/);
   });
 
-  it("with \"xent\": esbuild does not copy the .wasm, and init() says what to do", async () => {
+  it('with "xent": esbuild does not copy the .wasm, and init() says what to do', async () => {
     const r = await load(join(app.dir, "esbuild-file/dist"), { spa: true });
     expect(r.report).toBeNull();
     expect(r.errors.join("\n")).toMatch(/is not a WebAssembly module .*xent\/inline/);

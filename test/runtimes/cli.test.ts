@@ -14,14 +14,20 @@ const CASES = oracleCases().length;
 beforeAll(async () => {
   app = makeApp("cli");
   await bundleOracle(app);
-  for (const [file, entry] of [["oracle-file.mjs", "xent"], ["oracle-inline.mjs", "xent/inline"]]) {
-    app.write(file, [
-      `import * as xent from ${JSON.stringify(entry)};`,
-      `import * as reference from "xent/reference";`,
-      `import { runOracle } from "./oracle.js";`,
-      `const report = await runOracle(xent, reference, ${JSON.stringify(entry)});`,
-      `console.log(JSON.stringify({ resolved: import.meta.resolve(${JSON.stringify(entry)}), report }));`,
-    ].join("\n"));
+  for (const [file, entry] of [
+    ["oracle-file.mjs", "xent"],
+    ["oracle-inline.mjs", "xent/inline"],
+  ]) {
+    app.write(
+      file,
+      [
+        `import * as xent from ${JSON.stringify(entry)};`,
+        `import * as reference from "xent/reference";`,
+        `import { runOracle } from "./oracle.js";`,
+        `const report = await runOracle(xent, reference, ${JSON.stringify(entry)});`,
+        `console.log(JSON.stringify({ resolved: import.meta.resolve(${JSON.stringify(entry)}), report }));`,
+      ].join("\n"),
+    );
   }
   for (const name of ["node.mjs", "deno.ts", "deno-inline.ts", "bun.ts"]) app.write(name, snippet(name));
 });
@@ -54,11 +60,11 @@ describe.each(RUNTIMES)("%s", (name, exe, args) => {
     expect(r.stdout.trim()).toBe("wasm-simd 0.407606");
   });
 
-  it("passes the oracle vectors through \"xent\" (the file entry)", async () => {
+  it('passes the oracle vectors through "xent" (the file entry)', async () => {
     expectOracle(lastJson<Out>(await run(exe(), args("oracle-file.mjs"), { cwd: app.dir })), "node.js");
   });
 
-  it("passes the oracle vectors through \"xent/inline\"", async () => {
+  it('passes the oracle vectors through "xent/inline"', async () => {
     expectOracle(lastJson<Out>(await run(exe(), args("oracle-inline.mjs"), { cwd: app.dir })), "inline.js");
   });
 });

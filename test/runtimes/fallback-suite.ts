@@ -31,18 +31,27 @@ export function fallbackSuite(entries: Record<string, Entry>, simdBytes: () => P
         expect(r.failures).toEqual([]);
         expect(r.cases).toBe(oracleCases().length);
         expect(r.backend).toBe("wasm");
-        expect(r.info).toEqual({ backend: "wasm", verified: true, reason: "SIMD is not supported here (the SIMD module does not validate)" });
+        expect(r.info).toEqual({
+          backend: "wasm",
+          verified: true,
+          reason: "SIMD is not supported here (the SIMD module does not validate)",
+        });
         expect(r.zeroCopy).toBe(true);
         expect(xent.backend()).toBe("wasm");
       });
 
-      if (sync) it("SIMD missing, initSync(): the scalar module", async () => {
-        const info = await withoutSimd(await simdBytes(), async () => {
-          await xent.init({ backend: "js" });
-          return xent.initSync();
+      if (sync)
+        it("SIMD missing, initSync(): the scalar module", async () => {
+          const info = await withoutSimd(await simdBytes(), async () => {
+            await xent.init({ backend: "js" });
+            return xent.initSync();
+          });
+          expect(info).toEqual({
+            backend: "wasm",
+            verified: true,
+            reason: "SIMD is not supported here (the SIMD module does not validate)",
+          });
         });
-        expect(info).toEqual({ backend: "wasm", verified: true, reason: "SIMD is not supported here (the SIMD module does not validate)" });
-      });
 
       it("compiling WebAssembly refused (workerd, a CSP): the reference, and why", async () => {
         const r = await refusing(fresh);

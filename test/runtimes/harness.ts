@@ -12,8 +12,15 @@ import * as esbuild from "esbuild";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CHROMIUM = "/usr/bin/chromium";
 /** The flags Chromium needs here (root, no network, no GPU). Playwright adds --headless. */
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** A binary installed by npm (devDependencies); a missing one fails the test that needs it. */
 export function bin(name: string): string {
@@ -42,7 +49,10 @@ export function makeApp(name: string, tools: string[] = []): App {
   mkdirSync(join(dir, "node_modules"));
   symlinkSync(ROOT, join(dir, "node_modules", "xent"), "dir");
   for (const tool of tools) symlinkSync(join(ROOT, "node_modules", tool), join(dir, "node_modules", tool), "dir");
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `app-${name}`, private: true, type: "module", dependencies: { xent: "*" } }, null, 2));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: `app-${name}`, private: true, type: "module", dependencies: { xent: "*" } }, null, 2),
+  );
   return {
     dir,
     write(file, text) {
@@ -65,8 +75,12 @@ export function makeApp(name: string, tools: string[] = []): App {
 export async function bundleOracle(app: App, outfile = "oracle.js"): Promise<void> {
   await esbuild.build({
     entryPoints: [join(ROOT, "test", "runtimes", "oracle-subset.ts")],
-    bundle: true, format: "esm", platform: "neutral", outfile: join(app.dir, outfile),
-    external: ["xent", "xent/*"], logLevel: "error",
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    outfile: join(app.dir, outfile),
+    external: ["xent", "xent/*"],
+    logLevel: "error",
   });
 }
 
@@ -79,8 +93,13 @@ export interface Ran {
 /** Runs a command to its end (killed after `timeout` ms). */
 export function run(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Ran> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, NO_COLOR: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: { ...process.env, NO_COLOR: "1", ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "",
+      stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeout ?? 60_000);
@@ -103,8 +122,13 @@ export function lastJson<T>(r: Ran): T {
 }
 
 const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
-  ".json": "application/json", ".wasm": "application/wasm", ".map": "application/json",
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".map": "application/json",
 };
 
 export interface Static {
@@ -124,7 +148,7 @@ export function serve(dir: string, options: { headers?: Record<string, string>; 
   const headers = options.headers ?? {};
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const file = resolve(dir, "." + (path.endsWith("/") ? path + "index.html" : path));
+    const file = resolve(dir, `.${path.endsWith("/") ? `${path}index.html` : path}`);
     const ok = file.startsWith(resolve(dir) + sep) && existsSync(file) && statSync(file).isFile();
     if (ok) {
       log.push(`200 ${path}`);

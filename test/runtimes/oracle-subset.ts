@@ -22,14 +22,22 @@ function revive(_key: string, v: unknown): unknown {
 }
 
 const RAW: Record<string, unknown> = {
-  "cross_entropy.json": crossEntropy, "nll_loss.json": nllLoss, "kl_div.json": klDiv, "entropy.json": entropy,
-  "bce.json": bce, "log_loss.json": logLoss, "coin.json": coin,
+  "cross_entropy.json": crossEntropy,
+  "nll_loss.json": nllLoss,
+  "kl_div.json": klDiv,
+  "entropy.json": entropy,
+  "bce.json": bce,
+  "log_loss.json": logLoss,
+  "coin.json": coin,
 };
 
 const cache = new Map<string, Case[]>();
 export function cases(file: string): Case[] {
   let c = cache.get(file);
-  if (c === undefined) cache.set(file, (c = JSON.parse(JSON.stringify(RAW[file]), revive) as Case[]));
+  if (c === undefined) {
+    c = JSON.parse(JSON.stringify(RAW[file]), revive) as Case[];
+    cache.set(file, c);
+  }
   return c;
 }
 
@@ -61,7 +69,8 @@ const list = (r: number | ArrayLike<number>) => (typeof r === "number" ? [r] : A
 /** Checks every case on `m`; the reference is used where the oracle's NaN is PyTorch's 0 * -inf. */
 export function checkAll(m: Measures, reference: Measures): { cases: number; values: number; failures: string[] } {
   const failures: string[] = [];
-  let n = 0, values = 0;
+  let n = 0,
+    values = 0;
   for (const [label, mapped, c, convention] of oracleCases()) {
     n++;
     try {
@@ -113,10 +122,12 @@ export interface OracleReport {
 export async function runOracle(xent: Xent, reference: Measures, label: string, options: object = {}): Promise<OracleReport> {
   await xent.init(options);
   const { cases: n, values, failures } = checkAll(xent, reference);
-  const logits = [1, 2, 3, 3, 2, 1], labels = [2, 0];
+  const logits = [1, 2, 3, 3, 2, 1],
+    labels = [2, 0];
   const block = xent.allocate(Float32Array, logits.length);
   block.view.set(logits);
-  const zeroCopy = xent.crossEntropy(labels, block, { classes: 3 }) === xent.crossEntropy(labels, Float32Array.from(logits), { classes: 3 });
+  const zeroCopy =
+    xent.crossEntropy(labels, block, { classes: 3 }) === xent.crossEntropy(labels, Float32Array.from(logits), { classes: 3 });
   block.free();
   return { label, backend: xent.backend(), info: xent.engineInfo(), cases: n, values, failures: failures.slice(0, 20), zeroCopy };
 }

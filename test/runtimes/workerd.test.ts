@@ -34,7 +34,9 @@ beforeAll(async () => {
   app = makeApp("workerd");
   await bundleOracle(app);
   app.write("snippet-worker.js", snippet("workerd/worker.js"));
-  app.write("entry.js", `
+  app.write(
+    "entry.js",
+    `
 import snippet from "./snippet-worker.js";
 import * as xent from "xent";
 import * as inline from "xent/inline";
@@ -52,18 +54,27 @@ export default {
     return snippet.fetch(request);
   },
 };
-`);
+`,
+  );
   const outdir = join(app.dir, "out");
   mkdirSync(outdir);
   await esbuild.build({
-    entryPoints: [join(app.dir, "entry.js")], outfile: join(outdir, "worker.js"), bundle: true, format: "esm",
-    platform: "browser", conditions: ["workerd", "worker", "browser"], plugins: [wasmModules(outdir)], logLevel: "error",
+    entryPoints: [join(app.dir, "entry.js")],
+    outfile: join(outdir, "worker.js"),
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    plugins: [wasmModules(outdir)],
+    logLevel: "error",
   });
   copyFileSync(join(ROOT, "test/runtimes/snippets/workerd/config.capnp"), join(outdir, "config.capnp"));
 
   // Port 0, and workerd reports the port it listens on through --control-fd.
-  server = spawn(bin("workerd"), ["serve", "config.capnp", "--socket-addr", "http=127.0.0.1:0", "--control-fd", "3"],
-    { cwd: outdir, stdio: ["ignore", "ignore", "pipe", "pipe"] });
+  server = spawn(bin("workerd"), ["serve", "config.capnp", "--socket-addr", "http=127.0.0.1:0", "--control-fd", "3"], {
+    cwd: outdir,
+    stdio: ["ignore", "ignore", "pipe", "pipe"],
+  });
   server.stderr!.on("data", (d) => (stderr += d));
   const port = await new Promise<number>((resolvePort, reject) => {
     let text = "";
@@ -78,7 +89,9 @@ export default {
             clearTimeout(timer);
             resolvePort(m.port);
           }
-        } catch { /* a partial line */ }
+        } catch {
+          /* a partial line */
+        }
       }
     });
   });
@@ -106,14 +119,14 @@ describe("workerd", () => {
     expect(await get("/")).toEqual({ backend: "wasm-simd", loss: expect.closeTo(0.407606, 6) });
   });
 
-  it("passes the oracle vectors through \"xent\" (the workerd entry)", async () => {
+  it('passes the oracle vectors through "xent" (the workerd entry)', async () => {
     const r = await get<OracleReport>("/oracle");
     expect(r.failures).toEqual([]);
     expect(r.cases).toBe(oracleCases().length);
     expect(r).toMatchObject({ backend: "wasm-simd", info: { backend: "wasm-simd", verified: true }, zeroCopy: true });
   });
 
-  it("\"xent/inline\" takes the workerd entry there too", async () => {
+  it('"xent/inline" takes the workerd entry there too', async () => {
     const r = await get<{ sameEntry: boolean; report: OracleReport }>("/inline");
     expect(r.sameEntry).toBe(true);
     expect(r.report.failures).toEqual([]);

@@ -14,7 +14,7 @@
 // O_k comes from one pass over the row: L = sum of e_j over the classes below the maximum and
 // n = the number of classes at it. A class at the maximum has O_k = L + (n - 1), any other
 // O_k = S - e_k with S = L + n >= 1 + e_k and e_k < 1, which cancels by a factor 3 at most.
-import { LOGITS, PROBS, ld, sumReset, add0, add1, sum0, sum1 } from "./common";
+import { LOGITS, LOGPROBS, PROBS, ld, sumReset, add0, add1, sum0, sum1 } from "./common";
 import { expf64x2Low, promoteLow, promoteHigh, hsum64, hmax32 } from "../math/vmath";
 
 // The prepared row of logits (logitStats): its maximum, S = sum_j e_j, the others' sum O of a
@@ -281,6 +281,7 @@ function givenTerm(x: f64, qMode: i32, coef: f64, gamma: f64): f64 {
  */
 export function focalRows<T>(tPtr: usize, yPtr: usize, qPtr: usize, vPtr: usize, rows: i32, classes: i32,
                              qMode: i32, gamma: f64, a: f64, b: f64, outPtr: usize): void {
+  if (qMode != LOGITS && qMode != LOGPROBS && qMode != PROBS) unreachable(); // an unknown mode is never another one
   const K = classes;
   const oneClass = tPtr != 0 && a == 1 && b == 0;
   for (let r = 0; r < rows; r++) {
@@ -353,6 +354,7 @@ export function binaryFocalElement(y: f64, x: f64, mode: i32, gamma: f64, alpha:
  * or PROBS), one f64 per element at outPtr. alpha < 0 (e.g. -1): no alpha_t factor.
  */
 export function binaryFocal<T>(yPtr: usize, xPtr: usize, n: i32, mode: i32, gamma: f64, alpha: f64, outPtr: usize): void {
+  if (mode != LOGITS && mode != PROBS) unreachable();
   for (let i = 0; i < n; i++) {
     store<f64>(outPtr + (<usize>i << 3), binaryFocalElement(ld<T>(yPtr, i), ld<T>(xPtr, i), mode, gamma, alpha));
   }

@@ -37,6 +37,7 @@ interface Prediction {
 function prediction(q: FloatArray, off: number, n: number, mode: Mode): Prediction {
   if (mode === PROBS) return { oneMinusQ: (k) => 1 - q[off + k], negLogQ: (k) => -Math.log(q[off + k]) };
   if (mode === LOGPROBS) return { oneMinusQ: (k) => -Math.expm1(q[off + k]), negLogQ: (k) => -q[off + k] };
+  if (mode !== LOGITS) throw new Error(`xent: unknown mode ${mode}`);
   let m = -Infinity;
   for (let k = 0; k < n; k++) {
     const x = q[off + k];
@@ -67,8 +68,8 @@ function prediction(q: FloatArray, off: number, n: number, mode: Mode): Predicti
 /**
  * Focal loss per row: out[r] = sum_k v_k c_k (1 - q_k)^gamma (-log q_k) (Lin et al. 2017).
  *
- * - q: rows x classes, row-major: logits (qMode 0, q = softmax), log-probabilities (1) or
- *   probabilities (2), used as given.
+ * - q: rows x classes, row-major: logits (LOGITS, q = softmax), log-probabilities (LOGPROBS) or
+ *   probabilities (PROBS), used as given.
  * - c_k = a y_k + b, y the one-hot of the class index t[r] (t[r] < 0: the row is ignored, 0) or the
  *   dense target row y (rows x classes); with neither, c_k = b. Label smoothing e is a = 1 - e,
  *   b = e / classes.
@@ -110,15 +111,16 @@ export function focalRows(
 /**
  * Binary focal loss of one element, torchvision's sigmoid_focal_loss for logits:
  * ce (1 - p_t)^gamma, times alpha_t = alpha y + (1 - alpha)(1 - y) when alpha >= 0.
- * - logits (mode 0): p = sigmoid(x); ce = y softplus(-x) + (1 - y) softplus(x), which is the stable
+ * - logits (LOGITS): p = sigmoid(x); ce = y softplus(-x) + (1 - y) softplus(x), which is the stable
  *   max(x, 0) - x y + log1p(exp(-|x|)) as two non-negative parts (no cancellation for y in [0, 1]);
  *   1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x), both sigmoids to full relative precision (never
  *   1 - p_t from p_t, which cancels where the prediction is right).
- * - probabilities (mode 2): p = x; ce = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)), each
+ * - probabilities (PROBS): p = x; ce = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)), each
  *   log clamped at -100 as PyTorch's binary_cross_entropy; log(1 - p) as log1p(-p);
  *   1 - p_t = y (1 - p) + (1 - y) p.
  */
 export function binaryFocalElement(y: number, x: number, mode: 0 | 2, gamma: number, alpha: number): number {
+  if (mode !== LOGITS && mode !== PROBS) throw new Error(`xent: unknown mode ${mode}`);
   let ce: number, u: number;
   if (mode === LOGITS) {
     const e = Math.exp(-Math.abs(x));

@@ -27,7 +27,7 @@
 // gradient it writes), where the build still has those files with the same plan; otherwise a note.
 //
 // Prints the counts and the first 20 mismatches with their cases; exits 1 on any mismatch.
-import { build } from "esbuild";
+import { build, type BuildResult } from "esbuild";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -46,9 +46,9 @@ async function caseGenerator(): Promise<{
   makeCall: typeof import("../test/fuzz/differential.js").makeCall;
 }> {
   const dir = join(REPO, "test/fuzz");
-  let r;
+  let r: BuildResult<{ write: false }>;
   try {
-    r = await build({
+    const built = await build({
       stdin: {
         contents: `export { fuzzCase, makeCall } from "./differential.ts"; export { default as fc } from "fast-check";`,
         resolveDir: dir,
@@ -75,6 +75,7 @@ async function caseGenerator(): Promise<{
         },
       ],
     });
+    r = built;
   } catch (e) {
     // differential.ts imports something the stub lacks: take it as it is (src/ must load then).
     console.error(
@@ -124,7 +125,9 @@ for (const [side, root] of [
   ["new", newBase?.root ?? REPO],
 ] as const) {
   const loaded = await loadBuild(root, side, ENGINES);
-  ENGINES.forEach((e, i) => (builds[side][e] = loaded[i]));
+  ENGINES.forEach((e, i) => {
+    builds[side][e] = loaded[i];
+  });
 }
 for (const e of ENGINES) {
   if (builds.old[e].api.crossEntropy === builds.new[e].api.crossEntropy)

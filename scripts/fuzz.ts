@@ -110,7 +110,10 @@ if (replay !== undefined) {
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
       let done = false;
-      child.on("message", (r) => (r === "done" ? (done = true) : add(r as Report)));
+      child.on("message", (r) => {
+        if (r === "done") done = true;
+        else add(r as Report);
+      });
       child.on("close", (code) => {
         if (code !== 0 || !done) {
           console.log(`FAIL worker ${w} exited with ${code}`);

@@ -6,7 +6,7 @@ import binaryen from "binaryen";
 import * as xent from "../src/index.js";
 import * as reference from "../src/reference/index.js";
 import { currentEngine } from "../src/engine/init.js";
-import { WasmEngine } from "../src/engine/wasm.js";
+import type { WasmEngine } from "../src/engine/wasm.js";
 import { measuresOf } from "./helpers/engines.js";
 import { KERNELS } from "../src/kernels/table.js";
 

@@ -58,7 +58,9 @@ for (const engine of ["wasm-simd", "wasm", "js"] as const) {
         const got = asArray(ENGINES[engine].crossEntropy(c.t, c.pred, c.options));
         const want = asArray(ENGINES.js.crossEntropy(c.t, c.pred, c.options));
         expect(got.length).toBe(want.length);
-        got.forEach((g, i) => expectClose(g, want[i], c.dtype, c.name));
+        got.forEach((g, i) => {
+          expectClose(g, want[i], c.dtype, c.name);
+        });
         n++;
       }
       // 2 dtypes x 4 (from, eps) x 3 (target, ignoreIndex) x 2 weights x 3 smoothings x 2 sampleWeights x 3 reductions
@@ -79,9 +81,9 @@ for (const engine of ["wasm-simd", "wasm", "js"] as const) {
                 const pred = from === "probs" ? p : x;
                 const got = asArray(ENGINES[engine].binaryCrossEntropy(y, pred, options));
                 const want = asArray(ENGINES.js.binaryCrossEntropy(y, pred, options));
-                got.forEach((g, i) =>
-                  expectClose(g, want[i], T === Float32Array ? "float32" : "float64", `${T.name} ${from} ${reduction}`),
-                );
+                got.forEach((g, i) => {
+                  expectClose(g, want[i], T === Float32Array ? "float32" : "float64", `${T.name} ${from} ${reduction}`);
+                });
               }
             }
           }

@@ -486,8 +486,8 @@ describe("focal kernels (assembly/kernels/focal.ts), compiled from assembly/test
             const one: RowArgs = {
               ...x,
               rows: 1,
-              t: x.t && x.t.slice(r, r + 1),
-              y: x.y && x.y.slice(r * x.K, (r + 1) * x.K),
+              t: x.t?.slice(r, r + 1) ?? null,
+              y: x.y?.slice(r * x.K, (r + 1) * x.K) ?? null,
               q: x.q.slice(r * x.K, (r + 1) * x.K),
             };
             for (const shift of [0, size, 3 * size]) {

@@ -135,7 +135,9 @@ describe("crossEntropy from float32 logits, rows longer than a chunk (4096 class
       for (let k = 0; k < K; k++) x[k] = 1e-3 * x[k];
     }); // nearly uniform: S near K
     const x = new Float32Array(rows.length * K);
-    rows.forEach((r, i) => x.set(r, i * K));
+    rows.forEach((r, i) => {
+      x.set(r, i * K);
+    });
     for (const target of [3, 4100, K - 1]) {
       const t = Int32Array.from(rows, () => target);
       expectAgrees(true, (m) => m.crossEntropy(t, x, { classes: K, reduction: "none" }));
@@ -292,7 +294,12 @@ describe("check: true with a Float32Array out", () => {
     const out = new Float32Array(1);
     // The two float32 neighbours of a fuzzed binaryCrossEntropy element (float64 inputs, out float32),
     // given by two engines whose kernel writes one of them.
-    const engine = (name: "wasm-simd" | "js", v: number) => ({ name, run: (c: { out: Float64Array }) => void (c.out[0] = v) });
+    const engine = (name: "wasm-simd" | "js", v: number) => ({
+      name,
+      run: (c: { out: Float64Array }) => {
+        c.out[0] = v;
+      },
+    });
     const prepared = {
       f32: false,
       check: true,

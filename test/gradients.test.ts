@@ -35,7 +35,9 @@ for (const engine of ["wasm-simd", "wasm", "js"] as const) {
         expectClose(loss, c.expected as number, c.dtype, `${c.id} loss`);
         const want = (c as unknown as { expected_grad: number[] }).expected_grad;
         expect(grad.length).toBe(want.length);
-        want.forEach((w, i) => expectClose(grad[i], w, c.dtype, `${c.id} grad[${i}]`));
+        want.forEach((w, i) => {
+          expectClose(grad[i], w, c.dtype, `${c.id} grad[${i}]`);
+        });
       });
     }
   });
@@ -54,7 +56,10 @@ describe("gradients by finite differences", () => {
         fc.double({ min: 0.5, max: 4, noNaN: true }),
         (rows, classes, seed, ls, T) => {
           let s = seed >>> 0;
-          const u = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+          const u = () => {
+            s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+            return s / 4294967296;
+          };
           const x = Float64Array.from({ length: rows * classes }, () => 6 * u() - 3);
           const y = Float64Array.from({ length: rows * classes }, () => 6 * u() - 3);
           const t = Int32Array.from({ length: rows }, () => Math.floor(u() * classes));

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as xent from "../src/index.js";
 import * as reference from "../src/reference/index.js";
 import { currentEngine } from "../src/engine/init.js";
-import { WasmEngine } from "../src/engine/wasm.js";
+import type { WasmEngine } from "../src/engine/wasm.js";
 import { rng, logits, labels } from "./helpers/data.js";
 
 const classes = 1000,

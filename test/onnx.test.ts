@@ -195,7 +195,7 @@ describe("ONNX backend tests: coverage", () => {
     // (SCE, SCE _log_prob, NLL), each with exactly the README's number of ignored rows.
     const outOfRange = CASES.filter((c) => [-1, -5, 10].includes(c.options.ignore_index as number));
     expect(outOfRange.length).toBe(9);
-    const ignoredRows = { [-1]: [1, 18], [-5]: [1, 540], [10]: [1, 3] } as Record<number, [number, number]>;
+    const ignoredRows = { [-1]: [1, 18], [-5]: [1, 540], 10: [1, 3] } as Record<number, [number, number]>;
     for (const c of outOfRange) {
       const x = mapCase(c);
       expect([x.labels.filter((t) => t === x.ignore).length, x.rows], c.id).toEqual(ignoredRows[x.ignore!]);

@@ -354,7 +354,9 @@ describe("pool: memory, lifecycle, concurrency", () => {
     const all = [...cases(37, 33, 1), ...cases(129, 257, 2), ...cases(3, 1001, 3)];
     const want = all.map((c) => bits(c.run(simd as unknown as M)));
     const got = await Promise.all(all.map((c) => c.run(pool as unknown as M)));
-    got.forEach((g, i) => expect(bits(g), all[i].name).toEqual(want[i]));
+    got.forEach((g, i) => {
+      expect(bits(g), all[i].name).toEqual(want[i]);
+    });
   });
 
   it("validates as the synchronous functions do (rejections with the same codes), and check: true works", async () => {
@@ -414,7 +416,9 @@ describe("pool: memory, lifecycle, concurrency", () => {
     }
     const all = cases(37, 33, 77);
     const got = await Promise.all(all.map((c) => c.run(p as unknown as M)));
-    got.forEach((g, i) => expect(bits(g), all[i].name).toEqual(bits(all[i].run(simd as unknown as M))));
+    got.forEach((g, i) => {
+      expect(bits(g), all[i].name).toEqual(bits(all[i].run(simd as unknown as M)));
+    });
     await p.close();
   });
 

@@ -16,7 +16,7 @@ import type { Backend, FloatArray } from "../types.js";
 import { type Engine, referenceEngine } from "./engine.js";
 import type { ModuleExports } from "../kernels/table.js";
 import { WasmEngine } from "./wasm.js";
-import { WasmArray, Memory } from "./memory.js";
+import { type WasmArray, Memory } from "./memory.js";
 import { verifyModule } from "./verify.js";
 import { BACKENDS, BUILDS, buildOf, type Build, type WasmBackend } from "./registry.js";
 

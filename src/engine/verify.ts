@@ -60,7 +60,10 @@ export interface BatteryInputs {
  */
 export function batteryInputs(f32: boolean, classes: number): BatteryInputs {
   let s = classes * 7919 + (f32 ? 1 : 2);
-  const u = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+  const u = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
   const round = f32 ? Math.fround : (v: number) => Math.round(v * 1e9) / 1e9;
   const n = ROWS * classes;
   const x = Float64Array.from({ length: n }, () => round(12 * u() - 6));

@@ -23,7 +23,10 @@ export class WasmEngine implements Engine {
 
   run(call: Call): void {
     const k = call.kernel;
-    if (k.export === null) return k.reference(call);
+    if (k.export === null) {
+      k.reference(call);
+      return;
+    }
     const mem = this.memory;
     let chunks = new Chunks(call, mem, ENGINE_LIMITS, 1, mem.scratchBytes);
     if (chunks.stageBytes > mem.scratchBytes) {

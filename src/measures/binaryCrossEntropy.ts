@@ -45,7 +45,7 @@ export interface BinaryCrossEntropy {
    * binaryCrossEntropy([1, 0], [0.9, 0.2], { reduction: "none" }); // Float64Array [0.105361, 0.223144]
    * ```
    */
-  <O extends BinaryCrossEntropyOptions = {}>(
+  <O extends BinaryCrossEntropyOptions = Record<never, never>>(
     target: FloatInput | Uint8Array | Int32Array,
     prediction: FloatInput,
     options?: O,

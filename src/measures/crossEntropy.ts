@@ -273,7 +273,11 @@ export interface CrossEntropy {
    * crossEntropy([0.5, 0.5], [0.9, 0.1], { from: "probs", base: 2 }); // 1.736966 bits
    * ```
    */
-  <O extends CrossEntropyOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O): MeasureResult<O>;
+  <O extends CrossEntropyOptions = Record<never, never>>(
+    target: IndexInput | FloatInput,
+    prediction: FloatInput,
+    options?: O,
+  ): MeasureResult<O>;
 }
 
 export const crossEntropy = measure<CrossEntropy>(

@@ -98,7 +98,7 @@ export interface KlDivergence {
    * klDivergence(teacher, student, { from: "logits", classes: 3, temperature: 2 }); // 0.025968
    * ```
    */
-  <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O>;
+  <O extends DivergenceOptions = Record<never, never>>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O>;
 }
 
 export const klDivergence = measure<KlDivergence>("klDivergence", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>
@@ -125,7 +125,7 @@ export interface JensenShannon {
    * jensenShannon([0.5, 0.5], [0.9, 0.1]);      // 0.101749 nats
    * ```
    */
-  <O extends DivergenceOptions = {}>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O>;
+  <O extends DivergenceOptions = Record<never, never>>(p: FloatInput, q: FloatInput, options?: O): MeasureResult<O>;
 }
 
 export const jensenShannon = measure<JensenShannon>("jensenShannon", (p: FloatInput, q: FloatInput, options?: DivergenceOptions) =>

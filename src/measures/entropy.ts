@@ -44,7 +44,7 @@ export interface Entropy {
    * entropy(logits, { from: "logits", classes: 3, reduction: "none" }); // Float64Array [0.832396, 0.832396]
    * ```
    */
-  <O extends EntropyOptions = {}>(p: FloatInput, options?: O): MeasureResult<O>;
+  <O extends EntropyOptions = Record<never, never>>(p: FloatInput, options?: O): MeasureResult<O>;
 }
 
 export const entropy = measure<Entropy>("entropy", (p: FloatInput, options?: EntropyOptions) => {

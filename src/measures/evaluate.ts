@@ -304,7 +304,9 @@ export function makeEvaluation(engine: () => Engine) {
       this.#ce.merge(new Sum(fromNum(s.ce[0]), fromNum(s.ce[1])));
       this.#weights.merge(new Sum(fromNum(s.weights[0]), fromNum(s.weights[1])));
       this.#entropy.merge(new Sum(fromNum(s.entropy[0]), fromNum(s.entropy[1])));
-      s.hits.forEach((h, i) => (this.#hits[i] += h));
+      s.hits.forEach((h, i) => {
+        this.#hits[i] += h;
+      });
       return this;
     }
 
@@ -320,7 +322,9 @@ export function makeEvaluation(engine: () => Engine) {
       const n = this.#rows;
       const ce = this.#ce.value / this.#weights.value;
       const topK: Record<number, number> = {};
-      this.topK.forEach((k, i) => (topK[k] = this.#hits[i] / n));
+      this.topK.forEach((k, i) => {
+        topK[k] = this.#hits[i] / n;
+      });
       const top1 = this.topK.indexOf(1);
       return {
         rows: n,

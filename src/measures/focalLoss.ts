@@ -79,7 +79,11 @@ export interface FocalLoss {
    * focalLoss(labels, logits, { gamma: 0 });  // 0.407606 = crossEntropy(labels, logits)
    * ```
    */
-  <O extends FocalLossOptions = {}>(target: IndexInput | FloatInput, prediction: FloatInput, options?: O): MeasureResult<O>;
+  <O extends FocalLossOptions = Record<never, never>>(
+    target: IndexInput | FloatInput,
+    prediction: FloatInput,
+    options?: O,
+  ): MeasureResult<O>;
 }
 
 const OPTIONS = [...CE_OPTIONS.filter((o) => o !== "eps"), "gamma", "alpha"];
@@ -174,7 +178,7 @@ export interface BinaryFocalLoss {
    * binaryFocalLoss([1, 0], [2, -1], { gamma: 0 }); // 0.220095 = binaryCrossEntropy with from: "logits"
    * ```
    */
-  <O extends BinaryFocalLossOptions = {}>(
+  <O extends BinaryFocalLossOptions = Record<never, never>>(
     target: FloatInput | Uint8Array | Int32Array,
     prediction: FloatInput,
     options?: O,

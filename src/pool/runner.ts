@@ -278,7 +278,8 @@ export class Runner {
   #wake(buffer: ArrayBuffer, i: number): Woken {
     const i32 = new Int32Array(buffer, this.#ctl[i], 2);
     const before = Atomics.load(i32, 1); // the worker is idle: its previous job on this pool has ended
-    const seq = (this.#seq[i] = this.#seq[i] >= 0x3fffffff ? 1 : this.#seq[i] + 1);
+    const seq = this.#seq[i] >= 0x3fffffff ? 1 : this.#seq[i] + 1;
+    this.#seq[i] = seq;
     const w: Woken = { i, i32, before, seq, message: null };
     if (this.#notify) w.message = this.#doneMessage(i, seq); // before the worker can answer
     Atomics.store(i32, 0, seq);

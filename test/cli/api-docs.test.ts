@@ -90,7 +90,9 @@ function promise(value: unknown, comment: string, line: number): void {
     expect(value.constructor.name, `line ${line}`).toBe(arr[1]);
     const want = arr[2].split(",").map((s) => s.trim());
     expect(value.length, `line ${line}`).toBe(want.length);
-    want.forEach((w, k) => promise(value[k], w, line));
+    want.forEach((w, k) => {
+      promise(value[k], w, line);
+    });
   }
 }
 

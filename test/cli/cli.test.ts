@@ -506,6 +506,7 @@ describe("progress", () => {
     const r = xent(args(), { XENT_CHUNK_BYTES: "1" });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is that the carriage return and the escape (ESC) of a progress bar are absent
     expect(r.stdout).not.toMatch(/\r|\x1b|%/);
   });
   const script = existsSync("/usr/bin/script");

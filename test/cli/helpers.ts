@@ -129,7 +129,14 @@ export function start(command: string, args: string[]): { pid: number; done: Pro
   return { pid: child.pid!, done };
 }
 
-export function expectedDigits(): Record<string, any> {
+/** The figures of examples/digits/expected.json that the tests compare with (it holds more). */
+export interface ExpectedDigits {
+  student: Record<string, number>;
+  teacher: Record<string, number>;
+  [kl: `kl_teacher_student_batchmean_T${number}`]: number;
+}
+
+export function expectedDigits(): ExpectedDigits {
   return JSON.parse(readFileSync(join(ROOT, "examples/digits/expected.json"), "utf8"));
 }
 

@@ -27,7 +27,7 @@ describe("npm start", () => {
       return b[0];
     };
     const e = expectedDigits();
-    for (const model of ["student", "teacher"]) {
+    for (const model of ["student", "teacher"] as const) {
       const b = find(new RegExp(`^eval --logits \\S*${model}_logits\\.npy --labels \\S*labels\\.npy`));
       expect(value(b, "rows")).toBe(e[model].rows);
       for (const [name, key] of [

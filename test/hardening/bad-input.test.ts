@@ -23,7 +23,7 @@ function grower(mem: Memory): () => void {
     const old = mem.buffer;
     const blocks = [];
     for (let i = 0; i < 1024 && mem.buffer === old; i++) blocks.push(mem.allocate(Float32Array, 1 << 14));
-    blocks.forEach((b) => b.free());
+    for (const b of blocks) b.free();
     if (mem.buffer === old) throw new Error("the memory did not grow");
   };
 }
@@ -238,6 +238,7 @@ describe("allocate(): bad array types and lengths, and blocks too large for line
     ["Array", Array],
     ["Object", Object],
     ["an object with BYTES_PER_ELEMENT", { BYTES_PER_ELEMENT: 4 }],
+    // biome-ignore lint/suspicious/noShadowRestrictedNames: a function that only has Float32Array's name, which allocate() must refuse
     ["a function", function Float32Array() {}],
   ];
   const BAD_LENGTHS: unknown[] = [-1, 1.5, NaN, Infinity, -Infinity, "6", undefined, null, 6n, [6]];

@@ -105,7 +105,7 @@ export interface Env {
   /** Calls return promises (the pool). */
   async: boolean;
   /** allocate() of this engine's (or pool's) memory, for zero-copy views; null where there is none. */
-  memory: { allocate(ctor: unknown, n: number): { view: any; free(): void } } | null;
+  memory: { allocate(ctor: unknown, n: number): { view: Typed; free(): void } } | null;
   /** Grows the memory so that earlier views on it detach; null where views never detach. */
   grow: (() => void) | null;
 }
@@ -802,7 +802,7 @@ export function withOpts(args: unknown[], optsAt: number, extra: Record<string, 
   return a;
 }
 
-export function getAt(spec: FnSpec, args: unknown[], at: Loc): any {
+export function getAt(spec: FnSpec, args: unknown[], at: Loc): unknown {
   return typeof at === "number" ? args[at] : (args[spec.optsAt!] as Record<string, unknown>)[at];
 }
 
@@ -1137,7 +1137,7 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
               name: `${where}: ${what}`,
               args: from((x) => make(x)),
               expect: { valid: b },
-              after: output ? (a) => checkSurroundings(getAt(spec, a, at)) : undefined,
+              after: output ? (a) => checkSurroundings(getAt(spec, a, at) as Typed) : undefined,
             });
           }
           // Zero-copy: a view with an offset into the module's (or the pool's) own memory.
@@ -1156,7 +1156,7 @@ export function casesOf(spec: FnSpec, cls: ClassName): Case[] {
               args: from(inMemory),
               expect: { valid: b },
               needs: "memory",
-              after: output ? (a) => checkSurroundings(getAt(spec, a, at)) : undefined,
+              after: output ? (a) => checkSurroundings(getAt(spec, a, at) as Typed) : undefined,
             });
           }
           // The same numbers as float64 (the float64 kernels, their own zero-copy path): the same

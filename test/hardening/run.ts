@@ -95,7 +95,12 @@ export function tracking(env: Env): { env: Env; release(): void } {
       },
     },
   };
-  return { env: tracked, release: () => blocks.splice(0).forEach((w) => w.free()) };
+  return {
+    env: tracked,
+    release: () => {
+      for (const w of blocks.splice(0)) w.free();
+    },
+  };
 }
 
 /**

@@ -109,15 +109,15 @@ export function entropy_rows_f64(pPtr: usize, rows: i32, classes: i32, mode: i32
   entropyRowsScalar<f64>(pPtr, rows, classes, mode, invT, normalize != 0, outPtr);
 }
 
-/** Binary cross-entropy per element (n of them; posWeight per column of `classes`, the first element in column col0). */
-export function bce_f32(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, classes: i32, col0: i32, mode: i32, outPtr: usize): void {
-  checkShape(n, classes, xPtr, 4);
-  bceScalar<f32>(yPtr, xPtr, wPtr, pwPtr, n, classes, col0, mode, outPtr);
+/** Binary cross-entropy per element (n of them, element i of the call at index first + i; posWeight per column: (first + i) % columns). */
+export function bce_f32(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, columns: i32, first: i32, mode: i32, outPtr: usize): void {
+  checkShape(n, columns, xPtr, 4);
+  bceScalar<f32>(yPtr, xPtr, wPtr, pwPtr, n, columns, first, mode, outPtr);
 }
 
-export function bce_f64(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, classes: i32, col0: i32, mode: i32, outPtr: usize): void {
-  checkShape(n, classes, xPtr, 8);
-  bceScalar<f64>(yPtr, xPtr, wPtr, pwPtr, n, classes, col0, mode, outPtr);
+export function bce_f64(yPtr: usize, xPtr: usize, wPtr: usize, pwPtr: usize, n: i32, columns: i32, first: i32, mode: i32, outPtr: usize): void {
+  checkShape(n, columns, xPtr, 8);
+  bceScalar<f64>(yPtr, xPtr, wPtr, pwPtr, n, columns, first, mode, outPtr);
 }
 
 /**

@@ -4,24 +4,13 @@
 // WebAssembly build; test/verify.test.ts checks that the committed file is current.
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Arg, KERNELS, type Kernel, MAX_ARGS, exportName } from "../src/kernels/table.js";
+import { ADDRESS_ROLES, type Arg, KERNELS, type Kernel, MAX_ARGS, exportName } from "../src/kernels/table.js";
 
 /** The AssemblyScript expression of argument j of a call record at c (addresses: offsets from base, -1 absent). */
 function argument(a: Arg, j: number): string {
   const v = `load<f64>(c, ${8 * (j + 1)})`;
-  switch (a.role) {
-    case "rows":
-    case "once":
-    case "index":
-    case "out":
-    case "grad":
-      return `at(base, ${v})`;
-    case "count":
-    case "classes":
-      return `<i32>${v}`;
-    case "scalar":
-      return a.type === "i32" ? `<i32>${v}` : v;
-  }
+  if (ADDRESS_ROLES.has(a.role)) return `at(base, ${v})`;
+  return a.role === "scalar" && a.type === "f64" ? v : `<i32>${v}`;
 }
 
 export function callsSource(): string {

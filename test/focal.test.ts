@@ -378,8 +378,8 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
       }
     });
 
-    it("focalLoss alpha: one per class, or a finite number (INVALID_WEIGHT)", () => {
-      for (const alpha of [[1, 1], [1, 1, 1, 1], [], new Float32Array(2), NaN, Infinity, "0.25", [1, "1", 1]]) {
+    it("focalLoss alpha: one per class, or a finite number, never negative (INVALID_WEIGHT)", () => {
+      for (const alpha of [[1, 1], [1, 1, 1, 1], [], new Float32Array(2), NaN, Infinity, "0.25", [1, "1", 1], -1, -1e-300, [1, -1, 1]]) {
         throws(focal({ alpha }), "INVALID_WEIGHT", /alpha/, `alpha ${JSON.stringify(alpha) ?? String(alpha)}`);
       }
     });
@@ -408,6 +408,7 @@ for (const [name, m] of Object.entries(ENGINES) as Array<[string, Measures]>) {
     it('binaryFocalLoss from: "logits" or "probs" only (INVALID_OPTION)', () => {
       throws(binary({ from: "logprobs" }), "INVALID_OPTION", /from/, "logprobs");
       throws(binary({ from: "odds" }), "INVALID_OPTION", /from/, "odds");
+      throws(binary({ from: { q: "probs" } }), "INVALID_OPTION", /from/, "an object");
     });
 
     it("unknown options (UNKNOWN_OPTION): eps, temperature and typos for focalLoss; classes, posWeight, labelSmoothing for binaryFocalLoss", () => {

@@ -70,6 +70,50 @@ describe("zero-copy", () => {
   });
 });
 
+describe("memory stays put where a measure's chunks fit the scratch region", () => {
+  it("binaryCrossEntropy with one huge row of classes (600000 float64 elements, zero-copy): no growth, the reference's value", () => {
+    const n = 600000;
+    const Y = xent.allocate(Float64Array, n),
+      X = xent.allocate(Float64Array, n);
+    for (let i = 0; i < n; i++) {
+      Y.view[i] = (i % 3) / 2;
+      X.view[i] = Math.sin(i);
+    }
+    const view = Y.view; // detached if the measure grew memory
+    const o = { classes: n, reduction: "sum", from: "logits" } as const;
+    const got = xent.binaryCrossEntropy(Y.view, X.view, o);
+    expect(view.length).toBe(n);
+    expect(got).toBeCloseTo(reference.binaryCrossEntropy(Y.view, X.view, o), 6);
+    Y.free();
+    X.free();
+  });
+
+  it("float32 per-class weights of a 1 MiB row are staged as float32 (crossEntropyWithGrad, 262144 classes): no growth", () => {
+    const K = 262144,
+      u = rng(7);
+    const x = logits(u, K, Float32Array) as Float32Array;
+    const y = new Float32Array(K).fill(1 / K),
+      w = new Float32Array(K).fill(0.5);
+    const keep = xent.allocate(Float32Array, 16),
+      view = keep.view;
+    const { loss } = xent.crossEntropyWithGrad(y, x, { weight: w });
+    expect(view.length).toBe(16); // not detached: memory did not grow
+    expect(loss).toBeCloseTo(reference.crossEntropyWithGrad(y, x, { weight: w }).loss, 5);
+    keep.free();
+  });
+
+  it("a row larger than the region, passed in place (1.2M float32 logits from allocate): the region grows, the input is read where it was", () => {
+    const n = 1200000;
+    const P = xent.allocate(Float32Array, n);
+    for (let i = 0; i < n; i++) P.view[i] = Math.sin(i) * 3;
+    const Q = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 3);
+    const got = xent.klDivergence(P.view, Q, { from: "logits" });
+    const want = reference.klDivergence(P.view, Q, { from: "logits" });
+    expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * want + 1e-7);
+    P.free();
+  });
+});
+
 describe("inputs of every shape of buffer", () => {
   it("rows larger than the 1 MiB scratch slots (300000 float32 classes)", () => {
     const classes = 300_000;

@@ -311,6 +311,25 @@ describe("pool: focalLoss with dense targets", () => {
   }
 });
 
+describe("pool: check: true", () => {
+  it("with a user's out: the engine's values are kept in out (the reference's run is only compared)", async () => {
+    const pool = await xent.createPool({ threads: 2 });
+    try {
+      const u = rng(11),
+        R = 64,
+        K = 50;
+      const t = labels(u, R, K),
+        x = logits(u, R * K, Float32Array) as Float32Array;
+      const out = new Float64Array(R);
+      const got = await pool.crossEntropy(t, x, { classes: K, reduction: "none", out, check: true });
+      expect(got).toBe(out);
+      expect(bits(out)).toEqual(bits(simd.crossEntropy(t, x, { classes: K, reduction: "none" })));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe("pool: memory, lifecycle, concurrency", () => {
   let pool: Pool;
   beforeAll(async () => {

@@ -11,7 +11,7 @@
 // per chunk only the addresses that move are rewritten: a call of a few rows costs little more
 // than the kernel itself.
 import type { FloatArray } from "../types.js";
-import { type Call, type Layout, layoutOf, perRow } from "../kernels/table.js";
+import { type Call, type Layout, layoutOf } from "../kernels/table.js";
 import type { Memory } from "./memory.js";
 
 export interface Limits {
@@ -53,6 +53,14 @@ export class Chunks {
   /** Per rows-input: the array, or null where absent. */
   readonly #rows: Array<FloatArray | null>;
   readonly #inPlace: boolean[];
+  /**
+   * Byte addresses of the inputs passed in place (rows-inputs, once-inputs by position, the
+   * gradient), read when the call is laid out: growing the memory for a large row detaches their
+   * views (whose byteOffset then reads 0), but not their place in memory.
+   */
+  readonly #rowsAt: number[];
+  readonly #onceAt: number[];
+  readonly #gradAt: number;
   readonly #gradInPlace: boolean;
   /** Per once-input: its staging offset, or -1 where it is passed in place or absent. */
   readonly #once: number[];
@@ -76,7 +84,7 @@ export class Chunks {
     this.#layout = L;
     this.bytes = c.f32 ? 4 : 8;
     this.rowBytes = c.classes * this.bytes;
-    this.perRow = perRow(c);
+    this.perRow = c.kernel.perRow;
     this.exportName = L.exports[c.f32 ? 0 : 1];
     const arrays = c.arrays as Record<string, FloatArray | null>;
     const buffer = mem.buffer;
@@ -86,14 +94,17 @@ export class Chunks {
       onceBytes = 0;
     this.#rows = L.rows.map((r) => arrays[r.name]);
     this.#inPlace = this.#rows.map((a) => a === null || here(a, c.f32));
+    this.#rowsAt = this.#rows.map((a, i) => (a !== null && this.#inPlace[i] ? a.byteOffset : 0));
     for (const p of this.#inPlace) if (!p) copied++;
     this.#gradInPlace = c.grad === undefined || here(c.grad, c.f32);
+    this.#gradAt = c.grad !== undefined && this.#gradInPlace ? c.grad.byteOffset : 0;
     if (!this.#gradInPlace) copied++;
+    this.#onceAt = L.once.map((o) => arrays[o.name]?.byteOffset ?? 0);
     this.#once = L.once.map((o) => {
       const v = arrays[o.name];
       if (v === null || here(v, c.f32 && !o.f64)) return -1;
       const at = onceBytes;
-      onceBytes += align(v.length * 8);
+      onceBytes += align(v.length * (c.f32 && !o.f64 ? 4 : 8));
       return at;
     });
     const indexed = L.index >= 0 && c.index !== null;
@@ -143,7 +154,7 @@ export class Chunks {
         v = arrays[o.name],
         off = this.#once[i];
       if (v === null) args[o.at] = 0;
-      else if (off < 0) args[o.at] = v.byteOffset;
+      else if (off < 0) args[o.at] = this.#onceAt[i];
       else {
         args[o.at] = base + off;
         this.#put(v, 0, v.length, base + off, c.f32 && !o.f64);
@@ -166,7 +177,7 @@ export class Chunks {
       const v = this.#rows[i],
         at = L.rows[i].at;
       if (v === null) args[at] = 0;
-      else if (this.#inPlace[i]) args[at] = v.byteOffset + r0 * this.rowBytes;
+      else if (this.#inPlace[i]) args[at] = this.#rowsAt[i] + r0 * this.rowBytes;
       else {
         args[at] = base + set.rows[i];
         this.#put(v, r0 * c.classes, (r0 + n) * c.classes, base + set.rows[i], c.f32);
@@ -179,9 +190,23 @@ export class Chunks {
       } else args[L.index] = 0;
     }
     args[L.out] = base + set.out;
-    if (c.outIn !== undefined) new Float64Array(this.mem.buffer, base + set.out, n).set(c.outIn.subarray(r0, r0 + n));
-    if (L.grad >= 0) args[L.grad] = c.grad === undefined ? 0 : this.#gradInPlace ? c.grad.byteOffset + r0 * this.rowBytes : base + set.grad;
-    args[L.count] = this.countFor(n);
+    this.refillOutIn(k);
+    if (L.grad >= 0) args[L.grad] = c.grad === undefined ? 0 : this.#gradInPlace ? this.#gradAt + r0 * this.rowBytes : base + set.grad;
+    args[L.count] = n;
+    if (L.first >= 0) args[L.first] = r0;
+  }
+
+  /**
+   * Writes chunk k's values read per row (the gradients' scales) where its results go: staging
+   * does it, and the pool again before it computes a chunk a second time (the kernel has
+   * overwritten them with the rows' losses).
+   */
+  refillOutIn(k: number): void {
+    const c = this.call;
+    if (c.outIn === undefined) return;
+    const r0 = k * this.chunk,
+      n = this.rows(k);
+    new Float64Array(this.mem.buffer, this.#base + this.#sets[k % this.#sets.length].out, n).set(c.outIn.subarray(r0, r0 + n));
   }
 
   /** Reads chunk k's results (and its gradient, when staged) back into the call's arrays. */
@@ -200,8 +225,8 @@ export class Chunks {
 
   /**
    * How each argument moves from one row to the next within a chunk (the pool hands rows out in
-   * pieces): the addresses of rows, indices, results and gradient; 0 for the others and for absent
-   * pointers. The count argument is set per piece.
+   * pieces): the addresses of rows, indices, results and gradient, and the first row's index; 0 for
+   * the others and for absent pointers. The count argument is set per piece.
    */
   strides(): number[] {
     const L = this.#layout,
@@ -211,6 +236,7 @@ export class Chunks {
     if (L.index >= 0 && args[L.index] !== 0) s[L.index] = 4;
     s[L.out] = this.perRow * 8;
     if (L.grad >= 0 && args[L.grad] !== 0) s[L.grad] = this.rowBytes;
+    if (L.first >= 0) s[L.first] = 1;
     return s;
   }
 
@@ -222,11 +248,6 @@ export class Chunks {
   /** Rows in chunk k. */
   rows(k: number): number {
     return Math.min(this.chunk, this.call.rows - k * this.chunk);
-  }
-
-  /** The value of the count argument for n rows: rows, or elements for per-element kernels. */
-  countFor(n: number): number {
-    return this.call.kernel.perRow === "classes" ? n * this.call.classes : n;
   }
 
   /** Copies src[from, to) to byte address `at` as float32 or float64 (converting if needed). */

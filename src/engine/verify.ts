@@ -16,7 +16,7 @@
 //   - the kernels with SIMD paths run at the three row lengths; those that are plain scalar loops
 //     (no tails, no blocks) at 7 classes only.
 // Measured (scripts/measure-runtimes.ts, docs/runtimes.md): ~0.1 ms warm; its first run in a
-// process ~2-3 ms in Node, most of it V8 compiling each of the ~40 kernel functions on its first
+// process ~2-3 ms in Node, most of it V8 compiling each of the kernel functions on its first
 // call (lazy compilation: the first use of a kernel pays that anyway) and running them once in
 // baseline code.
 import type { FloatArray } from "../types.js";
@@ -34,9 +34,8 @@ import {
   OP_JS,
   OP_KL,
   PROBS,
-  exportName,
-  kernelArgs,
-  perRow,
+  ADDRESS_ROLES,
+  layoutOf,
 } from "../kernels/table.js";
 import { BLOCKS, CALLS, EXPECTED, GRAD_OUT, LAYOUT } from "./battery.expected.js";
 
@@ -104,6 +103,8 @@ export interface Case {
   scalars: (classes: number) => Record<string, number>;
   /** Class indices passed where the kernel takes them (default: yes); false gives it none (dense targets). */
   index?: boolean;
+  /** A per-element kernel: the block's ROWS x classes values are its rows of one element. */
+  elements?: boolean;
 }
 
 /** The battery's cases. */
@@ -152,7 +153,8 @@ export const CASES: readonly Case[] = [
     kernel: "bce",
     tails: false,
     arrays: { y: "p", x: "x", w: null, pw: null },
-    scalars: () => ({ col0: 0, mode: LOGITS }),
+    elements: true,
+    scalars: () => ({ columns: 1, mode: LOGITS }),
   },
   {
     name: "crossEntropyWithGrad",
@@ -190,6 +192,7 @@ export const CASES: readonly Case[] = [
     kernel: "binaryFocal",
     tails: false,
     arrays: { y: "p", x: "x" },
+    elements: true,
     scalars: () => ({ mode: LOGITS, gamma: 2, alpha: 0.25 }),
   },
 ];
@@ -204,9 +207,9 @@ export function hasGrad(c: Case): boolean {
   return (KERNELS[c.kernel].args as readonly Arg[]).some((a) => a.role === "grad");
 }
 
-/** f64 results of a case per row. */
-function valuesPerRow(c: Case, classes: number): number {
-  return perRow({ kernel: KERNELS[c.kernel], classes });
+/** The rows and row length a case's call has: ROWS x classes, or its elements as rows of one. */
+function shapeOf(c: Case, classes: number): { rows: number; classes: number } {
+  return c.elements === true ? { rows: ROWS * classes, classes: 1 } : { rows: ROWS, classes };
 }
 
 /** Per-row gradient scales the grad kernels read where they then write each row's loss. */
@@ -276,7 +279,7 @@ export function plan(): Plan {
   for (const f32 of [true, false]) {
     CASES.forEach((k, kernel) => {
       for (const classes of k.tails ? CLASSES : [SCALAR_CLASSES]) {
-        const n = valuesPerRow(k, classes) * ROWS;
+        const n = KERNELS[k.kernel].perRow * shapeOf(k, classes).rows;
         const c: PlannedCall = { kernel, f32, classes, block: blockAt(f32, classes), out: out + 8 * values, values: n, grad: -1 };
         values += n;
         if (hasGrad(k)) {
@@ -322,8 +325,7 @@ export function caseCall(
   return {
     kernel: KERNELS[k.kernel],
     f32,
-    rows: ROWS,
-    classes,
+    ...shapeOf(k, classes),
     arrays,
     scalars: k.scalars(classes),
     index: indexed(k) ? t : null,
@@ -344,19 +346,22 @@ export const CALL_VALUES = 1 + MAX_ARGS;
 export function encodeCalls(P: Plan): number[] {
   return P.calls.flatMap((c) => {
     const k = CASES[c.kernel],
-      n = ROWS * c.classes * (c.f32 ? 4 : 8);
+      L = layoutOf(KERNELS[k.kernel]),
+      n = ROWS * c.classes * (c.f32 ? 4 : 8),
+      shape = shapeOf(k, c.classes);
     const offsets: Record<Input, number> = { x: c.block, y: c.block + n, p: c.block + 2 * n, q: c.block + 3 * n };
-    const arrays: Record<string, number> = {};
-    for (const [name, input] of Object.entries(k.arrays)) arrays[name] = input === null ? -1 : offsets[input];
-    const call = {
-      kernel: KERNELS[k.kernel],
-      f32: c.f32,
-      rows: ROWS,
-      classes: c.classes,
-      scalars: k.scalars(c.classes),
-    } as unknown as Call;
-    const args = kernelArgs(call, { arrays, index: indexed(k) ? c.block + 4 * n : -1, out: c.out, grad: c.grad }, ROWS);
-    const record = [KERNEL_EXPORTS.indexOf(exportName(KERNELS[k.kernel], c.f32)), ...args];
+    const arrays = k.arrays as Record<string, Input | null>,
+      scalars = k.scalars(c.classes);
+    const args = new Array<number>(KERNELS[k.kernel].args.length).fill(0);
+    for (const r of L.rows) args[r.at] = arrays[r.name] == null ? -1 : offsets[arrays[r.name]!];
+    for (const o of L.once) args[o.at] = arrays[o.name] == null ? -1 : offsets[arrays[o.name]!];
+    for (const v of L.scalars) args[v.at] = scalars[v.name];
+    if (L.index >= 0) args[L.index] = indexed(k) ? c.block + 4 * n : -1;
+    if (L.classes >= 0) args[L.classes] = shape.classes;
+    if (L.grad >= 0) args[L.grad] = c.grad;
+    args[L.count] = shape.rows;
+    args[L.out] = c.out;
+    const record = [KERNEL_EXPORTS.indexOf(L.exports[c.f32 ? 0 : 1]), ...args];
     while (record.length < CALL_VALUES) record.push(0);
     return record;
   });
@@ -366,13 +371,10 @@ export function encodeCalls(P: Plan): number[] {
 function runCall(ex: ModuleExports, calls: readonly number[], j: number, base: number): void {
   const at = j * CALL_VALUES,
     name = KERNEL_EXPORTS[calls[at]];
-  const kernel = Object.values(KERNELS as Record<string, Kernel>).find(
-    (k) => k.export !== null && name.startsWith(`${k.export}_`) && name.length === k.export.length + 4,
-  )!;
+  const kernel = Object.values(KERNELS as Record<string, Kernel>).find((k) => layoutOf(k).exports.includes(name))!;
   const args = (kernel.args as readonly Arg[]).map((a, i) => {
     const v = calls[at + 1 + i];
-    const address = a.role === "rows" || a.role === "once" || a.role === "index" || a.role === "out" || a.role === "grad";
-    return address ? (v < 0 ? 0 : base + v) : v;
+    return ADDRESS_ROLES.has(a.role) ? (v < 0 ? 0 : base + v) : v;
   });
   (ex as unknown as Record<string, (...a: number[]) => void>)[name](...args);
 }
@@ -384,8 +386,9 @@ export function encodeLayout(P: Plan): number[] {
 
 /**
  * null when the module agrees with the reference on the whole battery, else what differed.
- * `base` is a free, 8-byte aligned address with 64 KiB of room (the engine's scratch slot): the
- * battery's inputs and results take ~15 KB, its call list ~1.4 KB after them.
+ * `base` is a free, 8-byte aligned address with 32 KiB of room (the engine's scratch region): the
+ * battery's inputs and results take about 15.5 KB, its call list (CALL_VALUES f64 per call) 8.6 KB
+ * after them.
  * Works from the stored plan (battery.expected.ts): no planning, decoding or allocation per call.
  */
 export function verifyModule(ex: ModuleExports, base: number): string | null {
@@ -417,7 +420,7 @@ export function verifyModule(ex: ModuleExports, base: number): string | null {
   // The gradient kernels read each row's scale where they then write its loss.
   for (let i = 0; i < GRAD_OUT.length; i++) new Float64Array(buffer, base + GRAD_OUT[i], ROWS).set(GRAD_SCALE);
   // One call into the module runs them all (run_calls, generated from the kernel table); a cold
-  // start then pays one crossing from JavaScript instead of ~60. Where the module has no
+  // start then pays one crossing from JavaScript instead of one per call. Where the module has no
   // run_calls, or a kernel traps in it, the calls are made one by one from here, which also names
   // the call that trapped.
   let threw = true;

@@ -28,13 +28,9 @@ export class WasmEngine implements Engine {
       return;
     }
     const mem = this.memory;
-    let chunks = new Chunks(call, mem, ENGINE_LIMITS, 1, mem.scratchBytes);
-    if (chunks.stageBytes > mem.scratchBytes) {
-      // A row larger than the region (over 1 MiB): grow it, then lay the call out again (growth
-      // detaches views, so what is in place is decided on the new buffer).
-      mem.scratch(chunks.stageBytes);
-      chunks = new Chunks(call, mem, ENGINE_LIMITS, 1, mem.scratchBytes);
-    }
+    // Laid out before the scratch region may grow (for a row larger than it: over 1 MiB): growth
+    // detaches the views of the inputs passed in place, and Chunks has read their addresses already.
+    const chunks = new Chunks(call, mem, ENGINE_LIMITS, 1, mem.scratchBytes);
     chunks.begin(mem.scratch(chunks.stageBytes));
     const fn = (this.exports as unknown as Record<string, (...a: number[]) => void>)[chunks.exportName];
     for (let i = 0; i < chunks.count; i++) {

@@ -90,17 +90,17 @@ export const binaryCrossEntropy = measure<BinaryCrossEntropy>(
       check: boolOption("check", o.check),
       plan(buffers: Buffers) {
         const values = buffers.rows(n, reduction);
-        // Whole rows of `classes` elements, so that each element's column (for posWeight) is its index in the row.
+        // The elements as rows of one: element i's column (for posWeight) is i % classes.
         return plan(
           [
             call("bce", {
               f32: bceInFloat32(y, x, weight, posWeight),
-              rows: n / classes!,
-              classes: classes!,
+              rows: n,
+              classes: 1,
               arrays: { y, x, w: weight, pw: posWeight },
               index: null,
               out: values,
-              scalars: { col0: 0, mode },
+              scalars: { columns: classes!, mode },
             }),
           ],
           () => finish(values, n, reduction, logBase, n, out),

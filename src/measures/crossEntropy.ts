@@ -227,8 +227,8 @@ function pairCall(
   });
 }
 
-/** Whether the float inputs are computed as float32: all of them are float32. */
-function ceInFloat32(c: CrossEntropyCall): boolean {
+/** Whether the float inputs of a cross-entropy-style call are computed as float32: all of them are float32. */
+export function ceInFloat32(c: CrossEntropyCall): boolean {
   return c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
 }
 

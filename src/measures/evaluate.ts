@@ -480,19 +480,18 @@ export const evaluate = measure<Evaluate>(
     if (classes === undefined || !Number.isInteger(classes)) {
       throw new XentError("SHAPE_MISMATCH", `logits has length ${x.length}, not a whole number of classes per label (${n} labels)`);
     }
-    const options2 = { ...options, classes };
-    new Accumulator(options2); // validates the options before any work
+    // The options and labels are validated here, when the call is made (on the pool too, before it
+    // waits for its turn). evaluate has no check: its plan is made once.
+    const ev = new Accumulator({ ...options, classes });
+    const batch = ev.batch(labels, x);
     return {
       f32: x instanceof Float32Array,
       check: false,
-      plan() {
-        const ev = new Accumulator(options2);
-        const batch = ev.batch(labels, x);
-        return plan(batch.calls, () => {
+      plan: () =>
+        plan(batch.calls, () => {
           batch.result();
           return ev.result();
-        });
-      },
+        }),
     };
   },
 );

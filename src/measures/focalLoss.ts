@@ -4,7 +4,7 @@
 import { XentError, describe } from "../errors.js";
 import { LOGITS, PROBS, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput, MeasureResult, Reduction } from "../types.js";
-import { OPTIONS as CE_OPTIONS, prepareCrossEntropy, weighRows } from "./crossEntropy.js";
+import { OPTIONS as CE_OPTIONS, ceInFloat32, prepareCrossEntropy, weighRows } from "./crossEntropy.js";
 import {
   COMMON_OPTIONS,
   baseOption,
@@ -62,13 +62,16 @@ export interface FocalLoss {
    * crossEntropy does (by the sum of the target classes' `weight`, or the number of rows); `alpha`
    * is not in the divisor. 1 - q is computed without cancellation where q is close to 1 (from
    * logits, the other classes' share of the softmax sum). Keras's `CategoricalFocalCrossentropy` and
-   * torchvision default `alpha` to 0.25: pass `alpha: 0.25` to match them.
+   * torchvision default `alpha` to 0.25: pass `alpha: 0.25` to match them. Dense targets are
+   * probabilities: a target side given as logits or log-probabilities (`from: { p }`) is refused.
    *
    * @param target class indices (one per row) or dense target rows
    * @param prediction logits, probabilities or log-probabilities, `rows x classes`
    * @param options {@link xent!FocalLossOptions}
    * @returns the reduced value in nats (or in `base`), or per-row values with `reduction: "none"`
-   * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a bad `gamma`, `INVALID_WEIGHT` for a bad `alpha`
+   * @throws {@link XentError} as {@link crossEntropy}; `INVALID_OPTION` for a bad `gamma` or a target side that is not
+   *   probabilities, `INVALID_WEIGHT` for an `alpha` that is negative, not finite or not one per class (alpha weighs
+   *   classes, as `weight` does)
    * @example
    * ```ts
    * import { init, focalLoss } from "xent";
@@ -103,17 +106,20 @@ export const focalLoss = measure<FocalLoss>(
       ls = c.labelSmoothing;
     let alpha: FloatArray | null = null;
     if (typeof o?.alpha === "number") {
-      if (!Number.isFinite(o.alpha))
-        throw new XentError("INVALID_WEIGHT", `alpha must be a finite number or one value per class, got ${describe(o.alpha)}`);
+      if (!(o.alpha >= 0 && Number.isFinite(o.alpha)))
+        throw new XentError("INVALID_WEIGHT", `alpha must be a finite number >= 0 or one such value per class, got ${describe(o.alpha)}`);
       alpha = new Float64Array(K).fill(o.alpha);
     } else alpha = weightOption("alpha", o?.alpha, K, "one per class");
+    // A class's alpha weighs its loss: a negative one would make the loss negative.
+    if (alpha !== null)
+      for (let k = 0; k < K; k++) if (!(alpha[k] >= 0)) throw new XentError("INVALID_WEIGHT", `alpha[${k}] must be >= 0, got ${alpha[k]}`);
     // The kernel's per-class coefficient: alpha times weight (absent where both are).
     let v: FloatArray | null = null;
     if (alpha !== null || w !== null) {
       v = new Float64Array(K);
       for (let k = 0; k < K; k++) v[k] = (alpha === null ? 1 : alpha[k]) * (w === null ? 1 : w[k]);
     }
-    const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+    const f32 = ceInFloat32(c);
     return {
       f32,
       check: c.check,
@@ -196,6 +202,9 @@ export const binaryFocalLoss = measure<BinaryFocalLoss>(
     const n = x.length;
     const reduction = reductionOption(o.reduction);
     const logBase = baseOption(o.base);
+    // One input is a prediction: from is a string here (no { p, q } form).
+    if (o.from !== undefined && typeof o.from !== "string")
+      throw new XentError("INVALID_OPTION", `binaryFocalLoss: from must be "logits" or "probs", got ${describe(o.from)}`);
     const mode = fromOption(o.from === undefined ? "logits" : o.from, "logits", "logits", "both").q;
     if (mode !== LOGITS && mode !== PROBS) throw new XentError("INVALID_OPTION", `binaryFocalLoss: from must be "logits" or "probs"`);
     const gamma = gammaOption(o.gamma);

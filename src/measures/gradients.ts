@@ -3,7 +3,7 @@
 import { XentError, describe } from "../errors.js";
 import { LOGITS, PROBS, call } from "../kernels/table.js";
 import type { CrossEntropyOptions, FloatArray, FloatInput, IndexInput } from "../types.js";
-import { OPTIONS as CE_OPTIONS, prepareCrossEntropy } from "./crossEntropy.js";
+import { OPTIONS as CE_OPTIONS, ceInFloat32, prepareCrossEntropy } from "./crossEntropy.js";
 import {
   COMMON_OPTIONS,
   baseOption,
@@ -158,7 +158,7 @@ export const crossEntropyWithGrad = measure<CrossEntropyWithGrad>(
     if (c.index === null && sw === null) denominator = rows;
     const divisor = (c.reduction === "sum" ? 1 : denominator) * c.logBase;
     const scale = share.map((v) => v / divisor);
-    const f32 = c.q instanceof Float32Array && (c.dense === null || c.dense instanceof Float32Array);
+    const f32 = ceInFloat32(c);
     return prepared("crossEntropyWithGrad", f32, c.check, grad, (second) => {
       const g = gradTarget(grad, [c.q, c.dense, w, sw], second);
       const out = new Float64Array(rows);

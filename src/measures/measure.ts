@@ -1,8 +1,8 @@
 // How a measure runs on an engine. A measure validates its arguments once (`prepare`), then plans
 // its work: the kernel calls (src/kernels/table.ts) and how the result follows from their per-row
 // values (weighting and reducing). The same plan runs on a synchronous engine (`runSync`) and on
-// an asynchronous one, the pool (`runAsync`), so a measure is written once for both, with no
-// record and replay: the driver runs the calls on its engine, then asks the plan for the result.
+// an asynchronous one, the pool (`runAsync`), so a measure is written once for both: the driver
+// runs the calls on its engine, then asks the plan for the result.
 import { XentError } from "../errors.js";
 import type { Call } from "../kernels/table.js";
 import type { AsyncEngine, Engine } from "../engine/engine.js";
@@ -30,7 +30,10 @@ export interface Prepared<R> {
   readonly f32: boolean;
   /** check: true: compute on the reference too and compare. */
   readonly check: boolean;
-  /** `second`: the reference's run of a check, which must leave the caller's arrays alone. */
+  /**
+   * `second`: the reference's run of a check. A user's `out` may be written by both runs (the
+   * drivers keep the engine's values); other arrays the caller gave (a gradient) must be left alone.
+   */
   plan(buffers: Buffers, second: boolean): Plan<R>;
   /** Compares the engine's result with the reference's (default: values within the contract). */
   compare?(got: R, want: R, engine: string): void;
@@ -87,20 +90,23 @@ export function runPlan<R>(p: Plan<R>, engine: Engine): R {
 /** Runs a prepared call on a synchronous engine (and, with check, on the reference). */
 export function runSync<R>(fn: string, p: Prepared<R>, engine: Engine, reference: Engine): R {
   const got = runPlan(p.plan(reused, false), engine);
-  if (p.check && engine !== reference) {
-    const keep = snapshot(got);
-    (p.compare ?? compareValues(fn, p.f32))(keep, runPlan(p.plan(fresh, true), reference), engine.name);
-    restore(got, keep);
-  }
-  return p.finish ? p.finish(got) : got;
+  return engine === reference ? (p.finish ? p.finish(got) : got) : checkedResult(fn, p, got, engine.name, reference);
 }
 
 /** Runs a prepared call on an asynchronous engine; the reference of a check runs on this thread. */
 export async function runAsync<R>(fn: string, p: Prepared<R>, engine: AsyncEngine, reference: Engine): Promise<R> {
   const work = p.plan(fresh, false);
   for (const c of work.calls) await engine.run(c);
-  const got = work.result();
-  if (p.check) (p.compare ?? compareValues(fn, p.f32))(got, runPlan(p.plan(fresh, true), reference), engine.name);
+  return checkedResult(fn, p, work.result(), engine.name, reference);
+}
+
+/** With check, compares a result with the reference's, keeping the engine's values in a user's `out`. */
+function checkedResult<R>(fn: string, p: Prepared<R>, got: R, engine: string, reference: Engine): R {
+  if (p.check) {
+    const keep = snapshot(got);
+    (p.compare ?? compareValues(fn, p.f32))(keep, runPlan(p.plan(fresh, true), reference), engine);
+    restore(got, keep);
+  }
   return p.finish ? p.finish(got) : got;
 }
 

@@ -176,7 +176,7 @@ export class Runner {
           await pending.done;
           chunks.collect(pending.k);
         }
-        pending = { done: this.#dispatch(kernel, args, chunks, chunks.rows(i)), k: i };
+        pending = { done: this.#dispatch(kernel, args, chunks, i), k: i };
       }
       await pending!.done;
       chunks.collect(pending!.k);
@@ -189,14 +189,14 @@ export class Runner {
    * Runs the kernel over n rows: the job block holds its arguments for row 0 and how each moves per
    * row; the workers (and the calling thread) take contiguous pieces of rows until none is left.
    * Resolves when all are done. If a worker died meanwhile, the calling thread computes all n rows
-   * again once the others are done (each row's results depend on that row alone, so redoing rows
-   * changes nothing but the time).
+   * of chunk k again once the others are done (each row's results depend on that row alone, so
+   * redoing rows changes nothing but the time).
    */
-  async #dispatch(kernel: number, args: number[], chunks: Chunks, n: number): Promise<void> {
+  async #dispatch(kernel: number, args: number[], chunks: Chunks, k: number): Promise<void> {
     // The arguments for row 0 of the chunk and how each moves per row (the kernel's layout).
+    const n = chunks.rows(k);
     const moves = chunks.strides();
     const count = chunks.countAt;
-    const scale = chunks.countFor(1); // 1, or elements per row (per-element kernels)
     const live: number[] = [];
     this.#dead.forEach((d, i) => {
       if (!d) live.push(i);
@@ -207,7 +207,7 @@ export class Runner {
     const pieces = Math.ceil(n / piece);
     const used = Math.min(live.length, pieces - caller); // a call of one piece runs on the calling thread alone
     const buffer = this.mem.buffer;
-    const head = new Int32Array(buffer, this.#job, 6);
+    const head = new Int32Array(buffer, this.#job, 5);
     const a = new Float64Array(buffer, this.#job + ARGS_AT, MAX_ARGS),
       stride = new Float64Array(buffer, this.#job + STRIDES_AT, MAX_ARGS);
     for (let j = 0; j < MAX_ARGS; j++) {
@@ -218,7 +218,6 @@ export class Runner {
     head[1] = count;
     head[2] = n;
     head[3] = piece;
-    head[5] = scale;
     Atomics.store(head, 4, 0);
     const lostBefore = this.lost;
     const woken: Woken[] = [];
@@ -226,7 +225,7 @@ export class Runner {
     let fault: unknown = null;
     if (caller === 1) {
       try {
-        this.#pieces(this.#local[kernel], head, a, stride, count, scale, n, piece, true);
+        this.#pieces(this.#local[kernel], head, a, stride, count, n, piece, true);
       } catch (e) {
         fault = e;
       }
@@ -241,10 +240,12 @@ export class Runner {
       throw new XentError("BACKEND_UNAVAILABLE", `the pool's calling thread failed in a kernel: ${(fault as Error)?.message ?? fault}`);
     for (const s of settled) if (s.status === "rejected") throw s.reason;
     if (this.lost !== lostBefore) {
-      // A worker died during the job: whatever it had taken is redone, with everything else, here.
+      // A worker died during the job: whatever it had taken is redone, with everything else, here,
+      // from the values the kernel reads per row (it has overwritten the gradients' scales).
       try {
+        chunks.refillOutIn(k);
         Atomics.store(head, 4, 0);
-        this.#pieces(this.#local[kernel], head, a, stride, count, scale, n, piece, false);
+        this.#pieces(this.#local[kernel], head, a, stride, count, n, piece, false);
       } catch (e) {
         throw new XentError("BACKEND_UNAVAILABLE", `the pool's calling thread failed in a kernel: ${(e as Error)?.message ?? e}`);
       }
@@ -258,7 +259,6 @@ export class Runner {
     a: Float64Array,
     stride: Float64Array,
     count: number,
-    scale: number,
     n: number,
     piece: number,
     shared: boolean,
@@ -268,7 +268,7 @@ export class Runner {
       const r = (shared ? Atomics.add(head, 4, 1) : p) * piece;
       if (r >= n) break;
       for (let j = 0; j < MAX_ARGS; j++) b[j] = a[j] + r * stride[j];
-      b[count] = Math.min(piece, n - r) * scale;
+      b[count] = Math.min(piece, n - r);
       f.apply(null, b as unknown as number[]);
     }
   }

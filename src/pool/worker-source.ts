@@ -11,9 +11,7 @@
 // jobs through shared memory only: between jobs it polls for SPIN_MS, then blocks in Atomics.wait.
 //
 //   job block (JOB_BYTES)        i32[0] kernel (-1: stop), i32[1] index of the row-count argument,
-//                                i32[2] rows, i32[3] rows per piece, i32[4] next piece (Atomics.add),
-//                                i32[5] what that argument holds per row (1, or the elements of a
-//                                row for per-element kernels);
+//                                i32[2] rows, i32[3] rows per piece, i32[4] next piece (Atomics.add);
 //                                f64 arguments for row 0 at ARGS_AT, f64 per-row strides at STRIDES_AT
 //   control block (WORKER_BYTES) i32[0] seq: written by the host (Atomics.store + notify) to start;
 //                                i32[1] done: written by the worker when it has finished: seq, or
@@ -53,7 +51,7 @@ function serve(m) {
   }
   const fns = m.kernels.map((name) => exports[name]);
   const me = new Int32Array(m.memory.buffer, m.ctl, 2);
-  const job = new Int32Array(m.memory.buffer, m.job, 6);
+  const job = new Int32Array(m.memory.buffer, m.job, 5);
   const args = new Float64Array(m.memory.buffer, m.job + ${ARGS_AT}, ${MAX_ARGS});
   const strides = new Float64Array(m.memory.buffer, m.job + ${STRIDES_AT}, ${MAX_ARGS});
   const b = new Float64Array(${MAX_ARGS});
@@ -69,14 +67,14 @@ function serve(m) {
     seen = seq;
     const k = job[0];
     if (k < 0) break;
-    const f = fns[k], at = job[1], rows = job[2], piece = job[3], scale = job[5];
+    const f = fns[k], at = job[1], rows = job[2], piece = job[3];
     let status = seq;
     try {
       for (;;) {
         const r = Atomics.add(job, 4, 1) * piece;
         if (r >= rows) break;
         for (let j = 0; j < ${MAX_ARGS}; j++) b[j] = args[j] + r * strides[j];
-        b[at] = Math.min(piece, rows - r) * scale;
+        b[at] = Math.min(piece, rows - r);
         f(${CALL_ARGS});
       }
     } catch (e) {

@@ -58,3 +58,9 @@ export const {
 } = makeEvaluation(engine);
 /** A reference {@link Evaluator} instance. */
 export type Evaluator = InstanceType<typeof Evaluator>;
+/**
+ * The reference as an engine: each kernel call of the table computed by its reference row.
+ *
+ * @internal
+ */
+export { referenceEngine };

@@ -17,7 +17,11 @@ export interface AsyncEngine {
   run(call: Call): Promise<void>;
 }
 
-/** The reference as an engine: each kernel's plain TypeScript definition, row by row. */
+/**
+ * The reference as an engine: each kernel's plain TypeScript definition, row by row.
+ *
+ * @internal
+ */
 export const referenceEngine: Engine = {
   name: "js",
   run: (call) => call.kernel.reference(call),
